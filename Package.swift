@@ -1,0 +1,53 @@
+// swift-tools-version:6.1
+// Batchgate: an OpenAI-compatible gateway that batches requests per model onto CPU inference workers.
+// Modules are layered as ../shared/DESIGN.md describes; lower layers never import upper ones.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "batchgate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "batchgate", targets: ["batchgate"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // Reading and writing GGUF v3 model files.
+        .target(name: "GGUF", swiftSettings: strict),
+        // Text to token ids and back, exactly as llama.cpp does it, plus chat templates.
+        .target(name: "Tokenizers", dependencies: ["GGUF"], swiftSettings: strict),
+        // Model building blocks: hyperparameters and random-weight GGUF models for tests and benchmarks.
+        .target(name: "InferenceCore", dependencies: ["GGUF"], swiftSettings: strict),
+        // The YAML configuration: schema, defaults, validation with file/line/column errors, API key digests.
+        .target(
+            name: "BatchgateConfig",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // The command line; the only place that wires modules together.
+        .executableTarget(
+            name: "batchgate",
+            dependencies: [
+                "BatchgateConfig", "GGUF", "Tokenizers", "InferenceCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF"], swiftSettings: strict),
+        .testTarget(name: "InferenceCoreTests", dependencies: ["InferenceCore", "GGUF"], swiftSettings: strict),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF"], swiftSettings: strict),
+        .testTarget(name: "BatchgateConfigTests", dependencies: ["BatchgateConfig"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["batchgate"], swiftSettings: strict),
+    ]
+)

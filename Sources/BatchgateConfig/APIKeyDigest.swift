@@ -1,0 +1,66 @@
+import Crypto
+import Foundation
+
+/// Creating API keys and comparing their SHA-256 digests; the configuration stores only digests.
+public enum APIKeyDigest {
+    /// Every generated key starts with this prefix, so leaked keys are easy to recognise.
+    public static let keyPrefix = "bg-"
+
+    /// A new random key: `bg-` followed by 43 base64url characters (32 random bytes, no padding).
+    public static func generateKey() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return generateKey(using: &generator)
+    }
+
+    /// A new key drawn from `generator`; use a cryptographically secure generator outside tests.
+    public static func generateKey<Generator: RandomNumberGenerator>(using generator: inout Generator) -> String {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(32)
+        for _ in 0..<4 {
+            let word = generator.next()
+            for shift in stride(from: 0, to: 64, by: 8) {
+                bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift)))
+            }
+        }
+        return keyPrefix + base64URL(bytes)
+    }
+
+    /// Lowercase hex SHA-256 of the key's UTF-8 bytes.
+    public static func sha256Hex(of key: String) -> String {
+        let digest = SHA256.hash(data: Data(key.utf8))
+        return digest.map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// Whether `text` is 64 hexadecimal characters (either case).
+    public static func isWellFormedDigest(_ text: String) -> Bool {
+        text.utf8.count == 64
+            && text.utf8.allSatisfy { byte in
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
+            }
+    }
+
+    /// Compares two hex digests ignoring ASCII case, in time that depends only on their lengths.
+    public static func digestsEqual(_ lhs: String, _ rhs: String) -> Bool {
+        let left = Array(lhs.utf8)
+        let right = Array(rhs.utf8)
+        guard left.count == right.count else { return false }
+        var difference: UInt8 = 0
+        for index in left.indices {
+            // OR-ing 0x20 folds ASCII letters to lowercase and leaves digits unchanged.
+            difference |= (left[index] | 0x20) ^ (right[index] | 0x20)
+        }
+        return difference == 0
+    }
+
+    private static func base64URL(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,75 @@
+extension BatchgateConfiguration {
+    /// `models[].chat_template`: how chat messages become a prompt.
+    public enum ChatTemplate: String, Sendable, Equatable, CaseIterable {
+        /// Pick from the model file's metadata (the default).
+        case auto
+        /// `<|im_start|>role … <|im_end|>` (Qwen and others).
+        case chatml
+        /// `[INST] … [/INST]` (Llama 2).
+        case llama2
+        /// `<|start_header_id|>role<|end_header_id|>` (Llama 3).
+        case llama3
+    }
+
+    /// One entry of `models:` — a GGUF file served by a pool of worker processes.
+    public struct Model: Sendable, Equatable {
+        /// Name clients send as `model`; letters, digits, `.`, `_`, `:` and `-`, unique.
+        public var name: String
+        /// Absolute path of the GGUF file.
+        public var path: String
+        /// Worker processes for this model; default 1.
+        public var workers: Int
+        /// Inference threads per worker; 0 (the default) means cores divided by workers.
+        public var threads: Int
+        /// Token budget of one batched step (decodes plus prefill chunks); default 512.
+        public var maxBatchTokens: Int
+        /// Most sequences generating at once per worker; default 16.
+        public var maxRunning: Int
+        /// Most requests waiting; more are refused with 503; default 256.
+        public var maxQueue: Int
+        /// A request waiting longer than this is refused with 503; default 30 s.
+        public var queueTimeout: Duration
+        /// KV cache size per worker in MiB; default 256.
+        public var kvCacheMiB: Int
+        /// Context window; `nil` (the default) uses the model's own.
+        public var contextLength: Int?
+        /// Chat prompt format; default `auto`.
+        public var chatTemplate: ChatTemplate
+        /// How long the model may have no live worker before requests get "model unavailable"; default 30 s.
+        public var unavailableGrace: Duration
+
+        /// Creates a model entry; every argument after `path` defaults to the documented default.
+        public init(
+            name: String,
+            path: String,
+            workers: Int = 1,
+            threads: Int = 0,
+            maxBatchTokens: Int = 512,
+            maxRunning: Int = 16,
+            maxQueue: Int = 256,
+            queueTimeout: Duration = .seconds(30),
+            kvCacheMiB: Int = 256,
+            contextLength: Int? = nil,
+            chatTemplate: ChatTemplate = .auto,
+            unavailableGrace: Duration = .seconds(30)
+        ) {
+            self.name = name
+            self.path = path
+            self.workers = workers
+            self.threads = threads
+            self.maxBatchTokens = maxBatchTokens
+            self.maxRunning = maxRunning
+            self.maxQueue = maxQueue
+            self.queueTimeout = queueTimeout
+            self.kvCacheMiB = kvCacheMiB
+            self.contextLength = contextLength
+            self.chatTemplate = chatTemplate
+            self.unavailableGrace = unavailableGrace
+        }
+
+        /// Threads each worker should use on a machine with `cores` cores: `threads`, or cores / workers (at least 1).
+        public func effectiveThreads(cores: Int) -> Int {
+            threads > 0 ? threads : max(1, cores / max(1, workers))
+        }
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `batchgate` command line: the only place where the modules are wired together.
+@main
+struct Batchgate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batchgate",
+        abstract: "An OpenAI-compatible gateway that batches requests per model onto CPU inference workers.",
+        subcommands: [ConfigCommand.self, KeysCommand.self]
+    )
+}

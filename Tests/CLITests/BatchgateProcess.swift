@@ -1,0 +1,95 @@
+import Foundation
+
+/// Runs the real `batchgate` executable that `swift build` put next to the test bundle.
+enum BatchgateProcess {
+    /// What one run printed and how it ended.
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    struct NotFound: Error, CustomStringConvertible {
+        let searched: [String]
+        var description: String { "batchgate executable not found; looked in: \(searched.joined(separator: ", "))" }
+    }
+
+    /// The executable: `$BATCHGATE_BINARY` if set, else the first `batchgate` found walking up from the test runner
+    /// (`.build/<triple>/debug/batchgatePackageTests.xctest` on Linux, `….xctest/Contents/MacOS/…` on macOS).
+    static func executable() throws -> URL {
+        if let override = ProcessInfo.processInfo.environment["BATCHGATE_BINARY"] {
+            return URL(fileURLWithPath: override)
+        }
+        var starts = [URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()]
+        starts += Bundle.allBundles.map(\.bundleURL).filter { $0.pathExtension == "xctest" }
+        var searched: [String] = []
+        for start in starts {
+            var directory = start.deletingLastPathComponent()
+            for _ in 0..<4 {
+                let candidate = directory.appendingPathComponent("batchgate")
+                searched.append(candidate.path)
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory),
+                    !isDirectory.boolValue,
+                    FileManager.default.isExecutableFile(atPath: candidate.path)
+                {
+                    return candidate
+                }
+                directory = directory.deletingLastPathComponent()
+            }
+        }
+        throw NotFound(searched: searched)
+    }
+
+    /// Runs `batchgate arguments…`, feeding `input` on standard input, and waits for it to exit.
+    static func run(_ arguments: [String], input: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = arguments
+        let stdout = Pipe()
+        let stderr = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = stdin
+        try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+        }
+        try stdin.fileHandleForWriting.close()
+        // The outputs are small (well under a pipe buffer), so reading them one after the other cannot deadlock.
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let err = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus,
+            stdout: String(decoding: out, as: UTF8.self),
+            stderr: String(decoding: err, as: UTF8.self)
+        )
+    }
+}
+
+/// A temporary directory with a tiny model file (`model.gguf`) and a certificate/key pair, removed by `remove()`.
+struct TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        path = (FileManager.default.temporaryDirectory.path as NSString)
+            .appendingPathComponent("batchgate-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try Data("GGUF\u{3}\0\0\0".utf8).write(to: URL(fileURLWithPath: path + "/model.gguf"))
+        try Data("-----BEGIN CERTIFICATE-----\n".utf8).write(to: URL(fileURLWithPath: path + "/cert.pem"))
+        try Data("-----BEGIN PRIVATE KEY-----\n".utf8).write(to: URL(fileURLWithPath: path + "/key.pem"))
+    }
+
+    /// Writes `text` to `name` in the directory and returns its path.
+    func write(_ name: String, _ text: String) throws -> String {
+        let file = path + "/" + name
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
