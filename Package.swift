@@ -20,12 +20,26 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
-        // Reading and writing GGUF v3 model files.
+        // System and C layers.
+        // OpenBLAS's cblas.h (sgemm for large F32 batches).
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // Thin C wrappers: process-shared futex, memfd_create, prctl, C11 atomics on shared-memory words.
+        .target(name: "CShims"),
+
+        // Model files, tokenizers and the inference core.
+        // Reading and writing GGUF v3 model files; tensor types and their (de)quantization.
         .target(name: "GGUF", swiftSettings: strict),
         // Text to token ids and back, exactly as llama.cpp does it, plus chat templates.
         .target(name: "Tokenizers", dependencies: ["GGUF"], swiftSettings: strict),
-        // Model building blocks: hyperparameters and random-weight GGUF models for tests and benchmarks.
-        .target(name: "InferenceCore", dependencies: ["GGUF"], swiftSettings: strict),
+        // Weights, kernels, paged KV cache, sampling, Engine.step; random-weight model builder.
+        .target(name: "InferenceCore", dependencies: ["GGUF", "Tokenizers", "CBLAS"], swiftSettings: strict),
+
+        // The gateway-worker link.
+        // Shared-memory segments, single-producer/single-consumer byte rings, doorbells, peer liveness.
+        .target(name: "SharedMemory", dependencies: ["CShims"], swiftSettings: strict),
+        // Hello, Step, StepResult and their versioned little-endian binary codec.
+        .target(name: "WorkerProtocol", dependencies: ["SharedMemory"], swiftSettings: strict),
+
         // The YAML configuration: schema, defaults, validation with file/line/column errors, API key digests.
         .target(
             name: "BatchgateConfig",
@@ -35,18 +49,27 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+
         // The command line; the only place that wires modules together.
         .executableTarget(
             name: "batchgate",
             dependencies: [
-                "BatchgateConfig", "GGUF", "Tokenizers", "InferenceCore",
+                "BatchgateConfig", "GGUF", "Tokenizers", "InferenceCore", "WorkerProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "GGUFTests", dependencies: ["GGUF"], swiftSettings: strict),
-        .testTarget(name: "InferenceCoreTests", dependencies: ["InferenceCore", "GGUF"], swiftSettings: strict),
+
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF"], exclude: ["Golden"], swiftSettings: strict),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF"], swiftSettings: strict),
+        .testTarget(
+            name: "InferenceCoreTests",
+            dependencies: ["InferenceCore", "GGUF"],
+            exclude: ["Golden"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
+        .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol"], swiftSettings: strict),
         .testTarget(name: "BatchgateConfigTests", dependencies: ["BatchgateConfig"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["batchgate"], swiftSettings: strict),
     ]

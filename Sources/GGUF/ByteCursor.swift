@@ -12,7 +12,8 @@ struct ByteCursor {
 
     mutating func need(_ n: Int, _ what: @autoclosure () -> String) throws(GGUFError) {
         guard n >= 0, n <= remaining else {
-            throw fail(.truncated, "truncated: \(what()) needs \(n) bytes at offset \(offset), file has \(remaining) left")
+            throw fail(
+                .truncated, "truncated: \(what()) needs \(n) bytes at offset \(offset), file has \(remaining) left")
         }
     }
 
@@ -28,13 +29,15 @@ struct ByteCursor {
         let raw = try read(UInt64.self, what())
         let limit = UInt64(remaining / max(minimumElementBytes, 1))
         guard raw <= limit else {
-            // A count that could fit in a file this size means the file was cut short; one that could not is absurd.
-            if raw <= UInt64(bytes.count / max(minimumElementBytes, 1)) {
+            // A count whose elements would take under 1 TiB means the file was cut short; a larger one is absurd.
+            if raw <= UInt64((1 << 40) / max(minimumElementBytes, 1)) {
                 throw fail(
                     .truncated,
                     "truncated: \(what()) \(raw) at offset \(offset - 8) needs more than the \(remaining) bytes left")
             }
-            throw fail(.absurdCount, "absurd \(what()) \(raw) at offset \(offset - 8): the file has only \(remaining) bytes left")
+            throw fail(
+                .absurdCount,
+                "absurd \(what()) \(raw) at offset \(offset - 8): the file has only \(remaining) bytes left")
         }
         return Int(raw)
     }

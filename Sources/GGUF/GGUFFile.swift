@@ -105,7 +105,8 @@ public struct GGUFFile: Sendable {
 
     /// The stored bytes of `info`, pointing into the mapping (valid while this file value is alive).
     public func bytes(of info: GGUFTensorInfo) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: mapping.bytes[(dataOffset + info.offset)..<(dataOffset + info.offset + info.byteCount)])
+        UnsafeRawBufferPointer(
+            rebasing: mapping.bytes[(dataOffset + info.offset)..<(dataOffset + info.offset + info.byteCount)])
     }
 
     private static func readValue(
@@ -179,11 +180,13 @@ public struct GGUFFile: Sendable {
         }
         guard shape[0] % type.blockSize == 0, let byteCount = type.byteCount(elements: elements) else {
             throw cursor.fail(
-                .badTensorInfo, "tensor '\(name)': row length \(shape[0]) is not a multiple of \(type)'s block of \(type.blockSize)")
+                .badTensorInfo,
+                "tensor '\(name)': row length \(shape[0]) is not a multiple of \(type)'s block of \(type.blockSize)")
         }
         let offset = try cursor.read(UInt64.self, "offset of '\(name)'")
         guard offset % UInt64(alignment) == 0, offset <= UInt64(Int.max / 2) else {
-            throw cursor.fail(.badTensorInfo, "tensor '\(name)' has offset \(offset), not a multiple of the alignment \(alignment)")
+            throw cursor.fail(
+                .badTensorInfo, "tensor '\(name)' has offset \(offset), not a multiple of the alignment \(alignment)")
         }
         return GGUFTensorInfo(name: name, shape: shape, type: type, offset: Int(offset), byteCount: byteCount)
     }

@@ -6,6 +6,8 @@ struct Batchgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "batchgate",
         abstract: "An OpenAI-compatible gateway that batches requests per model onto CPU inference workers.",
-        subcommands: [ConfigCommand.self, KeysCommand.self]
+        subcommands: [
+            ConfigCommand.self, KeysCommand.self, ModelCommand.self, GenerateCommand.self, BenchIPCCommand.self,
+        ]
     )
 }

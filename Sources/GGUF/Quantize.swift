@@ -1,0 +1,99 @@
+/// Turning `Float`s into stored tensor bytes, as ggml's reference quantizers (`quantize_row_*_ref`) do, so files
+/// we write hold the same bytes llama.cpp's tools would.
+extension GGMLType {
+    /// Whether `quantize` supports this type (F32, F16, BF16, Q8_0 and Q4_0).
+    public var canQuantize: Bool {
+        switch self {
+        case .f32, .f16, .bf16, .q8_0, .q4_0: true
+        default: false
+        }
+    }
+
+    /// Encodes `values` into `output`, which must be exactly the size of `values.count` elements of this type.
+    public func quantize(
+        _ values: UnsafeBufferPointer<Float>, into output: UnsafeMutableRawBufferPointer
+    ) throws(GGUFError) {
+        try checkLengths(elements: values.count, bytes: output.count, doing: "quantize")
+        guard values.count > 0 else { return }
+        let src = values.baseAddress!
+        let dst = output.baseAddress!
+        let blocks = values.count / blockSize
+        switch self {
+        case .f32:
+            for i in 0..<values.count {
+                dst.storeBytes(of: src[i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+            }
+        case .f16:
+            for i in 0..<values.count {
+                dst.storeBytes(of: HalfFloat.f16(from: src[i]).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+            }
+        case .bf16:
+            for i in 0..<values.count {
+                dst.storeBytes(of: HalfFloat.bf16(from: src[i]).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+            }
+        case .q8_0:
+            for b in 0..<blocks { Self.quantizeQ8_0(src + 32 * b, dst + 34 * b) }
+        case .q4_0:
+            for b in 0..<blocks { Self.quantizeQ4_0(src + 32 * b, dst + 18 * b) }
+        default:
+            throw GGUFError(.unknownTensorType, path: Self.memoryPath, "cannot quantize to \(self) yet")
+        }
+    }
+
+    /// Encodes `values` (a whole number of blocks of this type) into new bytes.
+    public func quantize(_ values: [Float]) throws(GGUFError) -> [UInt8] {
+        guard let count = byteCount(elements: values.count) else {
+            throw GGUFError(
+                .badTensorInfo, path: Self.memoryPath,
+                "cannot quantize \(values.count) values to \(self): not a multiple of its block of \(blockSize)")
+        }
+        var result = [UInt8](repeating: 0, count: count)
+        try rethrowingGGUFError {
+            try values.withUnsafeBufferPointer { input in
+                try result.withUnsafeMutableBytes { out in try quantize(input, into: out) }
+            }
+        }
+        return result
+    }
+
+    /// Q8_0: d = max|x| / 127 stored as f16, then round(x / d) (halves away from zero) as int8.
+    private static func quantizeQ8_0(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer) {
+        var amax: Float = 0
+        for j in 0..<32 { amax = max(amax, abs(x[j])) }
+        let d = amax / 127
+        let id: Float = d != 0 ? 1 / d : 0
+        out.storeBytes(of: HalfFloat.f16(from: d).littleEndian, toByteOffset: 0, as: UInt16.self)
+        for j in 0..<32 {
+            let q = clampToInt((x[j] * id).rounded(.toNearestOrAwayFromZero), -128, 127)
+            out.storeBytes(of: UInt8(bitPattern: Int8(q)), toByteOffset: 2 + j, as: UInt8.self)
+        }
+    }
+
+    /// Q4_0: d = (the value of largest magnitude) / -8 stored as f16, then trunc(x / d + 8.5) clamped to 0...15;
+    /// elements 0..<16 go in the low nibbles, 16..<32 in the high ones.
+    private static func quantizeQ4_0(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer) {
+        var amax: Float = 0
+        var signedMax: Float = 0
+        for j in 0..<32 where amax < abs(x[j]) {
+            amax = abs(x[j])
+            signedMax = x[j]
+        }
+        let d = signedMax / -8
+        let id: Float = d != 0 ? 1 / d : 0
+        out.storeBytes(of: HalfFloat.f16(from: d).littleEndian, toByteOffset: 0, as: UInt16.self)
+        for j in 0..<16 {
+            let low = clampToInt((x[j] * id + 8.5).rounded(.towardZero), 0, 15)
+            let high = clampToInt((x[j + 16] * id + 8.5).rounded(.towardZero), 0, 15)
+            out.storeBytes(of: UInt8(low | (high << 4)), toByteOffset: 2 + j, as: UInt8.self)
+        }
+    }
+
+    /// `value` as an integer clamped to `low...high`; NaN gives 0.
+    @inline(__always)
+    private static func clampToInt(_ value: Float, _ low: Int, _ high: Int) -> Int {
+        guard !value.isNaN else { return 0 }
+        if value <= Float(low) { return low }
+        if value >= Float(high) { return high }
+        return Int(value)
+    }
+}

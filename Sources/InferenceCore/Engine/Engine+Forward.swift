@@ -1,0 +1,112 @@
+import Foundation
+import GGUF
+
+extension Engine {
+    /// Runs the model over `rows` (their KV blocks already reserved), writes their keys and values into the cache,
+    /// and returns the logits (vocab floats each) of the rows listed in `outputRows`.
+    func forward(_ rows: [ForwardRow], outputRows: [Int]) -> [Float] {
+        let h = weights.hyperparameters
+        let n = rows.count
+        let dim = h.embeddingLength
+        let kvDim = h.kvDimension
+        let ff = h.feedForwardLength
+        let headDim = h.headDimension
+        let b = ForwardBuffers(rows: n, hyperparameters: h)
+        let blas = options.blasMinimumRows
+
+        for (i, row) in rows.enumerated() {
+            weights.tokenEmbedding.dequantizeRow(
+                Int(row.token), into: UnsafeMutableBufferPointer(start: b.x + i * dim, count: dim))
+        }
+        let ropeTables = UnsafeMutablePointer<Float>.allocate(capacity: n * headDim)
+        defer { ropeTables.deallocate() }
+        for (i, row) in rows.enumerated() {
+            TransformerMath.ropeTable(
+                position: row.position, dimensions: headDim, base: h.ropeFreqBase,
+                frequencyScale: weights.ropeFrequencyScale, into: ropeTables + i * headDim)
+        }
+        let neox = h.architecture == .qwen2
+        let scale = 1 / Float(headDim).squareRoot()
+        let longest = (rows.map(\.position).max() ?? 0) + 1
+
+        for (l, layer) in weights.layers.enumerated() {
+            for i in 0..<n {
+                TransformerMath.rmsNorm(
+                    b.x + i * dim, weight: layer.attentionNorm, epsilon: h.rmsNormEpsilon, into: b.normed + i * dim)
+            }
+            MatrixMultiply.multiply(
+                layer.query, input: b.normed, count: n, output: b.query, pool: pool, blasMinimumRows: blas)
+            MatrixMultiply.multiply(
+                layer.key, input: b.normed, count: n, output: b.key, pool: pool, blasMinimumRows: blas)
+            MatrixMultiply.multiply(
+                layer.value, input: b.normed, count: n, output: b.value, pool: pool, blasMinimumRows: blas)
+            for i in 0..<n {
+                if let bias = layer.queryBias { for j in 0..<dim { b.query[i * dim + j] += bias[j] } }
+                if let bias = layer.keyBias { for j in 0..<kvDim { b.key[i * kvDim + j] += bias[j] } }
+                if let bias = layer.valueBias { for j in 0..<kvDim { b.value[i * kvDim + j] += bias[j] } }
+                let table = UnsafePointer(ropeTables + i * headDim)
+                for head in 0..<h.headCount {
+                    TransformerMath.rope(
+                        b.query + i * dim + head * headDim, dimensions: headDim, table: table, neox: neox)
+                }
+                for head in 0..<h.headCountKV {
+                    TransformerMath.rope(
+                        b.key + i * kvDim + head * headDim, dimensions: headDim, table: table, neox: neox)
+                }
+                // The cache holds F16, as llama.cpp's does; the pass reads the rounded values back.
+                let row = rows[i]
+                let block = row.table[row.position / kvCache.blockSize]
+                let slot = row.position % kvCache.blockSize
+                let k = kvCache.keyRow(block: block, layer: l, slot: slot)
+                let v = kvCache.valueRow(block: block, layer: l, slot: slot)
+                for j in 0..<kvDim {
+                    k[j] = HalfFloat.f16(from: b.key[i * kvDim + j])
+                    v[j] = HalfFloat.f16(from: b.value[i * kvDim + j])
+                }
+            }
+            let groupSize = h.headCount / h.headCountKV
+            let cache = kvCache
+            pool.parallelRanges(n * h.headCount) { range in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: longest) { scores in
+                    for item in range {
+                        let i = item / h.headCount
+                        let head = item % h.headCount
+                        Attention.head(
+                            head, query: b.query + i * dim, table: rows[i].table, length: rows[i].position + 1,
+                            layer: l, cache: cache, headDimension: headDim, groupSize: groupSize, scale: scale,
+                            scores: scores.baseAddress!, output: b.attention + i * dim + head * headDim)
+                    }
+                }
+            }
+            MatrixMultiply.multiply(
+                layer.attentionOutput, input: b.attention, count: n, output: b.projected, pool: pool,
+                blasMinimumRows: blas)
+            for j in 0..<(n * dim) { b.x[j] += b.projected[j] }
+
+            for i in 0..<n {
+                TransformerMath.rmsNorm(
+                    b.x + i * dim, weight: layer.feedForwardNorm, epsilon: h.rmsNormEpsilon, into: b.normed + i * dim)
+            }
+            MatrixMultiply.multiply(
+                layer.gate, input: b.normed, count: n, output: b.gate, pool: pool, blasMinimumRows: blas)
+            MatrixMultiply.multiply(
+                layer.up, input: b.normed, count: n, output: b.up, pool: pool, blasMinimumRows: blas)
+            TransformerMath.swiGLU(b.gate, up: b.up, count: n * ff)
+            MatrixMultiply.multiply(
+                layer.down, input: b.gate, count: n, output: b.projected, pool: pool, blasMinimumRows: blas)
+            for j in 0..<(n * dim) { b.x[j] += b.projected[j] }
+        }
+
+        let m = outputRows.count
+        for (o, i) in outputRows.enumerated() {
+            TransformerMath.rmsNorm(
+                b.x + i * dim, weight: weights.outputNorm, epsilon: h.rmsNormEpsilon, into: b.normed + o * dim)
+        }
+        let vocab = weights.vocabularySize
+        return [Float](unsafeUninitializedCapacity: m * vocab) { out, initialized in
+            MatrixMultiply.multiply(
+                weights.output, input: b.normed, count: m, output: out.baseAddress!, pool: pool, blasMinimumRows: blas)
+            initialized = m * vocab
+        }
+    }
+}

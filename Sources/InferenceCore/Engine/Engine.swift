@@ -1,0 +1,117 @@
+import Foundation
+
+/// The inference engine of one worker: a model, its paged KV cache, the sequences it runs and one thread pool.
+/// Each `step` is one batched forward pass over any mix of prompt chunks and single-token decodes.
+///
+/// Not `Sendable`: one worker loop owns it and calls `step` from one thread at a time.
+public final class Engine {
+    /// The model.
+    public let weights: ModelWeights
+    /// The KV cache.
+    public let kvCache: PagedKVCache
+    /// The setup.
+    public let options: EngineOptions
+    /// Longest sequence the engine runs.
+    public let contextLength: Int
+    let pool: ComputePool
+    var sequences: [SequenceID: SequenceState] = [:]
+
+    /// An engine for `weights` with a KV cache and thread pool as `options` describe.
+    public init(weights: ModelWeights, options: EngineOptions = EngineOptions()) {
+        self.weights = weights
+        self.options = options
+        let h = weights.hyperparameters
+        contextLength = min(options.contextLength ?? h.contextLength, h.contextLength)
+        kvCache = PagedKVCache(
+            layers: h.blockCount, kvDimension: h.kvDimension, capacityMiB: options.kvCacheMiB,
+            blockSize: options.kvBlockSize)
+        pool = ComputePool(threads: options.threads)
+    }
+
+    deinit { pool.shutdown() }
+
+    /// Number of sequences the engine holds.
+    public var sequenceCount: Int { sequences.count }
+
+    /// Frees `sequence`'s KV blocks and forgets it.
+    public func release(_ sequence: SequenceID) {
+        kvCache.release(sequence)
+        sequences.removeValue(forKey: sequence)
+    }
+
+    /// Whether every logit is finite.
+    @_optimize(speed)
+    static func allFinite(_ row: UnsafeBufferPointer<Float>) -> Bool {
+        var ok = true
+        for v in row where !v.isFinite { ok = false }
+        return ok
+    }
+
+    /// Runs one step: releases, then one forward pass over every admitted chunk and decode, then sampling.
+    /// Invalid input throws before any sequence or cache block changes (after the releases).
+    public func step(_ batch: StepBatch) throws(EngineError) -> StepOutput {
+        for sequence in batch.releases { release(sequence) }
+        let plan = try plan(batch)
+        for entry in plan.entries {
+            if entry.isNew {
+                kvCache.release(entry.sequence)
+                var sampler = Sampler(entry.sampling, endOfGeneration: weights.endOfGenerationTokens)
+                sampler.record(entry.tokens)
+                sequences[entry.sequence] = SequenceState(sampler: sampler)
+            } else if entry.isAdmit {
+                if entry.position < sequences[entry.sequence]!.length {
+                    kvCache.truncate(entry.sequence, toTokens: entry.position)
+                }
+                sequences[entry.sequence]!.sampler.record(entry.tokens)
+            }
+            try kvCache.reserve(entry.sequence, tokens: entry.position + entry.tokens.count)
+            sequences[entry.sequence]!.length = entry.position + entry.tokens.count
+        }
+        var rows: [ForwardRow] = []
+        var outputRows: [Int] = []
+        var outputEntries: [Int] = []
+        for (e, entry) in plan.entries.enumerated() {
+            let table = kvCache.table(of: entry.sequence)
+            for (j, token) in entry.tokens.enumerated() {
+                rows.append(ForwardRow(table: table, position: entry.position + j, token: token))
+            }
+            if entry.producesToken {
+                outputRows.append(rows.count - 1)
+                outputEntries.append(e)
+            }
+        }
+        let started = ContinuousClock.now
+        let logits = rows.isEmpty ? [] : forward(rows, outputRows: outputRows)
+        let seconds = (ContinuousClock.now - started) / .seconds(1)
+        let vocab = weights.vocabularySize
+        var results: [StepOutput.Result] = []
+        for (o, e) in outputEntries.enumerated() {
+            let sequence = plan.entries[e].sequence
+            let token = try logits.withUnsafeBufferPointer { all throws(EngineError) in
+                let row = UnsafeBufferPointer(rebasing: all[(o * vocab)..<((o + 1) * vocab)])
+                guard Self.allFinite(row) else {
+                    throw EngineError(.nonFiniteLogits, sequence: sequence, "the model produced NaN or infinite logits")
+                }
+                return sequences[sequence]!.sampler.sample(row)
+            }
+            var state = sequences[sequence]!
+            state.lastToken = token.token
+            state.generated += 1
+            let p = state.sampler.parameters
+            if !p.ignoreEOS
+                && (weights.endOfGenerationTokens.contains(token.token) || p.stopTokens.contains(token.token))
+            {
+                state.finished = .stop
+            } else if state.generated >= p.maxTokens || state.length >= contextLength {
+                state.finished = .length
+            }
+            sequences[sequence] = state
+            results.append(
+                StepOutput.Result(
+                    sequence: sequence, token: token,
+                    logits: batch.returnLogits ? Array(logits[(o * vocab)..<((o + 1) * vocab)]) : nil,
+                    finishReason: state.finished, kvBlocks: kvCache.blocks(of: sequence)))
+        }
+        return StepOutput(results: results, forwardSeconds: seconds)
+    }
+}

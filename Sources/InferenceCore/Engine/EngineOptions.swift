@@ -1,0 +1,16 @@
+/// How an engine is set up.
+public struct EngineOptions: Sendable {
+    /// Compute threads, the caller's included.
+    public var threads: Int = 2
+    /// KV cache capacity in MiB.
+    public var kvCacheMiB: Int = 256
+    /// Tokens per KV block.
+    public var kvBlockSize: Int = 16
+    /// Longest sequence (prompt and generated); nil: the model's context length.
+    public var contextLength: Int?
+    /// F32 weights meet at least this many activation rows through OpenBLAS sgemm (`.max`: never).
+    public var blasMinimumRows: Int = 32
+
+    /// The defaults: 2 threads, 256 MiB of KV cache in blocks of 16 tokens.
+    public init() {}
+}

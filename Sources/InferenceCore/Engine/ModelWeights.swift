@@ -1,0 +1,145 @@
+import GGUF
+
+/// A llama or qwen2 model file, memory-mapped: hyperparameters and every tensor checked and mapped by name.
+/// Matrices stay as stored (F16, Q8_0, …) in the mapping; only the small norm and bias vectors are read as F32.
+public final class ModelWeights: Sendable {
+    /// The mapped file; it keeps the bytes every `WeightMatrix` points into alive.
+    public let file: GGUFFile
+    /// The model's sizes and constants.
+    public let hyperparameters: ModelHyperparameters
+    /// Number of tokens in the vocabulary (rows of the embedding).
+    public let vocabularySize: Int
+    /// RoPE frequency scale: 1 / `rope.scaling.factor` for linear scaling, else 1.
+    public let ropeFrequencyScale: Float
+    /// Token embedding (`token_embd.weight`, one row per token).
+    public let tokenEmbedding: WeightMatrix
+    /// The transformer blocks.
+    public let layers: [LayerWeights]
+    /// Final RMSNorm weight.
+    public let outputNorm: [Float]
+    /// Output projection to logits (the token embedding when the file has no `output.weight`).
+    public let output: WeightMatrix
+    /// End-of-generation token ids (`eos`, `eot`) from the tokenizer metadata.
+    public let endOfGenerationTokens: Set<Int32>
+
+    /// Maps the model at `path`.
+    public convenience init(path: String) throws(EngineError) {
+        let file: GGUFFile
+        do {
+            file = try GGUFFile(path: path)
+        } catch {
+            throw EngineError(.invalidModel, "\(error)")
+        }
+        try self.init(file: file)
+    }
+
+    /// Checks and maps the tensors of `file`.
+    public init(file: GGUFFile) throws(EngineError) {
+        self.file = file
+        let metadata = file.metadata
+        let arch = metadata.string("general.architecture") ?? "(missing)"
+        guard ModelArchitecture(rawValue: arch) != nil else {
+            throw EngineError(
+                .unsupportedArchitecture, "\(file.path): architecture '\(arch)' is not supported (llama, qwen2)")
+        }
+        let h: ModelHyperparameters
+        do {
+            h = try ModelHyperparameters(metadata: metadata)
+        } catch {
+            throw EngineError(.invalidModel, "\(file.path): \(error.detail)")
+        }
+        hyperparameters = h
+        if let ropeDims = metadata.int("\(arch).rope.dimension_count"), ropeDims != h.headDimension {
+            throw EngineError(
+                .invalidModel, "\(file.path): partial RoPE (\(ropeDims) of \(h.headDimension) dims) is not supported")
+        }
+        let scalingType = metadata.string("\(arch).rope.scaling.type") ?? "linear"
+        let factor = metadata.double("\(arch).rope.scaling.factor") ?? 0
+        if scalingType != "linear" && scalingType != "none" {
+            throw EngineError(.invalidModel, "\(file.path): rope scaling '\(scalingType)' is not supported (linear)")
+        }
+        ropeFrequencyScale = scalingType == "linear" && factor > 0 ? Float(1 / factor) : 1
+
+        let loader = TensorLoader(file: file)
+        let dim = h.embeddingLength
+        let embedding = try loader.matrix("token_embd.weight", columns: dim, rows: nil)
+        vocabularySize = embedding.rows
+        tokenEmbedding = embedding
+        var layers: [LayerWeights] = []
+        for i in 0..<h.blockCount {
+            let p = "blk.\(i)."
+            let kv = h.kvDimension
+            let ff = h.feedForwardLength
+            let biases = h.architecture.hasAttentionBiases
+            layers.append(
+                LayerWeights(
+                    attentionNorm: try loader.vector(p + "attn_norm.weight", count: dim),
+                    query: try loader.matrix(p + "attn_q.weight", columns: dim, rows: dim),
+                    key: try loader.matrix(p + "attn_k.weight", columns: dim, rows: kv),
+                    value: try loader.matrix(p + "attn_v.weight", columns: dim, rows: kv),
+                    queryBias: biases ? try loader.vector(p + "attn_q.bias", count: dim) : nil,
+                    keyBias: biases ? try loader.vector(p + "attn_k.bias", count: kv) : nil,
+                    valueBias: biases ? try loader.vector(p + "attn_v.bias", count: kv) : nil,
+                    attentionOutput: try loader.matrix(p + "attn_output.weight", columns: dim, rows: dim),
+                    feedForwardNorm: try loader.vector(p + "ffn_norm.weight", count: dim),
+                    gate: try loader.matrix(p + "ffn_gate.weight", columns: dim, rows: ff),
+                    up: try loader.matrix(p + "ffn_up.weight", columns: dim, rows: ff),
+                    down: try loader.matrix(p + "ffn_down.weight", columns: ff, rows: dim)))
+        }
+        self.layers = layers
+        outputNorm = try loader.vector("output_norm.weight", count: dim)
+        if file.tensor(named: "output.weight") != nil {
+            output = try loader.matrix("output.weight", columns: dim, rows: vocabularySize)
+        } else {
+            output = embedding
+        }
+        var stops = Set<Int32>()
+        for key in ["tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id"] {
+            if let id = metadata.int(key), id >= 0, id < vocabularySize { stops.insert(Int32(id)) }
+        }
+        endOfGenerationTokens = stops
+    }
+}
+
+/// Looks tensors up by name and checks their shapes and types.
+struct TensorLoader {
+    let file: GGUFFile
+
+    func info(_ name: String) throws(EngineError) -> GGUFTensorInfo {
+        guard let info = file.tensor(named: name) else {
+            throw EngineError(.invalidModel, "\(file.path): tensor '\(name)' is missing")
+        }
+        return info
+    }
+
+    /// A matrix of `rows` (any number when nil) rows of `columns` elements, of a type the kernels multiply.
+    func matrix(_ name: String, columns: Int, rows: Int?) throws(EngineError) -> WeightMatrix {
+        let t = try info(name)
+        let actualRows = t.shape.count == 2 ? t.shape[1] : -1
+        guard t.shape.count == 2, t.shape[0] == columns, rows == nil || actualRows == rows, actualRows > 0 else {
+            throw EngineError(
+                .invalidModel,
+                "\(file.path): tensor '\(name)' has shape \(t.shape), expected [\(columns), \(rows.map(String.init) ?? "n")]"
+            )
+        }
+        guard WeightMatrix.supportedTypes.contains(t.type), columns % t.type.blockSize == 0 else {
+            throw EngineError(.invalidModel, "\(file.path): tensor '\(name)' has unsupported type \(t.type)")
+        }
+        let base = file.bytes(of: t).baseAddress!
+        return WeightMatrix(type: t.type, rows: actualRows, columns: columns, base: base)
+    }
+
+    /// A vector of `count` elements, decoded to F32.
+    func vector(_ name: String, count: Int) throws(EngineError) -> [Float] {
+        let t = try info(name)
+        guard t.shape == [count], t.type.canDequantize else {
+            throw EngineError(
+                .invalidModel, "\(file.path): tensor '\(name)' has shape \(t.shape) of \(t.type), expected [\(count)]")
+        }
+        do {
+            return try file.dequantize(t)
+        } catch {
+            throw EngineError(.invalidModel, "\(file.path): \(error)")
+        }
+    }
+}

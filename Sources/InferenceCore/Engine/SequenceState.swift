@@ -1,0 +1,13 @@
+/// What the engine remembers about a running sequence between steps.
+struct SequenceState {
+    /// Tokens in the KV cache (the position of the next token).
+    var length = 0
+    /// The last sampled token, fed by the next decode.
+    var lastToken: Int32?
+    /// Tokens generated so far.
+    var generated = 0
+    /// Set once the sequence has stopped.
+    var finished: FinishReason?
+    /// The sequence's sampler.
+    var sampler: Sampler
+}

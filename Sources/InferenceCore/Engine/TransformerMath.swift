@@ -1,0 +1,58 @@
+import Foundation
+
+/// The element-wise steps of the forward pass, each computed as ggml's CPU backend computes it.
+enum TransformerMath {
+    /// RMSNorm then the weight: the sum of squares in `Double`, `1 / sqrtf(mean + eps)` in `Float`
+    /// (`ggml_compute_forward_rms_norm_f32` followed by `ggml_mul`).
+    @_optimize(speed)
+    static func rmsNorm(
+        _ x: UnsafePointer<Float>, weight: [Float], epsilon: Float, into y: UnsafeMutablePointer<Float>
+    ) {
+        let n = weight.count
+        var sum: Double = 0
+        for i in 0..<n { sum += Double(x[i] * x[i]) }
+        let mean = Float(sum / Double(n))
+        let scale = 1 / (mean + epsilon).squareRoot()
+        for i in 0..<n { y[i] = (x[i] * scale) * weight[i] }
+    }
+
+    /// `silu(gate) * up`, in place into `gate`.
+    @_optimize(speed)
+    static func swiGLU(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let g = gate[i]
+            gate[i] = g / (1 + expf(-g)) * up[i]
+        }
+    }
+
+    /// The RoPE cos/sin pairs for `position` (`ggml_rope_cache_init`): theta starts at the position and is
+    /// multiplied by `powf(base, -2 / dims)` pair after pair, in `Float`; linear scaling multiplies each theta by
+    /// `frequencyScale`.
+    static func ropeTable(
+        position: Int, dimensions: Int, base: Float, frequencyScale: Float, into table: UnsafeMutablePointer<Float>
+    ) {
+        let thetaScale = powf(base, -2 / Float(dimensions))
+        var theta = Float(position)
+        for i in 0..<(dimensions / 2) {
+            let t = frequencyScale * theta
+            table[2 * i] = cosf(t)
+            table[2 * i + 1] = sinf(t)
+            theta *= thetaScale
+        }
+    }
+
+    /// Rotates one head of `dimensions` values with `table`: adjacent pairs (llama) or the two halves (NeoX, qwen2).
+    @_optimize(speed)
+    static func rope(_ x: UnsafeMutablePointer<Float>, dimensions: Int, table: UnsafePointer<Float>, neox: Bool) {
+        let half = dimensions / 2
+        for i in 0..<half {
+            let (a, b) = neox ? (i, i + half) : (2 * i, 2 * i + 1)
+            let c = table[2 * i]
+            let s = table[2 * i + 1]
+            let x0 = x[a]
+            let x1 = x[b]
+            x[a] = x0 * c - x1 * s
+            x[b] = x0 * s + x1 * c
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import GGUF
+
+/// The form activations take before they meet a weight row: ggml's `vec_dot_type` of the weight type.
+///
+/// Converting the activations exactly as ggml does (F16 rounding for F16 weights, Q8_0 blocks for Q8_0 and Q4_0)
+/// is what makes our logits agree with llama.cpp's to the last few bits.
+public enum ActivationType: Sendable {
+    /// Plain F32 (F32 weights; also the fallback for K-quants, whose rows are dequantized).
+    case f32
+    /// IEEE half, rounded to nearest even (F16 weights).
+    case f16
+    /// bfloat16 (BF16 weights).
+    case bf16
+    /// Q8_0 blocks of 32: an F16 scale and 32 int8 (Q8_0 and Q4_0 weights).
+    case q8_0
+
+    /// The activation form ggml pairs with weights of `type`.
+    public init(weight type: GGMLType) {
+        switch type {
+        case .f16: self = .f16
+        case .bf16: self = .bf16
+        case .q8_0, .q4_0: self = .q8_0
+        default: self = .f32
+        }
+    }
+}

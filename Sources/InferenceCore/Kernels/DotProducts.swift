@@ -1,0 +1,106 @@
+import CBLAS
+import GGUF
+
+/// Dot products of one stored weight row with one prepared activation row, one function per weight type.
+///
+/// Each function's accumulation order depends only on the row length, never on which or how many other rows are
+/// in the batch, so a sequence's logits are the same whether it runs alone or among others.
+enum DotProducts {
+    /// F32 weights · F32 activations, through OpenBLAS `sdot` (its order depends only on the length).
+    @inline(__always)
+    static func f32(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, _ n: Int) -> Float {
+        cblas_sdot(Int32(n), w.assumingMemoryBound(to: Float.self), 1, a.assumingMemoryBound(to: Float.self), 1)
+    }
+
+    /// F16 weights · F16 activations, products summed in F32 (as `ggml_vec_dot_f16`).
+    @_optimize(speed) @inline(__always)
+    static func f16(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, _ n: Int) -> Float {
+        var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
+        var i = 0
+        while i + 32 <= n {
+            acc0.addProduct(
+                HalfWidening.f16(w.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)),
+                HalfWidening.f16(a.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)))
+            acc1.addProduct(
+                HalfWidening.f16(w.loadUnaligned(fromByteOffset: 2 * i + 32, as: SIMD16<UInt16>.self)),
+                HalfWidening.f16(a.loadUnaligned(fromByteOffset: 2 * i + 32, as: SIMD16<UInt16>.self)))
+            i += 32
+        }
+        var sum = (acc0 + acc1).sum()
+        while i < n {
+            sum +=
+                HalfFloat.float(fromF16: w.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                * HalfFloat.float(fromF16: a.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+            i += 1
+        }
+        return sum
+    }
+
+    /// BF16 weights · BF16 activations, summed in F32.
+    @_optimize(speed) @inline(__always)
+    static func bf16(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, _ n: Int) -> Float {
+        var acc = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= n {
+            acc.addProduct(
+                HalfWidening.bf16(w.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)),
+                HalfWidening.bf16(a.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)))
+            i += 16
+        }
+        var sum = acc.sum()
+        while i < n {
+            sum +=
+                HalfFloat.float(fromBF16: w.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                * HalfFloat.float(fromBF16: a.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+            i += 1
+        }
+        return sum
+    }
+
+    /// The exact integer dot product of 32 int8 pairs (a plain integer loop, which LLVM vectorises).
+    @_optimize(speed) @inline(__always)
+    static func int8x32(_ x: UnsafeRawPointer, _ y: UnsafeRawPointer) -> Int32 {
+        let a = x.assumingMemoryBound(to: Int8.self)
+        let b = y.assumingMemoryBound(to: Int8.self)
+        var sum: Int32 = 0
+        for j in 0..<32 { sum &+= Int32(a[j]) &* Int32(b[j]) }
+        return sum
+    }
+
+    /// Q8_0 weights (34-byte blocks) · Q8_0 activations (`Q8Block`): exact int dot per block times both scales.
+    @_optimize(speed) @inline(__always)
+    static func q8_0(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, _ n: Int) -> Float {
+        var sum: Float = 0
+        for b in 0..<(n / 32) {
+            let wb = w + 34 * b
+            let ab = a + Q8Block.stride * b
+            let dw = HalfFloat.float(fromF16: wb.loadUnaligned(as: UInt16.self))
+            let da = ab.load(as: Float.self)
+            let qi = int8x32(wb + 2, ab + 4)
+            sum += Float(qi) * (dw * da)
+        }
+        return sum
+    }
+
+    /// Q4_0 weights (18-byte blocks: scale, 16 bytes of nibbles; low nibbles are elements 0…15, high 16…31, both
+    /// offset by 8) · Q8_0 activations.
+    @_optimize(speed) @inline(__always)
+    static func q4_0(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, _ n: Int) -> Float {
+        var sum: Float = 0
+        for b in 0..<(n / 32) {
+            let wb = w + 18 * b
+            let ab = a + Q8Block.stride * b
+            let dw = HalfFloat.float(fromF16: wb.loadUnaligned(as: UInt16.self))
+            let da = ab.load(as: Float.self)
+            let packed = (wb + 2).assumingMemoryBound(to: UInt8.self)
+            let qa = (ab + 4).assumingMemoryBound(to: Int8.self)
+            var qi: Int32 = 0
+            for j in 0..<16 {
+                qi &+= (Int32(packed[j] & 0x0f) &- 8) &* Int32(qa[j])
+                qi &+= (Int32(packed[j] >> 4) &- 8) &* Int32(qa[j + 16])
+            }
+            sum += Float(qi) * (dw * da)
+        }
+        return sum
+    }
+}

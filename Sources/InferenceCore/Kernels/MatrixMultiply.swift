@@ -1,0 +1,94 @@
+import CBLAS
+import GGUF
+
+/// `output = activations × weightᵀ` for a stored weight matrix: every activation row meets every weight row.
+///
+/// Small batches take the streaming path: the weight rows are split between the pool's threads, each weight row is
+/// read once and dotted with every prepared activation row. F32 weights with at least `blasMinimumRows` activation
+/// rows go through OpenBLAS `sgemm`, one call per thread on its share of the weight rows.
+public enum MatrixMultiply {
+    /// Computes `output[i * weight.rows + r] = dot(weight row r, input row i)` for `count` input rows of
+    /// `weight.columns` floats.
+    public static func multiply(
+        _ weight: WeightMatrix, input: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>,
+        pool: ComputePool, blasMinimumRows: Int = .max
+    ) {
+        if weight.type == .f32 && count >= blasMinimumRows {
+            return sgemm(weight, input: input, count: count, output: output, pool: pool)
+        }
+        let activations = PreparedActivations(
+            input, count: count, columns: weight.columns, type: ActivationType(weight: weight.type))
+        multiply(weight, activations: activations, output: output, pool: pool)
+    }
+
+    /// The streaming path on already prepared activations (their type must be `ActivationType(weight: weight.type)`).
+    public static func multiply(
+        _ weight: WeightMatrix, activations: PreparedActivations, output: UnsafeMutablePointer<Float>,
+        pool: ComputePool
+    ) {
+        let rows = weight.rows
+        let n = weight.columns
+        let count = activations.count
+        pool.parallelRanges(weight.rows, minimumPerThread: 16) { range in
+            multiplyRows(range, of: weight, activations: activations, output: output)
+        }
+    }
+
+    /// The streaming loop over weight rows `range`: each row is read once and dotted with every activation row.
+    /// (`@_optimize(speed)` only matters in optimised builds; debug builds ignore it.)
+    @_optimize(speed)
+    static func multiplyRows(
+        _ range: Range<Int>, of weight: WeightMatrix, activations: PreparedActivations,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        let rows = weight.rows
+        let n = weight.columns
+        let count = activations.count
+        switch weight.type {
+        case .f32:
+            for r in range {
+                for i in 0..<count { output[i * rows + r] = DotProducts.f32(weight.row(r), activations.row(i), n) }
+            }
+        case .f16:
+            for r in range {
+                for i in 0..<count { output[i * rows + r] = DotProducts.f16(weight.row(r), activations.row(i), n) }
+            }
+        case .bf16:
+            for r in range {
+                for i in 0..<count { output[i * rows + r] = DotProducts.bf16(weight.row(r), activations.row(i), n) }
+            }
+        case .q8_0:
+            for r in range {
+                for i in 0..<count { output[i * rows + r] = DotProducts.q8_0(weight.row(r), activations.row(i), n) }
+            }
+        case .q4_0:
+            for r in range {
+                for i in 0..<count { output[i * rows + r] = DotProducts.q4_0(weight.row(r), activations.row(i), n) }
+            }
+        default:
+            // K-quants: decode the row to F32, then the F32 dot product.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { buffer in
+                let decoded = UnsafeRawPointer(buffer.baseAddress!)
+                for r in range {
+                    weight.dequantizeRow(r, into: buffer)
+                    for i in 0..<count { output[i * rows + r] = DotProducts.f32(decoded, activations.row(i), n) }
+                }
+            }
+        }
+    }
+
+    /// F32 weights through OpenBLAS: each thread multiplies its share of the weight rows.
+    static func sgemm(
+        _ weight: WeightMatrix, input: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>,
+        pool: ComputePool
+    ) {
+        let rows = weight.rows
+        let k = weight.columns
+        let b = weight.base.assumingMemoryBound(to: Float.self)
+        pool.parallelRanges(rows, minimumPerThread: 64) { range in
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(range.count), Int32(k), 1, input,
+                Int32(k), b + range.lowerBound * k, Int32(k), 0, output + range.lowerBound, Int32(rows))
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import GGUF
+
+/// A batch of activation rows converted once into the form a weight type's dot product reads
+/// (see `ActivationType`), so each weight row is streamed once and meets every activation row.
+///
+/// `@unchecked Sendable`: the storage is written only in `init` and read-only afterwards, so the pool's threads
+/// may read it concurrently.
+public final class PreparedActivations: @unchecked Sendable {
+    /// The form of the converted rows.
+    public let type: ActivationType
+    /// Number of rows.
+    public let count: Int
+    /// Elements per row.
+    public let columns: Int
+    /// Bytes per converted row.
+    public let rowBytes: Int
+    /// The converted rows, `rowBytes` apart (64-byte aligned).
+    let storage: UnsafeMutableRawPointer
+
+    /// Converts `count` rows of `columns` floats at `input` into `type`.
+    @_optimize(speed)
+    public init(_ input: UnsafePointer<Float>, count: Int, columns: Int, type: ActivationType) {
+        self.type = type
+        self.count = count
+        self.columns = columns
+        switch type {
+        case .f32: rowBytes = columns * 4
+        case .f16, .bf16: rowBytes = columns * 2
+        case .q8_0: rowBytes = columns / 32 * Q8Block.stride
+        }
+        storage = .allocate(byteCount: max(rowBytes * count, 64), alignment: 64)
+        for r in 0..<count {
+            let src = input + r * columns
+            let dst = storage + r * rowBytes
+            switch type {
+            case .f32:
+                dst.copyMemory(from: src, byteCount: rowBytes)
+            case .f16:
+                let out = dst.assumingMemoryBound(to: UInt16.self)
+                for i in 0..<columns { out[i] = HalfFloat.f16(from: src[i]) }
+            case .bf16:
+                let out = dst.assumingMemoryBound(to: UInt16.self)
+                for i in 0..<columns { out[i] = HalfFloat.bf16(from: src[i]) }
+            case .q8_0:
+                for b in 0..<(columns / 32) { Q8Block.quantize(src + 32 * b, into: dst + b * Q8Block.stride) }
+            }
+        }
+    }
+
+    deinit { storage.deallocate() }
+
+    /// The converted row `row`.
+    @inline(__always)
+    public func row(_ row: Int) -> UnsafeRawPointer { UnsafeRawPointer(storage + row * rowBytes) }
+}
+
+/// An activation block of 32 values quantized as ggml's x86 `quantize_row_q8_0` does: scale `d = amax / 127`
+/// stored as F16 (kept here already widened to a `Float`), values `round_half_even(x * 127 / amax)`.
+///
+/// Layout in memory: the scale as a 4-byte `Float`, then 32 `Int8`, padded to `stride` bytes.
+enum Q8Block {
+    /// Bytes per prepared block.
+    static let stride = 48
+
+    /// Quantizes 32 floats at `x` into the block at `out`.
+    @_optimize(speed) @inline(__always)
+    static func quantize(_ x: UnsafePointer<Float>, into out: UnsafeMutableRawPointer) {
+        var amax: Float = 0
+        for j in 0..<32 { amax = max(amax, abs(x[j])) }
+        let d = amax / 127
+        out.storeBytes(of: HalfFloat.float(fromF16: HalfFloat.f16(from: d)), as: Float.self)
+        let id: Float = amax != 0 ? 127 / amax : 0
+        let qs = (out + 4).assumingMemoryBound(to: Int8.self)
+        for j in 0..<32 {
+            qs[j] = Int8((x[j] * id).rounded(.toNearestOrEven))
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import GGUF
+
+/// The model architectures Batchgate runs, by their llama.cpp names.
+public enum ModelArchitecture: String, Sendable, CaseIterable {
+    case llama
+    case qwen2
+
+    /// Whether the attention projections q, k and v carry biases (Qwen2 does, Llama does not).
+    public var hasAttentionBiases: Bool { self == .qwen2 }
+}
+
+/// The sizes and constants that define a decoder-only transformer, as llama.cpp's GGUF metadata states them.
+public struct ModelHyperparameters: Sendable, Equatable {
+    /// The architecture.
+    public var architecture: ModelArchitecture
+    /// Width of the residual stream (`embedding_length`).
+    public var embeddingLength: Int
+    /// Number of transformer blocks (`block_count`).
+    public var blockCount: Int
+    /// Attention heads for queries (`attention.head_count`).
+    public var headCount: Int
+    /// Attention heads for keys and values (`attention.head_count_kv`); divides `headCount`.
+    public var headCountKV: Int
+    /// Hidden width of the feed-forward network (`feed_forward_length`).
+    public var feedForwardLength: Int
+    /// Longest context the model is meant for (`context_length`).
+    public var contextLength: Int
+    /// RoPE base frequency (`rope.freq_base`).
+    public var ropeFreqBase: Float
+    /// RMSNorm epsilon (`attention.layer_norm_rms_epsilon`).
+    public var rmsNormEpsilon: Float
+    /// Whether the output projection reuses the token embedding (no `output.weight`).
+    public var tiedEmbeddings: Bool
+
+    /// Creates hyperparameters; unspecified sizes give a small model (dim 256, 4 layers, 8 heads, 4 kv heads,
+    /// ff 768, context 2048) and the architecture's usual RoPE base and epsilon.
+    public init(
+        architecture: ModelArchitecture, embeddingLength: Int = 256, blockCount: Int = 4, headCount: Int = 8,
+        headCountKV: Int = 4, feedForwardLength: Int = 768, contextLength: Int = 2048, ropeFreqBase: Float? = nil,
+        rmsNormEpsilon: Float? = nil, tiedEmbeddings: Bool = false
+    ) {
+        self.architecture = architecture
+        self.embeddingLength = embeddingLength
+        self.blockCount = blockCount
+        self.headCount = headCount
+        self.headCountKV = headCountKV
+        self.feedForwardLength = feedForwardLength
+        self.contextLength = contextLength
+        self.ropeFreqBase = ropeFreqBase ?? (architecture == .qwen2 ? 1_000_000 : 10_000)
+        self.rmsNormEpsilon = rmsNormEpsilon ?? (architecture == .qwen2 ? 1e-6 : 1e-5)
+        self.tiedEmbeddings = tiedEmbeddings
+    }
+
+    /// Width of one attention head.
+    public var headDimension: Int { embeddingLength / max(headCount, 1) }
+    /// Width of the key and value projections.
+    public var kvDimension: Int { headDimension * headCountKV }
+
+    /// Throws unless the sizes fit together.
+    public func validate() throws(ModelBuildError) {
+        func fail(_ detail: String) -> ModelBuildError { ModelBuildError(.invalidHyperparameters, detail) }
+        let sizes: [(String, Int)] = [
+            ("dim", embeddingLength), ("layers", blockCount), ("heads", headCount), ("kv-heads", headCountKV),
+            ("ff", feedForwardLength), ("context", contextLength),
+        ]
+        for (name, value) in sizes where value < 1 || value > 1 << 24 {
+            throw fail("\(name) must be between 1 and \(1 << 24), got \(value)")
+        }
+        guard embeddingLength % headCount == 0 else {
+            throw fail("dim \(embeddingLength) is not divisible by heads \(headCount)")
+        }
+        guard headCount % headCountKV == 0 else {
+            throw fail("heads \(headCount) is not divisible by kv-heads \(headCountKV)")
+        }
+        guard headDimension % 2 == 0 else {
+            throw fail("the head dimension dim/heads = \(headDimension) must be even for RoPE")
+        }
+        guard ropeFreqBase.isFinite, ropeFreqBase > 0 else {
+            throw fail("rope base must be positive, got \(ropeFreqBase)")
+        }
+        guard rmsNormEpsilon.isFinite, rmsNormEpsilon > 0 else {
+            throw fail("rms epsilon must be positive, got \(rmsNormEpsilon)")
+        }
+    }
+
+    /// Throws unless every weight matrix's rows (dim and ff long) are whole blocks of `type`.
+    public func validate(tensorType type: GGMLType) throws(ModelBuildError) {
+        guard [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0].contains(type) else {
+            throw ModelBuildError(
+                .invalidTensorType, "tensor type \(type) is not supported (f32, f16, bf16, q8_0, q4_0)")
+        }
+        for (name, length) in [("dim", embeddingLength), ("ff", feedForwardLength)] where length % type.blockSize != 0 {
+            throw ModelBuildError(
+                .invalidTensorType,
+                "\(type) needs row lengths that are multiples of \(type.blockSize): \(name) is \(length)")
+        }
+    }
+
+    /// The hyperparameters a GGUF model file's metadata states.
+    public init(metadata: GGUFMetadata) throws(ModelBuildError) {
+        guard let archName = metadata.string("general.architecture"), let arch = ModelArchitecture(rawValue: archName)
+        else {
+            throw ModelBuildError(
+                .invalidHyperparameters,
+                "general.architecture is \(metadata.string("general.architecture") ?? "missing"), not llama or qwen2")
+        }
+        func int(_ key: String) throws(ModelBuildError) -> Int {
+            guard let v = metadata.int("\(archName).\(key)") else {
+                throw ModelBuildError(.invalidHyperparameters, "metadata \(archName).\(key) is missing")
+            }
+            return v
+        }
+        let heads = try int("attention.head_count")
+        self.init(
+            architecture: arch, embeddingLength: try int("embedding_length"), blockCount: try int("block_count"),
+            headCount: heads, headCountKV: metadata.int("\(archName).attention.head_count_kv") ?? heads,
+            feedForwardLength: try int("feed_forward_length"), contextLength: try int("context_length"),
+            ropeFreqBase: metadata.double("\(archName).rope.freq_base").map(Float.init),
+            rmsNormEpsilon: metadata.double("\(archName).attention.layer_norm_rms_epsilon").map(Float.init),
+            tiedEmbeddings: false)
+        try validate()
+    }
+
+    /// The `{arch}.*` metadata llama.cpp reads for these hyperparameters, in a stable order.
+    public func metadataEntries(vocabularySize: Int) -> [(key: String, value: GGUFValue)] {
+        let arch = architecture.rawValue
+        func u32(_ v: Int) -> GGUFValue { .uint32(UInt32(v)) }
+        return [
+            ("\(arch).vocab_size", u32(vocabularySize)),
+            ("\(arch).context_length", u32(contextLength)),
+            ("\(arch).embedding_length", u32(embeddingLength)),
+            ("\(arch).block_count", u32(blockCount)),
+            ("\(arch).feed_forward_length", u32(feedForwardLength)),
+            ("\(arch).attention.head_count", u32(headCount)),
+            ("\(arch).attention.head_count_kv", u32(headCountKV)),
+            ("\(arch).rope.freq_base", .float32(ropeFreqBase)),
+            ("\(arch).rope.dimension_count", u32(headDimension)),
+            ("\(arch).attention.layer_norm_rms_epsilon", .float32(rmsNormEpsilon)),
+        ]
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+
+/// One sequence's sampler: its parameters, its own random stream and the tokens the penalties look at.
+///
+/// Logits are processed in this order: logit bias, penalties, end-of-generation ban (`ignoreEOS`); then greedy
+/// takes the first maximum, otherwise top-k, temperature softmax, top-p and min-p cut the candidates and one
+/// uniform draw from the sequence's stream picks a token.
+public struct Sampler: Sendable {
+    /// The request's parameters.
+    public let parameters: SamplingParameters
+    /// Tokens the sequence has seen (prompt and generated), latest last, trimmed to the penalty window.
+    public private(set) var recent: [Int32] = []
+    private var random: Xoshiro256StarStar
+    private let banned: Set<Int32>
+
+    /// A sampler for `parameters`; `endOfGeneration` is banned when `ignoreEOS` is set.
+    public init(_ parameters: SamplingParameters, endOfGeneration: Set<Int32> = []) {
+        self.parameters = parameters
+        random = Xoshiro256StarStar(seed: parameters.seed)
+        banned = parameters.ignoreEOS ? endOfGeneration : []
+    }
+
+    /// Notes tokens the penalties should see.
+    public mutating func record(_ tokens: some Sequence<Int32>) {
+        guard parameters.penaltyWindow > 0 else { return }
+        recent.append(contentsOf: tokens)
+        if recent.count > parameters.penaltyWindow { recent.removeFirst(recent.count - parameters.penaltyWindow) }
+    }
+
+    /// Picks the next token from `logits` and records it.
+    public mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> SampledToken {
+        var processed = Array(logits)
+        applyPenalties(&processed)
+        let token = parameters.temperature <= 0 ? Self.argmax(processed) : draw(processed)
+        record(CollectionOfOne(token))
+        return Self.logprobs(of: token, in: logits, top: parameters.topLogprobs)
+    }
+
+    /// Logit bias, repetition/presence/frequency penalties and the end-of-generation ban.
+    func applyPenalties(_ l: inout [Float]) {
+        for (token, bias) in parameters.logitBias where token >= 0 && Int(token) < l.count { l[Int(token)] += bias }
+        var counts: [Int32: Int] = [:]
+        for t in recent { counts[t, default: 0] += 1 }
+        let p = parameters
+        for (token, count) in counts where token >= 0 && Int(token) < l.count {
+            var v = l[Int(token)]
+            if p.repetitionPenalty != 1 { v = v > 0 ? v / p.repetitionPenalty : v * p.repetitionPenalty }
+            v -= Float(count) * p.frequencyPenalty + p.presencePenalty
+            l[Int(token)] = v
+        }
+        for token in banned where Int(token) < l.count { l[Int(token)] = -.infinity }
+    }
+
+    /// The index of the first maximum.
+    @_optimize(speed)
+    static func argmax(_ l: [Float]) -> Int32 {
+        var best = 0
+        for i in 1..<l.count where l[i] > l[best] { best = i }
+        return Int32(best)
+    }
+
+    /// Top-k, temperature, top-p and min-p, then one draw.
+    mutating func draw(_ l: [Float]) -> Int32 {
+        var candidates = l.indices.filter { l[$0] > -.infinity }
+        guard !candidates.isEmpty else { return Self.argmax(l) }
+        candidates.sort { l[$0] > l[$1] || (l[$0] == l[$1] && $0 < $1) }
+        if parameters.topK > 0 && candidates.count > parameters.topK {
+            candidates.removeLast(candidates.count - parameters.topK)
+        }
+        let top = l[candidates[0]]
+        var probabilities = candidates.map { Double(expf((l[$0] - top) / parameters.temperature)) }
+        let total = probabilities.reduce(0, +)
+        var keep = probabilities.count
+        if parameters.topP < 1 {
+            var cumulative = 0.0
+            for (i, p) in probabilities.enumerated() {
+                cumulative += p / total
+                if cumulative >= Double(parameters.topP) {
+                    keep = i + 1
+                    break
+                }
+            }
+        }
+        if parameters.minP > 0 {
+            let threshold = Double(parameters.minP) * probabilities[0]
+            keep = min(keep, probabilities.prefix(keep).filter { $0 >= threshold }.count)
+        }
+        probabilities.removeLast(probabilities.count - keep)
+        let kept = probabilities.reduce(0, +)
+        let u = Double(random.next() >> 11) * 0x1p-53 * kept
+        var cumulative = 0.0
+        for (i, p) in probabilities.enumerated() {
+            cumulative += p
+            if u < cumulative { return Int32(candidates[i]) }
+        }
+        return Int32(candidates[keep - 1])
+    }
+
+    /// `token`'s log-probability under `logits` and the `top` most likely tokens (log-softmax, sum in `Double`).
+    @_optimize(speed)
+    public static func logprobs(of token: Int32, in logits: UnsafeBufferPointer<Float>, top: Int) -> SampledToken {
+        var maximum = -Float.infinity
+        for v in logits { maximum = max(maximum, v) }
+        var sum: Double = 0
+        for v in logits { sum += exp(Double(v - maximum)) }
+        let logSum = Float(log(sum))
+        func logprob(_ i: Int) -> Float { logits[i] - maximum - logSum }
+        var best: [Int] = []
+        if top > 0 {
+            for i in logits.indices {
+                if best.count == top, logits[i] <= logits[best[top - 1]] { continue }
+                let at = best.firstIndex { logits[i] > logits[$0] } ?? best.count
+                best.insert(i, at: at)
+                if best.count > top { best.removeLast() }
+            }
+        }
+        return SampledToken(
+            token: token, logprob: logprob(Int(token)),
+            topLogprobs: best.map { TokenLogprob(token: Int32($0), logprob: logprob($0)) })
+    }
+}

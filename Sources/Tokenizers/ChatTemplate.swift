@@ -1,0 +1,186 @@
+/// The chat formats Batchgate renders itself, matching llama.cpp's built-in `llm_chat_apply_template`
+/// followed by tokenization with `add_special` and `parse_special`.
+///
+/// Detection looks for these markers in `tokenizer.chat_template`, in this order (as llama.cpp does):
+/// - ChatML (Qwen, Yi chat): `<|im_start|>` (but not Phi-4's `<|im_sep|>` or SmolVLM's `<end_of_utterance>`).
+/// - Llama 2: `[INST]` (but not Mistral's `[SYSTEM_PROMPT]`, `[AVAILABLE_TOOLS]` or `' [INST] ' + system_message`);
+///   `<<SYS>>` means system messages are wrapped in `<<SYS>>…<</SYS>>`, `bos_token + '[INST]` puts `<s>` before
+///   later turns, `content.strip()` trims messages.
+/// - Llama 3: `<|start_header_id|>` and `<|end_header_id|>`.
+/// Any other template is not recognised: `detect` returns nil and the model must name a family in its configuration.
+public struct ChatTemplate: Sendable, Equatable {
+    /// A template family; raw values are the names accepted in configuration.
+    public enum Family: String, Sendable, CaseIterable {
+        /// `<|im_start|>role\ncontent<|im_end|>\n`.
+        case chatml
+        /// `[INST] <<SYS>>\nsystem\n<</SYS>>\n\nuser [/INST]assistant</s>`.
+        case llama2
+        /// `<|start_header_id|>role<|end_header_id|>\n\ncontent<|eot_id|>`.
+        case llama3
+    }
+
+    /// The family.
+    public let family: Family
+    /// Llama 2: system messages get `<<SYS>>` (otherwise they are prefixed to the first turn as plain lines).
+    public let llama2WrapsSystem: Bool
+    /// Llama 2: later turns start with `<s>[INST] ` rather than `[INST] `.
+    public let llama2BOSInHistory: Bool
+    /// Llama 2: message contents are trimmed of surrounding whitespace.
+    public let llama2TrimsContent: Bool
+
+    /// A forced family. `llama2` uses the `<<SYS>>` system block (llama.cpp's `llama2-sys`).
+    public init(family: Family) {
+        self.family = family
+        llama2WrapsSystem = true
+        llama2BOSInHistory = false
+        llama2TrimsContent = false
+    }
+
+    init(family: Family, wrapsSystem: Bool, bosInHistory: Bool, trims: Bool) {
+        self.family = family
+        llama2WrapsSystem = wrapsSystem
+        llama2BOSInHistory = bosInHistory
+        llama2TrimsContent = trims
+    }
+
+    /// Recognises a Jinja template by its markers; nil when it is none of the supported families.
+    public static func detect(_ template: String?) -> ChatTemplate? {
+        guard let template, !template.isEmpty else { return nil }
+        if let family = Family(rawValue: template) { return ChatTemplate(family: family) }
+        func has(_ marker: String) -> Bool { template.contains(marker) }
+        if has("<|im_start|>") {
+            return has("<|im_sep|>") || has("<end_of_utterance>") ? nil : ChatTemplate(family: .chatml)
+        }
+        if template.hasPrefix("mistral") || has("[INST]") {
+            if has("[SYSTEM_PROMPT]") || has("' [INST] ' + system_message") || has("[AVAILABLE_TOOLS]")
+                || template.hasPrefix("mistral")
+            {
+                return nil
+            }
+            let trims = has("content.strip()")
+            let bos = !trims && has("bos_token + '[INST]")
+            return ChatTemplate(
+                family: .llama2, wrapsSystem: has("<<SYS>>") || trims || bos, bosInHistory: bos, trims: trims)
+        }
+        if has("<|start_header_id|>") && has("<|end_header_id|>") { return ChatTemplate(family: .llama3) }
+        return nil
+    }
+
+    /// The template for a model: `configured` is a family name, or "auto"/nil to detect from `vocabulary`.
+    public static func resolve(configured: String?, vocabulary: Vocabulary) throws(TokenizerError) -> ChatTemplate {
+        if let configured, configured != "auto" {
+            guard let family = Family(rawValue: configured) else {
+                throw TokenizerError(
+                    .unknownChatTemplateFamily, path: vocabulary.path,
+                    "chat_template '\(configured)' is not one of auto, chatml, llama2, llama3")
+            }
+            return ChatTemplate(family: family)
+        }
+        guard let detected = detect(vocabulary.chatTemplate) else { throw notRecognised(vocabulary.path) }
+        return detected
+    }
+
+    static func notRecognised(_ path: String?) -> TokenizerError {
+        TokenizerError(
+            .unrecognisedChatTemplate, path: path,
+            "chat template not recognised; set chat_template in the model's configuration to chatml, llama2 or llama3")
+    }
+
+    /// Renders `messages` to token ids: scaffolding is tokenized with special tokens parsed, message contents
+    /// without, and BOS is added when the vocabulary asks for it. `addGenerationPrompt` opens the assistant's turn
+    /// (Llama 2 needs nothing: its turn starts after `[/INST]`). Throws `unknownRole` for a role other than
+    /// system, user and assistant.
+    public func render(
+        messages: [ChatMessage], addGenerationPrompt: Bool = true, tokenizer: Tokenizer
+    ) throws(TokenizerError) -> [Int32] {
+        tokenizer.encode(
+            segments: try segments(messages: messages, addGenerationPrompt: addGenerationPrompt), addSpecial: true)
+    }
+
+    /// The rendered text as segments (scaffolding with `parseSpecial`, contents without).
+    public func segments(messages: [ChatMessage], addGenerationPrompt: Bool = true) throws(TokenizerError)
+        -> [Tokenizer.Segment]
+    {
+        var out: [Tokenizer.Segment] = []
+        func scaffold(_ text: String) { out.append(Tokenizer.Segment(text, parseSpecial: true)) }
+        func content(_ text: String) { out.append(Tokenizer.Segment(text, parseSpecial: false)) }
+        for message in messages where ![.system, .user, .assistant].contains(message.role) {
+            throw TokenizerError(
+                .unknownRole, "unknown chat role '\(message.role)' (expected system, user or assistant)")
+        }
+        switch family {
+        case .chatml:
+            for message in messages {
+                scaffold("<|im_start|>")
+                content(message.role.rawValue)
+                scaffold("\n")
+                content(message.content)
+                scaffold("<|im_end|>\n")
+            }
+            if addGenerationPrompt { scaffold("<|im_start|>assistant\n") }
+        case .llama2:
+            var insideTurn = true
+            scaffold("[INST] ")
+            for message in messages {
+                let text = llama2TrimsContent ? Self.trimASCIISpace(message.content) : message.content
+                if !insideTurn {
+                    insideTurn = true
+                    scaffold(llama2BOSInHistory ? "<s>[INST] " : "[INST] ")
+                }
+                switch message.role {
+                case .system:
+                    if llama2WrapsSystem {
+                        scaffold("<<SYS>>\n")
+                        content(text)
+                        scaffold("\n<</SYS>>\n\n")
+                    } else {
+                        content(text)
+                        scaffold("\n")
+                    }
+                case .user:
+                    content(text)
+                    scaffold(" [/INST]")
+                default:
+                    content(text)
+                    scaffold("</s>")
+                    insideTurn = false
+                }
+            }
+        case .llama3:
+            for message in messages {
+                scaffold("<|start_header_id|>")
+                content(message.role.rawValue)
+                scaffold("<|end_header_id|>\n\n")
+                content(Self.trimASCIISpace(message.content))
+                scaffold("<|eot_id|>")
+            }
+            if addGenerationPrompt { scaffold("<|start_header_id|>assistant<|end_header_id|>\n\n") }
+        }
+        return out
+    }
+
+    /// The ids that end the assistant's turn for this family: `<|im_end|>`, `<|eot_id|>` or EOS, plus EOS.
+    public func stopTokens(for tokenizer: Tokenizer) -> [Int32] {
+        var ids: [Int32] = []
+        let marker: String? =
+            switch family {
+            case .chatml: "<|im_end|>"
+            case .llama3: "<|eot_id|>"
+            case .llama2: nil
+            }
+        if let marker, let id = tokenizer.id(forText: marker) { ids.append(id) }
+        if let eos = tokenizer.eos, !ids.contains(eos) { ids.append(eos) }
+        return ids
+    }
+
+    /// Trims the characters C's `isspace` accepts, as llama.cpp's `trim` does.
+    static func trimASCIISpace(_ text: String) -> String {
+        let utf8 = Array(text.utf8)
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
+        var start = 0
+        var end = utf8.count
+        while start < end && isSpace(utf8[start]) { start += 1 }
+        while end > start && isSpace(utf8[end - 1]) { end -= 1 }
+        return String(decoding: utf8[start..<end], as: UTF8.self)
+    }
+}

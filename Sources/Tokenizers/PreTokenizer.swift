@@ -1,0 +1,60 @@
+/// How byte-level BPE text is split into words before merging, chosen by `tokenizer.ggml.pre`.
+///
+/// Each case reproduces one of llama.cpp's pre-tokenizer regexes with a hand-written splitter.
+/// Names that llama.cpp maps to the same regex *and* the same flags share a case (see `resolve(_:)`).
+public enum PreTokenizer: String, Sendable, CaseIterable {
+    /// Qwen2: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
+    case qwen2
+    /// Llama 3: as Qwen2 but numbers in runs of up to three digits (`\p{N}{1,3}`).
+    case llama3
+    /// GPT-2: `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
+    case gpt2
+    /// llama.cpp's fallback for a missing or `default` name: punctuation runs are split off first, then
+    /// GPT-2's pattern, then number runs, then ASCII digits in threes.
+    case `default`
+
+    /// What a `tokenizer.ggml.pre` name means, following llama.cpp's `llama_vocab::impl::load`.
+    struct Resolution: Sendable, Equatable {
+        /// The splitter.
+        var preTokenizer: PreTokenizer
+        /// A word that is itself a token is emitted whole, without merging (llama.cpp's `ignore_merges`).
+        var ignoreMerges: Bool
+        /// Decoding tidies " ," / " 's" and similar (llama.cpp's `clean_spaces`).
+        var cleanSpaces: Bool
+        /// Default for `add_bos` before `tokenizer.ggml.add_bos_token` overrides it.
+        var addBOS: Bool
+    }
+
+    /// Supported names, documented here in one place:
+    /// - `qwen2`, `deepseek-r1-qwen`: Qwen2 regex, no space clean-up.
+    /// - `megrez`, `stablelm2`: Qwen2 regex, space clean-up on decode.
+    /// - `llama3`, `llama-v3`, `llama-bpe`, `falcon3`: Llama 3 regex, `ignore_merges`, BOS by default.
+    /// - `dbrx`, `smaug-bpe`: Llama 3 regex without `ignore_merges`.
+    /// - `gpt-2`, `phi-2`, `mpt`, `olmo`: GPT-2 regex.
+    /// - `default` or no key: llama.cpp's default chain.
+    /// Anything else is refused by name rather than tokenized differently from llama.cpp.
+    static func resolve(_ name: String?) -> Resolution? {
+        switch name ?? "default" {
+        case "qwen2", "deepseek-r1-qwen":
+            Resolution(preTokenizer: .qwen2, ignoreMerges: false, cleanSpaces: false, addBOS: false)
+        case "megrez", "stablelm2":
+            Resolution(preTokenizer: .qwen2, ignoreMerges: false, cleanSpaces: true, addBOS: false)
+        case "llama3", "llama-v3", "llama-bpe", "falcon3":
+            Resolution(preTokenizer: .llama3, ignoreMerges: true, cleanSpaces: true, addBOS: true)
+        case "dbrx", "smaug-bpe":
+            Resolution(preTokenizer: .llama3, ignoreMerges: false, cleanSpaces: true, addBOS: false)
+        case "gpt-2", "phi-2", "mpt", "olmo":
+            Resolution(preTokenizer: .gpt2, ignoreMerges: false, cleanSpaces: true, addBOS: false)
+        case "default":
+            Resolution(preTokenizer: .default, ignoreMerges: false, cleanSpaces: true, addBOS: false)
+        default:
+            nil
+        }
+    }
+
+    /// The names `resolve(_:)` accepts, for error messages.
+    static let supportedNames = [
+        "qwen2", "deepseek-r1-qwen", "megrez", "stablelm2", "llama3", "llama-v3", "llama-bpe", "falcon3", "dbrx",
+        "smaug-bpe", "gpt-2", "phi-2", "mpt", "olmo", "default",
+    ]
+}

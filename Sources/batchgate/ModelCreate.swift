@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import GGUF
+import InferenceCore
+
+/// `batchgate model create OUT`: write a GGUF model with random weights and a real tokenizer, for tests and
+/// benchmarks that need llama.cpp-compatible files without downloading a model.
+struct ModelCreate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Write a random-weight llama or qwen2 model (GGUF) with the tokenizer of a vocab file.",
+        discussion: """
+            Sizes not given make a small model (dim 256, 4 layers, 8 heads, 4 kv heads, ff 768, context 2048). \
+            The same arguments always give the same bytes. Example with Qwen2-0.5B's shapes:
+              batchgate model create qwen2-0.5b.gguf --arch qwen2 --vocab ggml-vocab-qwen2.gguf \\
+                --dim 896 --layers 24 --heads 14 --kv-heads 2 --ff 4864 --tied --type q8_0
+            """
+    )
+
+    @Argument(help: "Where to write the model (.gguf); replaced atomically.")
+    var output: String
+
+    @Option(help: "Architecture: llama or qwen2.")
+    var arch: String
+
+    @Option(help: "A GGUF file whose tokenizer.* metadata is copied (e.g. a llama.cpp ggml-vocab-*.gguf).")
+    var vocab: String
+
+    @Option(help: "Embedding width.")
+    var dim: Int = 256
+
+    @Option(help: "Number of transformer blocks.")
+    var layers: Int = 4
+
+    @Option(help: "Attention heads.")
+    var heads: Int = 8
+
+    @Option(name: .customLong("kv-heads"), help: "Key/value heads (divides --heads).")
+    var kvHeads: Int = 4
+
+    @Option(help: "Feed-forward hidden width.")
+    var ff: Int = 768
+
+    @Option(help: "Context length.")
+    var context: Int = 2048
+
+    @Option(name: .customLong("rope-base"), help: "RoPE base frequency (default: 10000 for llama, 1000000 for qwen2).")
+    var ropeBase: Float?
+
+    @Flag(help: "Tie the output projection to the token embedding (no output.weight).")
+    var tied = false
+
+    @Option(help: "Type of the weight matrices and embedding: f32, f16, bf16, q8_0 or q4_0.")
+    var type: String = "f16"
+
+    @Option(help: "Seed of the random weights.")
+    var seed: UInt64 = 1
+
+    @Option(help: "general.name (default: random-ARCH).")
+    var name: String?
+
+    /// The architecture `--arch` names.
+    var architecture: ModelArchitecture {
+        get throws {
+            guard let a = ModelArchitecture(rawValue: arch) else {
+                throw ValidationError("--arch must be llama or qwen2, not '\(arch)'")
+            }
+            return a
+        }
+    }
+
+    /// The tensor type `--type` names.
+    var tensorType: GGMLType {
+        get throws {
+            let types: [String: GGMLType] = ["f32": .f32, "f16": .f16, "bf16": .bf16, "q8_0": .q8_0, "q4_0": .q4_0]
+            guard let t = types[type.lowercased()] else {
+                throw ValidationError("--type must be one of f32, f16, bf16, q8_0, q4_0, not '\(type)'")
+            }
+            return t
+        }
+    }
+
+    /// The hyperparameters the options describe.
+    var hyperparameters: ModelHyperparameters {
+        get throws {
+            ModelHyperparameters(
+                architecture: try architecture, embeddingLength: dim, blockCount: layers, headCount: heads,
+                headCountKV: kvHeads, feedForwardLength: ff, contextLength: context, ropeFreqBase: ropeBase,
+                tiedEmbeddings: tied)
+        }
+    }
+
+    func validate() throws {
+        let h = try hyperparameters
+        do {
+            try h.validate()
+            try h.validate(tensorType: try tensorType)
+        } catch let error as ModelBuildError {
+            throw ValidationError(error.detail)
+        }
+    }
+
+    func run() throws {
+        let started = ContinuousClock.now
+        do {
+            let tokenizer = try RandomModelBuilder.tokenizerMetadata(fromVocabAt: vocab)
+            let builder = RandomModelBuilder(
+                hyperparameters: try hyperparameters, tensorType: try tensorType, seed: seed, tokenizer: tokenizer,
+                name: name)
+            let parameters = try builder.parameterCount()
+            try builder.write(to: output)
+            let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+            let seconds = (ContinuousClock.now - started) / .seconds(1)
+            print(
+                "\(output): \(arch) \(type), \(builder.vocabularySize ?? 0) tokens, "
+                    + "\(String(format: "%.1f", Double(parameters) / 1e6)) M parameters, "
+                    + "\(String(format: "%.1f", Double(size) / 1_048_576)) MiB in \(String(format: "%.1f", seconds)) s")
+        } catch let error as ModelBuildError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Record llama.cpp's answers for small random-weight models, as golden files for the engine's conformance tests.
+
+For each model: build it with `batchgate model create` (the tests rebuild it with the same arguments, which give
+the same bytes), load it in llama-cpp-python, and for each prompt (token ids) record the greedy continuation
+(argmax step by step after evaluating the prompt) and the top-20 next-token log-probabilities after the prompt.
+
+Run from the repository root with the reference venv:
+    swift build --product batchgate
+    .venv-ref/bin/python scripts/make-engine-golden.py [--batchgate .build/debug/batchgate]
+
+The shipped wheel's libggml-cpu is built for AVX-512 and dies with SIGILL on CPUs without it; then build the
+wheel's vendored llama.cpp natively (cmake -DGGML_NATIVE=ON -DBUILD_SHARED_LIBS=ON, target `llama`) and point
+llama-cpp-python at it with LLAMA_CPP_LIB_PATH=<build>/bin. The golden files name the llama-cpp-python version.
+"""
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+from llama_cpp import Llama
+
+SIZES = ["--dim", "64", "--layers", "2", "--heads", "4", "--kv-heads", "2", "--ff", "192", "--context", "256"]
+MODELS = [
+    # name, arch, vocab file, extra args, type, seed
+    ("qwen2-f32", "qwen2", "ggml-vocab-qwen2.gguf", ["--tied"], "f32", 11),
+    ("qwen2-f16", "qwen2", "ggml-vocab-qwen2.gguf", ["--tied"], "f16", 12),
+    ("qwen2-q8_0", "qwen2", "ggml-vocab-qwen2.gguf", ["--tied"], "q8_0", 13),
+    ("llama-f32", "llama", "ggml-vocab-llama-spm.gguf", [], "f32", 21),
+    ("llama-f16", "llama", "ggml-vocab-llama-spm.gguf", [], "f16", 22),
+    ("llama-q8_0", "llama", "ggml-vocab-llama-spm.gguf", [], "q8_0", 23),
+]
+PROMPTS = {
+    "qwen2": [[9707, 11, 1879, 0], [785, 3974, 13876, 38835, 34208, 916, 279, 15678, 5562, 13, 576, 3974]],
+    "llama": [[1, 15043, 29892, 3186, 29991], [1, 450, 4996, 17354, 1701, 29916, 432, 17204, 975, 278, 17366, 11203]],
+}
+
+
+def find_vocab(name):
+    for d in (".cache/fixtures", "/work/shared/fixtures"):
+        p = os.path.join(d, name)
+        if os.path.exists(p):
+            return p
+    sys.exit(f"vocab {name} not found in .cache/fixtures or /work/shared/fixtures")
+
+
+def log_softmax(x):
+    x = np.asarray(x, dtype=np.float64)
+    m = x.max()
+    return x - m - np.log(np.exp(x - m).sum())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--batchgate", default=".build/debug/batchgate")
+    ap.add_argument("--out", default="Tests/InferenceCoreTests/Golden")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, arch, vocab, extra, typ, seed in MODELS:
+            model = os.path.join(tmp, name + ".gguf")
+            create = ["--arch", arch, "--vocab", vocab] + SIZES + extra + ["--type", typ, "--seed", str(seed)]
+            cli = [a if a != vocab else find_vocab(vocab) for a in create]
+            subprocess.run([args.batchgate, "model", "create", model] + cli, check=True, stdout=subprocess.DEVNULL)
+            sha = hashlib.sha256(open(model, "rb").read()).hexdigest()
+            llm = Llama(model_path=model, n_ctx=256, n_threads=2, logits_all=True, verbose=False)
+            steps = 16 if typ == "q8_0" else 32
+            cases = []
+            for prompt in PROMPTS[arch]:
+                llm.reset()
+                llm.eval(prompt)
+                first = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float32)
+                lp = log_softmax(first)
+                top = np.argsort(-lp, kind="stable")[:20]
+                greedy = []
+                logits = first
+                for _ in range(steps):
+                    tok = int(np.argmax(logits))
+                    greedy.append(tok)
+                    llm.eval([tok])
+                    logits = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float32)
+                cases.append({
+                    "prompt": prompt,
+                    "greedy": greedy,
+                    "top_logprobs": [[int(t), float(lp[t])] for t in top],
+                })
+            del llm
+            golden = {
+                "model": name,
+                "model_create": create,
+                "sha256": sha,
+                "llama_cpp_python": __import__("llama_cpp").__version__,
+                "cases": cases,
+            }
+            path = os.path.join(args.out, f"engine-{name}.json")
+            with open(path, "w") as f:
+                json.dump(golden, f, indent=1)
+                f.write("\n")
+            print(path, [c["greedy"][:8] for c in cases])
+
+
+if __name__ == "__main__":
+    main()
