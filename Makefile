@@ -10,10 +10,11 @@ DEBIAN_PKGS  := libopenblas-dev pkg-config python3 python3-venv python3-pip ca-c
 
 .PHONY: run test deps fixtures build demo-model format lint config-check clean
 
-## run: build, prepare the demo model, and show it (the gateway issue makes this serve it)
+## run: build, prepare the demo model and configuration, and generate from it (the gateway issue makes this serve it)
 run: deps fixtures build demo-model
 	$(BIN) config check Config/demo.yaml
 	$(BIN) model inspect $(DEMO_MODEL)
+	$(BIN) generate $(DEMO_MODEL) --prompt "Batchgate is" --max-tokens 16
 
 ## test: lint, unit and integration tests, and the shipped configurations
 test: deps fixtures build demo-model lint
