@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "SharedMemory", dependencies: ["CShims"], swiftSettings: strict),
         // Hello, Step, StepResult and their versioned little-endian binary codec.
         .target(name: "WorkerProtocol", dependencies: ["SharedMemory"], swiftSettings: strict),
+        // The worker process: maps its segment, sends Hello, runs each Step as one Engine.step.
+        .target(name: "Worker", dependencies: ["WorkerProtocol", "InferenceCore"], swiftSettings: strict),
 
         // The YAML configuration: schema, defaults, validation with file/line/column errors, API key digests.
         .target(
@@ -54,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "batchgate",
             dependencies: [
-                "BatchgateConfig", "GGUF", "Tokenizers", "InferenceCore", "WorkerProtocol",
+                "BatchgateConfig", "GGUF", "Tokenizers", "InferenceCore", "WorkerProtocol", "Worker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -70,6 +72,11 @@ let package = Package(
         ),
         .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
         .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol"], swiftSettings: strict),
+        .testTarget(
+            name: "WorkerTests",
+            dependencies: ["Worker", "WorkerProtocol", "SharedMemory", "InferenceCore"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "BatchgateConfigTests", dependencies: ["BatchgateConfig"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["batchgate"], swiftSettings: strict),
     ]

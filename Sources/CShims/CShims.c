@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -33,3 +34,29 @@ int bg_memfd_create(const char *name, unsigned int flags) { return (int)syscall(
 unsigned int bg_mfd_cloexec(void) { return MFD_CLOEXEC; }
 
 int bg_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0); }
+
+int bg_unpin(void) {
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) CPU_SET(cpu, &all);
+    // The kernel keeps only the CPUs the cpuset allows.
+    return sched_setaffinity(0, sizeof(all), &all) == 0 ? 0 : errno;
+}
+
+int bg_pin_to_allowed_cpu(int index) {
+    int error = bg_unpin();
+    if (error != 0) return error;
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return errno;
+    int seen = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (!CPU_ISSET(cpu, &allowed)) continue;
+        if (seen++ == index) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(cpu, &one);
+            return sched_setaffinity(0, sizeof(one), &one) == 0 ? 0 : errno;
+        }
+    }
+    return EINVAL;
+}

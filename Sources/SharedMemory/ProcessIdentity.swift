@@ -39,6 +39,12 @@ public func setParentDeathSignal(_ signal: Int32, expectedParent: Int32) -> Bool
     return getppid() == expectedParent
 }
 
+/// Pins the calling thread to the `index`-th CPU it is allowed to run on, so that two processes spinning on
+/// one ring each keep a core of their own. Returns false when there is no such CPU or the kernel refuses.
+public func pinCurrentThread(toAllowedCPU index: Int) -> Bool {
+    bg_pin_to_allowed_cpu(Int32(index)) == 0
+}
+
 /// The two fields of `/proc/<pid>/stat` liveness needs.
 struct ProcStat {
     /// Field 3: R, S, D, Z, X, …

@@ -8,6 +8,7 @@ struct Batchgate: AsyncParsableCommand {
         abstract: "An OpenAI-compatible gateway that batches requests per model onto CPU inference workers.",
         subcommands: [
             ConfigCommand.self, KeysCommand.self, ModelCommand.self, GenerateCommand.self, BenchIPCCommand.self,
+            WorkerCommand.self,
         ]
     )
 }

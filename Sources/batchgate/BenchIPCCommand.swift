@@ -35,6 +35,13 @@ struct BenchIPCCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
+    @Flag(
+        inversion: .prefixedNo,
+        help:
+            "Pin this process and the peer to different CPUs for every transport (--no-pin: the scheduler places them)."
+    )
+    var pin = true
+
     func validate() throws {
         try Self.validate(settings)
     }
@@ -69,12 +76,14 @@ struct BenchIPCCommand: ParsableCommand {
             [
                 "bench-ipc", "peer", "--segment-fd", "\(segmentDescriptor)", "--socket-fd", "\(sockets.remote)",
                 "--settings", settings.encoded,
-            ]
+            ] + (pin ? ["--pin"] : [])
         let pid = try spawnSelf(arguments)
         close(segmentDescriptor)
         close(sockets.remote)
         let outcome = Result {
-            try IPCBenchPhases.drive(IPCBenchLink(segment: segment, socket: sockets.local, spawnedPeer: pid), settings)
+            try IPCBenchPhases.drive(
+                IPCBenchLink(segment: segment, socket: sockets.local, spawnedPeer: pid, cpu: pin ? 0 : nil),
+                settings)
         }
         if case .failure = outcome { kill(pid, SIGKILL) }
         let status = waitForExit(pid)
@@ -102,6 +111,9 @@ struct BenchIPCPeerCommand: ParsableCommand {
     @Option(help: "The parent's settings, packed by IPCBenchSettings.encoded.")
     var settings: String
 
+    @Flag(help: "Pin to the second allowed CPU (the parent takes the first).")
+    var pin = false
+
     func run() throws {
         // Die with the parent instead of spinning forever on a ring nobody writes.
         guard setParentDeathSignal(SIGKILL, expectedParent: getppid()) else { throw ExitCode.failure }
@@ -111,6 +123,7 @@ struct BenchIPCPeerCommand: ParsableCommand {
         try BenchIPCCommand.validate(settings)
         let segment = try SharedSegment.open(fileDescriptor: segmentDescriptor)
         defer { close(socketDescriptor) }
-        try IPCBenchPhases.serve(IPCBenchLink(segment: segment, socket: socketDescriptor), settings)
+        try IPCBenchPhases.serve(
+            IPCBenchLink(segment: segment, socket: socketDescriptor, cpu: pin ? 1 : nil), settings)
     }
 }

@@ -10,10 +10,13 @@ final class IPCBenchLink {
     let socket: Int32
     /// The peer as known before it registers in the segment (the gateway side knows the pid it spawned).
     let spawnedPeer: ProcessIdentity?
+    /// The allowed-CPU index this side is pinned to; nil: the scheduler places it.
+    let cpu: Int?
     private var polls = 0
 
-    init(segment: SharedSegment, socket: Int32, spawnedPeer: pid_t? = nil) {
+    init(segment: SharedSegment, socket: Int32, spawnedPeer: pid_t? = nil, cpu: Int? = nil) {
         self.segment = segment
+        self.cpu = cpu
         self.spawnedPeer = spawnedPeer.map { ProcessIdentity(pid: $0, startTime: 0) }
         let monitor = PeerMonitor(segment: segment, stalenessBound: .seconds(60))
         outgoing = ByteRing.outgoing(monitor)
@@ -21,11 +24,16 @@ final class IPCBenchLink {
         self.socket = socket
     }
 
-    /// Sets how the blocking ring calls wait for `transport` (sleep/wake mode sleeps at once).
-    func prepare(_ transport: IPCTransport) {
+    /// Sets how the blocking ring calls wait for `transport` (sleep/wake mode sleeps at once), and, when
+    /// pinning, keeps this side on its own CPU: every transport then runs with the same placement, one process
+    /// per core, as a gateway and a busy worker would.
+    func prepare(_ transport: IPCTransport) throws {
         let spins = transport == .shmSleep ? 0 : 200
         outgoing.spinIterations = spins
         incoming.spinIterations = spins
+        if let cpu, !pinCurrentThread(toAllowedCPU: cpu) {
+            throw IPCBenchError("could not pin to CPU #\(cpu); run bench-ipc with --no-pin")
+        }
     }
 
     /// Sends one message of `bytes` over `transport`.

@@ -15,7 +15,7 @@ enum IPCBenchPhases {
         buffer.initializeMemory(as: UInt8.self, repeating: 0x5A)
         var latencies: Latencies = [:]
         for transport in IPCTransport.allCases {
-            link.prepare(transport)
+            try link.prepare(transport)
             for size in IPCBenchSettings.roundTripSizes {
                 let message = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size])
                 var samples: [UInt64] = []
@@ -36,7 +36,7 @@ enum IPCBenchPhases {
         }
         var streams: StreamTimes = [:]
         for transport in IPCTransport.allCases {
-            link.prepare(transport)
+            try link.prepare(transport)
             for (size, count) in streamShapes(settings) {
                 let message = UnsafeRawBufferPointer(rebasing: buffer[0..<size])
                 for _ in 0..<count { try link.send(message, over: transport) }
@@ -54,7 +54,7 @@ enum IPCBenchPhases {
         defer { buffer.deallocate() }
         buffer.initializeMemory(as: UInt8.self, repeating: 0)
         for transport in IPCTransport.allCases {
-            link.prepare(transport)
+            try link.prepare(transport)
             for size in IPCBenchSettings.roundTripSizes {
                 let message = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size])
                 for _ in 0..<(settings.warmup + settings.iterations) {
@@ -64,7 +64,7 @@ enum IPCBenchPhases {
             }
         }
         for transport in IPCTransport.allCases {
-            link.prepare(transport)
+            try link.prepare(transport)
             for (size, count) in streamShapes(settings) {
                 var elapsed = try consume(link, transport, size: size, count: count, buffer: buffer)
                 try withUnsafeBytes(of: &elapsed) { try link.writeFully($0) }

@@ -28,6 +28,13 @@ unsigned int bg_mfd_cloexec(void);
 /// `prctl(PR_SET_PDEATHSIG, signal)`; returns 0 or -1 with errno set.
 int bg_set_parent_death_signal(int signal);
 
+/// Pins the calling thread to the `index`-th CPU that its cpuset allows. Returns 0, or an errno value
+/// (EINVAL when fewer CPUs are allowed).
+int bg_pin_to_allowed_cpu(int index);
+
+/// Lets the calling thread run on every CPU its cpuset allows again. Returns 0 or an errno value.
+int bg_unpin(void);
+
 /// A pause hint for spin loops (`pause` on x86, `yield` on arm64).
 static inline void bg_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import InferenceCore
+import SharedMemory
+import Worker
+
+/// `batchgate worker`: the worker process the gateway spawns for one model; never started by hand.
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run one inference worker on a shared-memory segment (started by the gateway, never by hand).",
+        discussion: """
+            The gateway spawns this process with the segment's descriptor inherited as --segment-fd. \
+            It loads the model, sends Hello, answers every Step with one engine step, and exits when the \
+            gateway dies (parent-death signal plus the segment's heartbeat). There is nothing to gain from \
+            running it by hand.
+            """,
+        shouldDisplay: false
+    )
+
+    @Option(name: .customLong("segment-fd"), help: "The inherited shared-memory segment descriptor.")
+    var segmentFD: Int32
+
+    @Option(help: "The model file (.gguf, llama or qwen2).")
+    var model: String
+
+    @Option(help: "The model's name, as the gateway knows it.")
+    var name: String
+
+    @Option(name: .customLong("gateway-pid"), help: "The gateway's pid (default: the one in the segment header).")
+    var gatewayPID: Int32?
+
+    @Option(help: "Compute threads.")
+    var threads: Int = 2
+
+    @Option(name: .customLong("kv-cache-mib"), help: "KV cache size in MiB.")
+    var kvCacheMiB: Int = 256
+
+    @Option(name: .customLong("max-batch-tokens"), help: "The most tokens one step may carry.")
+    var maxBatchTokens: Int = 2048
+
+    func run() throws {
+        let segment: SharedSegment
+        do {
+            segment = try SharedSegment.open(fileDescriptor: segmentFD)
+        } catch {
+            throw fail("cannot open segment fd \(segmentFD): \(error)")
+        }
+        let parent = gatewayPID ?? segment.identity(of: .gateway)?.pid ?? getppid()
+        guard setParentDeathSignal(SIGKILL, expectedParent: parent) else {
+            // The gateway is already gone: nothing to serve.
+            throw ExitCode.success
+        }
+        let engine: Engine
+        do {
+            var options = EngineOptions()
+            options.threads = threads
+            options.kvCacheMiB = kvCacheMiB
+            engine = Engine(weights: try ModelWeights(path: model), options: options)
+        } catch {
+            throw fail("cannot load model \(model): \(error)")
+        }
+        let loop = WorkerLoop(segment: segment, engine: engine, modelName: name, maxBatchTokens: maxBatchTokens)
+        do {
+            try loop.run()
+        } catch {
+            throw fail("worker stopped: \(error)")
+        }
+    }
+
+    private func fail(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("batchgate worker: \(message)\n".utf8))
+        return ExitCode(1)
+    }
+}

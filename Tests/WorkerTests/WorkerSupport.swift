@@ -1,0 +1,112 @@
+import Foundation
+import Glibc
+import InferenceCore
+import Testing
+
+/// A tiny model, the `batchgate` executable, and spawning it as a worker.
+enum WorkerSupport {
+    /// The vocab fixture `name` from `$BATCHGATE_FIXTURES` or `<package root>/.cache/fixtures`; fails the test
+    /// (never skips it) when the file is missing.
+    static func vocabPath(_ name: String) throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let environment = ProcessInfo.processInfo.environment["BATCHGATE_FIXTURES"] ?? ""
+        let directory = environment.isEmpty ? root.appendingPathComponent(".cache/fixtures").path : environment
+        let path = directory + "/" + name
+        try #require(
+            FileManager.default.fileExists(atPath: path), "fixture \(path) is missing: run `make fixtures`")
+        return path
+    }
+
+    /// Writes a tiny llama (dim 64, 2 layers, the first 512 tokens of the llama-spm vocab) into a fresh temp
+    /// directory, as `batchgate model create` would, and returns its path.
+    static func tinyModel() throws -> String {
+        var tokenizer = try RandomModelBuilder.tokenizerMetadata(
+            fromVocabAt: try vocabPath("ggml-vocab-llama-spm.gguf"))
+        for key in ["tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type"] {
+            if case .array(let type, let items) = tokenizer[key] {
+                tokenizer[key] = .array(elementType: type, values: Array(items.prefix(512)))
+            }
+        }
+        let hyperparameters = ModelHyperparameters(
+            architecture: .llama, embeddingLength: 64, blockCount: 2, headCount: 4, headCountKV: 2,
+            feedForwardLength: 128, contextLength: 256)
+        let builder = RandomModelBuilder(
+            hyperparameters: hyperparameters, tensorType: .f16, seed: 5, tokenizer: tokenizer)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("worker-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("tiny.gguf").path
+        try builder.write(to: path)
+        return path
+    }
+
+    struct NotFound: Error, CustomStringConvertible {
+        let searched: [String]
+        var description: String { "batchgate executable not found; looked in: \(searched.joined(separator: ", "))" }
+    }
+
+    /// The executable: `$BATCHGATE_BINARY` if set, else the first `batchgate` walking up from the test runner
+    /// (the same lookup as `Tests/CLITests/BatchgateProcess.swift`).
+    static func executable() throws -> String {
+        if let override = ProcessInfo.processInfo.environment["BATCHGATE_BINARY"] { return override }
+        var starts = [URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()]
+        starts += Bundle.allBundles.map(\.bundleURL).filter { $0.pathExtension == "xctest" }
+        var searched: [String] = []
+        for start in starts {
+            var directory = start.deletingLastPathComponent()
+            for _ in 0..<4 {
+                let candidate = directory.appendingPathComponent("batchgate").path
+                searched.append(candidate)
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
+                    FileManager.default.isExecutableFile(atPath: candidate)
+                {
+                    return candidate
+                }
+                directory = directory.deletingLastPathComponent()
+            }
+        }
+        throw NotFound(searched: searched)
+    }
+
+    /// NUL-terminated copies of `arguments` for `posix_spawn`, made before any `fork` (free with `free`).
+    static func cArguments(_ arguments: [String]) -> [UnsafeMutablePointer<CChar>?] {
+        arguments.map { strdup($0) } + [nil]
+    }
+
+    /// `posix_spawn`s `argv` (the descriptor to inherit must already lack `FD_CLOEXEC`); returns the pid or -1.
+    /// Only async-signal-safe calls, so a forked child may use it.
+    static func spawn(_ argv: [UnsafeMutablePointer<CChar>?]) -> pid_t {
+        var pid: pid_t = 0
+        let status = argv.withUnsafeBufferPointer { pointer in
+            posix_spawn(&pid, argv[0]!, nil, nil, UnsafeMutablePointer(mutating: pointer.baseAddress!), environ)
+        }
+        return status == 0 ? pid : -1
+    }
+
+    /// Writes `value` as decimal digits and a NUL into `buffer` (at least 12 bytes) without allocating.
+    static func format(_ value: Int32, into buffer: UnsafeMutablePointer<CChar>) {
+        var rest = value
+        var count = 0
+        repeat {
+            count += 1
+            rest /= 10
+        } while rest > 0
+        rest = value
+        buffer[count] = 0
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            buffer[index] = CChar(48 + rest % 10)
+            rest /= 10
+        }
+    }
+
+    /// Whether `pid` still runs (neither gone nor a zombie).
+    static func isRunning(_ pid: pid_t) -> Bool {
+        if kill(pid, 0) != 0 && errno == ESRCH { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        let state = stat[stat.index(close, offsetBy: 2)]
+        return state != "Z" && state != "X"
+    }
+}
