@@ -39,6 +39,9 @@ struct ModelInspect: ParsableCommand {
                 guard let value = metadata["\(architecture).\(key)"] else { continue }
                 if let int = value.intValue {
                     hyper.append((key, int))
+                } else if case .float32(let float) = value {
+                    // The shortest decimal that reads back as this Float (1e-06, not 9.999999974752427e-07).
+                    hyper.append((key, Double("\(float)") ?? Double(float)))
                 } else if let double = value.doubleValue {
                     hyper.append((key, double))
                 }
