@@ -44,27 +44,19 @@ public enum MatrixMultiply {
         let rows = weight.rows
         let n = weight.columns
         let count = activations.count
+        /// Every row of `range` against every activation row with one dot-product kernel (inlined, so each
+        /// weight type gets its own specialised loop).
+        @inline(__always) func eachRow(_ dot: (UnsafeRawPointer, UnsafeRawPointer, Int) -> Float) {
+            for r in range {
+                for i in 0..<count { output[i * rows + r] = dot(weight.row(r), activations.row(i), n) }
+            }
+        }
         switch weight.type {
-        case .f32:
-            for r in range {
-                for i in 0..<count { output[i * rows + r] = DotProducts.f32(weight.row(r), activations.row(i), n) }
-            }
-        case .f16:
-            for r in range {
-                for i in 0..<count { output[i * rows + r] = DotProducts.f16(weight.row(r), activations.row(i), n) }
-            }
-        case .bf16:
-            for r in range {
-                for i in 0..<count { output[i * rows + r] = DotProducts.bf16(weight.row(r), activations.row(i), n) }
-            }
-        case .q8_0:
-            for r in range {
-                for i in 0..<count { output[i * rows + r] = DotProducts.q8_0(weight.row(r), activations.row(i), n) }
-            }
-        case .q4_0:
-            for r in range {
-                for i in 0..<count { output[i * rows + r] = DotProducts.q4_0(weight.row(r), activations.row(i), n) }
-            }
+        case .f32: eachRow(DotProducts.f32)
+        case .f16: eachRow(DotProducts.f16)
+        case .bf16: eachRow(DotProducts.bf16)
+        case .q8_0: eachRow(DotProducts.q8_0)
+        case .q4_0: eachRow(DotProducts.q4_0)
         default:
             // K-quants: decode the row to F32, then the F32 dot product.
             withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { buffer in
