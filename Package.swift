@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // System and C layers.
@@ -41,6 +44,18 @@ let package = Package(
         .target(name: "WorkerProtocol", dependencies: ["SharedMemory"], swiftSettings: strict),
         // The worker process: maps its segment, sends Hello, runs each Step as one Engine.step.
         .target(name: "Worker", dependencies: ["WorkerProtocol", "InferenceCore"], swiftSettings: strict),
+
+        // Per-model continuous batching, fairness, preemption, and supervision of the worker processes.
+        .target(
+            name: "Scheduler",
+            dependencies: [
+                "WorkerProtocol", "SharedMemory",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
 
         // The YAML configuration: schema, defaults, validation with file/line/column errors, API key digests.
         .target(
@@ -72,9 +87,17 @@ let package = Package(
         ),
         .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
         .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol"], swiftSettings: strict),
+        // Helpers the multi-process tests share: tiny models on real vocabularies, finding and spawning `batchgate`.
+        .target(
+            name: "BatchgateTestSupport", dependencies: ["InferenceCore"], path: "Tests/Support", swiftSettings: strict),
         .testTarget(
             name: "WorkerTests",
-            dependencies: ["Worker", "WorkerProtocol", "SharedMemory", "InferenceCore"],
+            dependencies: ["Worker", "WorkerProtocol", "SharedMemory", "InferenceCore", "BatchgateTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SchedulerTests",
+            dependencies: ["Scheduler", "WorkerProtocol", "Worker", "InferenceCore", "BatchgateTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(name: "BatchgateConfigTests", dependencies: ["BatchgateConfig"], swiftSettings: strict),

@@ -1,3 +1,4 @@
+import BatchgateTestSupport
 import Foundation
 import Glibc
 import InferenceCore

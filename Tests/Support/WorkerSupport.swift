@@ -4,10 +4,10 @@ import InferenceCore
 import Testing
 
 /// A tiny model, the `batchgate` executable, and spawning it as a worker.
-enum WorkerSupport {
+public enum WorkerSupport {
     /// The vocab fixture `name` from `$BATCHGATE_FIXTURES` or `<package root>/.cache/fixtures`; fails the test
     /// (never skips it) when the file is missing.
-    static func vocabPath(_ name: String) throws -> String {
+    public static func vocabPath(_ name: String) throws -> String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let environment = ProcessInfo.processInfo.environment["BATCHGATE_FIXTURES"] ?? ""
@@ -18,9 +18,12 @@ enum WorkerSupport {
         return path
     }
 
-    /// Writes a tiny llama (dim 64, 2 layers, the first 512 tokens of the llama-spm vocab) into a fresh temp
-    /// directory, as `batchgate model create` would, and returns its path.
-    static func tinyModel() throws -> String {
+    /// Writes a tiny llama (by default dim 64, 2 layers, 4 heads, 2 KV heads; the first 512 tokens of the
+    /// llama-spm vocab) into a fresh temp directory, as `batchgate model create` would, and returns its path.
+    public static func tinyModel(
+        embedding: Int = 64, layers: Int = 2, heads: Int = 4, kvHeads: Int = 2, feedForward: Int = 128,
+        context: Int = 256
+    ) throws -> String {
         var tokenizer = try RandomModelBuilder.tokenizerMetadata(
             fromVocabAt: try vocabPath("ggml-vocab-llama-spm.gguf"))
         for key in ["tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type"] {
@@ -29,8 +32,8 @@ enum WorkerSupport {
             }
         }
         let hyperparameters = ModelHyperparameters(
-            architecture: .llama, embeddingLength: 64, blockCount: 2, headCount: 4, headCountKV: 2,
-            feedForwardLength: 128, contextLength: 256)
+            architecture: .llama, embeddingLength: embedding, blockCount: layers, headCount: heads,
+            headCountKV: kvHeads, feedForwardLength: feedForward, contextLength: context)
         let builder = RandomModelBuilder(
             hyperparameters: hyperparameters, tensorType: .f16, seed: 5, tokenizer: tokenizer)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("worker-tests-\(UUID().uuidString)")
@@ -40,14 +43,16 @@ enum WorkerSupport {
         return path
     }
 
-    struct NotFound: Error, CustomStringConvertible {
+    public struct NotFound: Error, CustomStringConvertible {
         let searched: [String]
-        var description: String { "batchgate executable not found; looked in: \(searched.joined(separator: ", "))" }
+        public var description: String {
+            "batchgate executable not found; looked in: \(searched.joined(separator: ", "))"
+        }
     }
 
     /// The executable: `$BATCHGATE_BINARY` if set, else the first `batchgate` walking up from the test runner
     /// (the same lookup as `Tests/CLITests/BatchgateProcess.swift`).
-    static func executable() throws -> String {
+    public static func executable() throws -> String {
         if let override = ProcessInfo.processInfo.environment["BATCHGATE_BINARY"] { return override }
         var starts = [URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()]
         starts += Bundle.allBundles.map(\.bundleURL).filter { $0.pathExtension == "xctest" }
@@ -70,13 +75,13 @@ enum WorkerSupport {
     }
 
     /// NUL-terminated copies of `arguments` for `posix_spawn`, made before any `fork` (free with `free`).
-    static func cArguments(_ arguments: [String]) -> [UnsafeMutablePointer<CChar>?] {
+    public static func cArguments(_ arguments: [String]) -> [UnsafeMutablePointer<CChar>?] {
         arguments.map { strdup($0) } + [nil]
     }
 
     /// `posix_spawn`s `argv` (the descriptor to inherit must already lack `FD_CLOEXEC`); returns the pid or -1.
     /// Only async-signal-safe calls, so a forked child may use it.
-    static func spawn(_ argv: [UnsafeMutablePointer<CChar>?]) -> pid_t {
+    public static func spawn(_ argv: [UnsafeMutablePointer<CChar>?]) -> pid_t {
         var pid: pid_t = 0
         let status = argv.withUnsafeBufferPointer { pointer in
             posix_spawn(&pid, argv[0]!, nil, nil, UnsafeMutablePointer(mutating: pointer.baseAddress!), environ)
@@ -85,7 +90,7 @@ enum WorkerSupport {
     }
 
     /// Writes `value` as decimal digits and a NUL into `buffer` (at least 12 bytes) without allocating.
-    static func format(_ value: Int32, into buffer: UnsafeMutablePointer<CChar>) {
+    public static func format(_ value: Int32, into buffer: UnsafeMutablePointer<CChar>) {
         var rest = value
         var count = 0
         repeat {
@@ -101,7 +106,7 @@ enum WorkerSupport {
     }
 
     /// Whether `pid` still runs (neither gone nor a zombie).
-    static func isRunning(_ pid: pid_t) -> Bool {
+    public static func isRunning(_ pid: pid_t) -> Bool {
         if kill(pid, 0) != 0 && errno == ESRCH { return false }
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")

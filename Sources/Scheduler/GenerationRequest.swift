@@ -1,0 +1,83 @@
+import WorkerProtocol
+
+/// A validated, tokenized request the gateway hands to a `ModelScheduler`.
+public struct GenerationRequest: Sendable {
+    /// The prompt's token ids (not empty).
+    public var promptTokens: [Int32]
+    /// How to sample; `sampling.maxTokens` is the most tokens to generate (at least 1).
+    public var sampling: SamplingParameters
+    /// The tenant for fair share (the API key's name).
+    public var tenant: String
+    /// 0...9; higher is served first.
+    public var priority: Int
+
+    /// Creates a request.
+    public init(promptTokens: [Int32], sampling: SamplingParameters, tenant: String = "", priority: Int = 0) {
+        self.promptTokens = promptTokens
+        self.sampling = sampling
+        self.tenant = tenant
+        self.priority = priority
+    }
+}
+
+/// One token of a generation, as it streams.
+public struct GeneratedToken: Sendable, Equatable {
+    /// The token id.
+    public var token: Int32
+    /// Its log-probability (0 when not asked for).
+    public var logprob: Float
+    /// The most likely alternatives, when asked for.
+    public var topLogprobs: [TokenLogprob]
+
+    /// Creates a token event.
+    public init(token: Int32, logprob: Float = 0, topLogprobs: [TokenLogprob] = []) {
+        self.token = token
+        self.logprob = logprob
+        self.topLogprobs = topLogprobs
+    }
+}
+
+/// How a generation ended; every request gets exactly one.
+public struct GenerationFinish: Sendable, Equatable {
+    /// Why it ended.
+    public enum Reason: Sendable, Equatable {
+        /// End of sequence or a stop token (OpenAI's `stop`).
+        case stop
+        /// The token limit or the context (OpenAI's `length`).
+        case length
+        /// The client went away or the gateway cancelled it.
+        case cancelled
+        /// The scheduler refused or failed it.
+        case error(SchedulerError)
+    }
+
+    /// Why it ended.
+    public var reason: Reason
+    /// Prompt tokens of the request (as submitted, not counting recomputation).
+    public var promptTokens: Int
+    /// Tokens generated and delivered.
+    public var completionTokens: Int
+    /// How long the request waited before its first chunk was scheduled (nil if it never was).
+    public var queueTime: Duration?
+    /// How many times the request was recomputed after a preemption or a worker's death.
+    public var recomputations: Int
+
+    /// Creates a finish.
+    public init(
+        reason: Reason, promptTokens: Int, completionTokens: Int, queueTime: Duration? = nil, recomputations: Int = 0
+    ) {
+        self.reason = reason
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.queueTime = queueTime
+        self.recomputations = recomputations
+    }
+}
+
+/// What a generation stream yields: tokens, then exactly one finish.
+public enum GenerationEvent: Sendable, Equatable {
+    /// One more token.
+    case token(GeneratedToken)
+    /// The end; nothing follows.
+    case finished(GenerationFinish)
+}

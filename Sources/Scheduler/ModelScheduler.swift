@@ -1,0 +1,268 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+import WorkerProtocol
+
+/// The batching scheduler of one model: takes validated requests, runs one step loop per worker through
+/// its `WorkerLink`, supervises the workers (restart with exponential back-off, recomputation of a dead
+/// worker's sequences), and streams tokens back. A `Service`: `run()` lives as long as the gateway; on
+/// graceful shutdown it refuses new requests and returns once every held request has finished.
+///
+/// Isolation: all scheduling state is one `SchedulerCore` behind a `Mutex`, since no state change waits;
+/// stream continuations are resumed outside the lock.
+public final class ModelScheduler: Service, Sendable {
+    /// The model's name.
+    public let model: String
+    private let launcher: any WorkerLauncher
+    private let workerCount: Int
+    private let logger: Logger
+    private let metrics: SchedulerMetrics
+    private let restartBackoff: ClosedRange<Duration>
+    private let tickInterval: Duration
+    private let epoch = ContinuousClock.now
+
+    private struct State: ~Copyable {
+        var core: SchedulerCore
+        var streams: [UInt64: AsyncStream<GenerationEvent>.Continuation] = [:]
+        var wakers: [AsyncStream<Void>.Continuation?]
+        var links: [(any WorkerLink)?]
+        var restarts = 0
+    }
+    private let state: Mutex<State>
+
+    /// A scheduler for `model` with `workers` workers started by `launcher`.
+    public init(
+        model: String, limits: SchedulerLimits, workers: Int, launcher: any WorkerLauncher,
+        logger: Logger = Logger(label: "batchgate.scheduler"),
+        restartBackoff: ClosedRange<Duration> = .milliseconds(100)...(.seconds(10)),
+        tickInterval: Duration = .milliseconds(50)
+    ) {
+        self.model = model
+        self.launcher = launcher
+        workerCount = max(1, workers)
+        var logger = logger
+        logger[metadataKey: "model"] = "\(model)"
+        self.logger = logger
+        metrics = SchedulerMetrics(model: model)
+        self.restartBackoff = restartBackoff
+        self.tickInterval = tickInterval
+        state = Mutex(
+            State(
+                core: SchedulerCore(limits: limits, workerCount: workerCount),
+                wakers: Array(repeating: nil, count: workerCount), links: Array(repeating: nil, count: workerCount)))
+    }
+
+    private var now: Duration { ContinuousClock.now - epoch }
+
+    // MARK: Toward the gateway
+
+    /// Queues `request`, or throws at once when it is refused (queue full, no live worker past the grace
+    /// period, too long for the context, shutting down). The stream ends with exactly one `.finished`.
+    public func submit(_ request: GenerationRequest) throws(SchedulerError) -> GenerationStream {
+        let (events, continuation) = AsyncStream.makeStream(of: GenerationEvent.self)
+        let moment = now
+        let (id, waker) = try state.withLock {
+            (state) throws(SchedulerError) -> (UInt64, AsyncStream<Void>.Continuation?) in
+            let id = try state.core.submit(request, at: moment)
+            state.streams[id] = continuation
+            return (id, state.core.workerToWake().flatMap { state.wakers[$0] })
+        }
+        continuation.onTermination = { [weak self] termination in
+            if case .cancelled = termination { self?.cancel(id) }
+        }
+        waker?.yield()
+        return GenerationStream(id: id, events: events)
+    }
+
+    /// Cancels request `id` (its client went away): it leaves the queue, or is released at the next step.
+    public func cancel(_ id: UInt64) {
+        let deliveries = state.withLock { $0.core.cancel(id) }
+        deliver(deliveries)
+    }
+
+    /// What the scheduler holds right now.
+    public var snapshot: SchedulerSnapshot {
+        state.withLock { state in
+            SchedulerSnapshot(
+                waiting: state.core.waitingCount, running: state.core.runningCount,
+                liveWorkers: (0..<workerCount).filter { state.core.isLive($0) }.count, workers: workerCount,
+                kvBlocksFree: (0..<workerCount).map { state.core.isLive($0) ? state.core.kvBlocksFree(on: $0) : 0 },
+                preemptions: state.core.preemptions, workerRestarts: state.restarts)
+        }
+    }
+
+    /// The current link of worker `index` (nil while it is down), for tests and diagnostics.
+    public func link(ofWorker index: Int) -> (any WorkerLink)? {
+        state.withLock { $0.links[index] }
+    }
+
+    /// Refuses new requests from now on; held ones run to their end, then `run()` returns.
+    public func beginShutdown() {
+        state.withLock { $0.core.beginDraining() }
+    }
+
+    // MARK: Service
+
+    /// Starts the workers and runs until graceful shutdown has drained every request, or until cancelled.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for index in 0..<workerCount {
+                    group.addTask { await self.supervise(worker: index) }
+                }
+                await self.housekeeping()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.beginShutdown()
+        }
+        let leftovers = state.withLock { state in
+            let streams = state.streams
+            state.streams = [:]
+            return streams
+        }
+        for continuation in leftovers.values { continuation.finish() }
+    }
+
+    /// Ticks the core (queue timeouts, "model unavailable") and the gauges; returns once draining is done.
+    private func housekeeping() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: tickInterval)
+            let moment = now
+            let (deliveries, done, gauges) = state.withLock { state in
+                let deliveries = state.core.tick(at: moment)
+                let done = state.core.isDraining && state.core.activeCount == 0
+                let gauges = (
+                    state.core.waitingCount, state.core.runningCount,
+                    (0..<workerCount).map { (state.core.kvBlocksCommitted(on: $0), state.core.kvBlocksFree(on: $0)) }
+                )
+                return (deliveries, done, gauges)
+            }
+            deliver(deliveries)
+            metrics.queueDepth.record(gauges.0)
+            metrics.running.record(gauges.1)
+            for (index, blocks) in gauges.2.enumerated() {
+                let gauge = metrics.kvBlocks(worker: index)
+                gauge.used.record(blocks.0)
+                gauge.free.record(max(0, blocks.1))
+            }
+            if done { return }
+        }
+    }
+
+    // MARK: Workers
+
+    /// Keeps worker `index` running: launch, handshake, step loop; on a failure requeue its sequences and
+    /// restart after an exponential back-off (reset once a worker has lived 30 s).
+    private func supervise(worker index: Int) async {
+        let (wakes, waker) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        state.withLock { $0.wakers[index] = waker }
+        var wakeups = wakes.makeAsyncIterator()
+        var backoff = restartBackoff.lowerBound
+        while !Task.isCancelled {
+            var link: (any WorkerLink)?
+            let started = ContinuousClock.now
+            do {
+                let launched = try await launcher.launch(index: index)
+                link = launched
+                state.withLock { $0.links[index] = launched }
+                let hello = try await launched.hello()
+                let moment = now
+                state.withLock { $0.core.workerStarted(index, hello: hello, at: moment) }
+                logger.info(
+                    "worker ready",
+                    metadata: [
+                        "worker": "\(index)", "pid": "\(hello.processID)", "kv_blocks": "\(hello.kvBlocksTotal)",
+                    ])
+                try await stepLoop(worker: index, link: launched, wakeups: &wakeups)
+                await launched.stop()
+                return
+            } catch {
+                await link?.stop()
+                if Task.isCancelled { return }
+                let moment = now
+                let waker = state.withLock { state in
+                    state.core.workerDied(index, at: moment)
+                    state.links[index] = nil
+                    state.restarts += 1
+                    return state.core.workerToWake().flatMap { state.wakers[$0] }
+                }
+                waker?.yield()
+                metrics.workerRestarts.increment()
+                logger.error(
+                    "worker died; its sequences are requeued",
+                    metadata: ["worker": "\(index)", "error": "\(error)", "restart_in": "\(backoff)"])
+                if ContinuousClock.now - started > .seconds(30) { backoff = restartBackoff.lowerBound }
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, restartBackoff.upperBound)
+            }
+        }
+    }
+
+    /// Plans, sends and applies steps for worker `index` until cancelled; sleeps while it has nothing to do.
+    private func stepLoop(
+        worker index: Int, link: any WorkerLink, wakeups: inout AsyncStream<Void>.Iterator
+    ) async throws {
+        while !Task.isCancelled {
+            let moment = now
+            let plan = state.withLock { $0.core.planStep(for: index, at: moment) }
+            guard let plan else {
+                if await wakeups.next() == nil { return }
+                continue
+            }
+            if plan.preempted > 0 { metrics.preemptions.increment(by: plan.preempted) }
+            let started = ContinuousClock.now
+            let result = try await link.step(plan.step)
+            metrics.stepDuration.record(duration: ContinuousClock.now - started)
+            metrics.stepSequences.record(plan.step.admit.count + plan.step.decode.count)
+            metrics.prefillTokens.increment(by: plan.prefillTokens)
+            metrics.decodeTokens.increment(by: plan.step.decode.count)
+            let after = now
+            let (deliveries, waker) = state.withLock { state in
+                let deliveries = state.core.apply(result, from: index, at: after)
+                let waker =
+                    state.core.waitingCount > 0 ? state.core.workerToWake().flatMap { state.wakers[$0] } : nil
+                return (deliveries, waker)
+            }
+            deliver(deliveries)
+            waker?.yield()
+        }
+    }
+
+    /// Hands each event to its stream, outside the lock; a finish ends the stream.
+    private func deliver(_ deliveries: [SchedulerCore.Delivery]) {
+        guard !deliveries.isEmpty else { return }
+        let targets = state.withLock { state in
+            deliveries.compactMap { delivery -> (AsyncStream<GenerationEvent>.Continuation, GenerationEvent)? in
+                guard let continuation = state.streams[delivery.id] else { return nil }
+                if case .finished = delivery.event { state.streams[delivery.id] = nil }
+                return (continuation, delivery.event)
+            }
+        }
+        for (continuation, event) in targets {
+            continuation.yield(event)
+            if case .finished(let finish) = event {
+                if let queued = finish.queueTime { metrics.queueTime.record(duration: queued) }
+                continuation.finish()
+            }
+        }
+    }
+}
+
+/// A point-in-time view of one model's scheduler (for health, metrics and tests).
+public struct SchedulerSnapshot: Sendable, Equatable {
+    /// Requests waiting.
+    public var waiting: Int
+    /// Sequences running.
+    public var running: Int
+    /// Workers that said hello and have not died since.
+    public var liveWorkers: Int
+    /// Workers configured.
+    public var workers: Int
+    /// Free KV blocks per worker (0 for a worker that is down).
+    public var kvBlocksFree: [Int]
+    /// Sequences preempted so far.
+    public var preemptions: Int
+    /// Worker restarts so far.
+    public var workerRestarts: Int
+}

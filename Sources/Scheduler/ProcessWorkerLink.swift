@@ -1,0 +1,130 @@
+import Dispatch
+import Glibc
+import SharedMemory
+import WorkerProtocol
+
+/// How to start `batchgate worker` processes for one model.
+public struct WorkerProcessLauncher: WorkerLauncher {
+    /// The `batchgate` executable.
+    public var executable: String
+    /// Arguments after `worker --segment-fd N` (model, name, threads, KV cache, batch limit).
+    public var arguments: [String]
+    /// Ring capacity each way, a power of two.
+    public var ringCapacity: Int
+    /// How long a worker may take to load its model and say hello.
+    public var helloTimeout: Duration
+    /// How long a worker may go without a heartbeat before it counts as hung (its longest step must fit).
+    public var stalenessBound: Duration
+
+    /// Creates a launcher.
+    public init(
+        executable: String, arguments: [String], ringCapacity: Int = 1 << 20, helloTimeout: Duration = .seconds(120),
+        stalenessBound: Duration = .seconds(60)
+    ) {
+        self.executable = executable
+        self.arguments = arguments
+        self.ringCapacity = ringCapacity
+        self.helloTimeout = helloTimeout
+        self.stalenessBound = stalenessBound
+    }
+
+    /// The descriptor number the worker finds its segment at.
+    static let childSegmentFD: Int32 = 3
+
+    /// Creates a segment, spawns the worker with the segment as descriptor 3, and returns the link.
+    public func launch(index: Int) async throws -> any WorkerLink {
+        let segment = try SharedSegment.create(
+            toWorkerCapacity: ringCapacity, toGatewayCapacity: ringCapacity, name: "batchgate-worker-\(index)")
+        let argv = [executable, "worker", "--segment-fd", "\(Self.childSegmentFD)"] + arguments
+        let pid = try Self.spawn(argv, segmentFD: segment.fileDescriptor)
+        return ProcessWorkerLink(
+            segment: segment, pid: pid, helloTimeout: helloTimeout, stalenessBound: stalenessBound)
+    }
+
+    /// `posix_spawn`s `argv` with `segmentFD` duplicated onto descriptor 3 in the child only (the parent's
+    /// copy stays close-on-exec, so no other child inherits it).
+    static func spawn(_ argv: [String], segmentFD: Int32) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, segmentFD, childSegmentFD)
+        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
+        cArguments.append(nil)
+        defer { for pointer in cArguments { free(pointer) } }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
+        guard status == 0 else {
+            throw WorkerLinkError("posix_spawn \(argv[0]): \(String(cString: strerror(status)))")
+        }
+        return pid
+    }
+}
+
+/// The gateway end of one worker process's segment. Blocking ring I/O runs on the link's own serial
+/// dispatch queue, never on the concurrency pool's threads.
+///
+/// `@unchecked Sendable`: the monitor and rings (not thread-safe) are only touched on `queue`, one call at a
+/// time; `pid` is immutable and `stopped` is only read and written on `queue` too.
+public final class ProcessWorkerLink: WorkerLink, @unchecked Sendable {
+    /// The worker's process id.
+    public let pid: pid_t
+    private let segment: SharedSegment
+    private let monitor: PeerMonitor
+    private let toWorker: ByteRing
+    private let fromWorker: ByteRing
+    private let helloTimeout: Duration
+    private let queue: DispatchQueue
+    private var stopped = false
+
+    init(segment: SharedSegment, pid: pid_t, helloTimeout: Duration, stalenessBound: Duration) {
+        self.segment = segment
+        self.pid = pid
+        self.helloTimeout = helloTimeout
+        monitor = PeerMonitor(segment: segment, stalenessBound: stalenessBound)
+        toWorker = .outgoing(monitor)
+        fromWorker = .incoming(monitor)
+        queue = DispatchQueue(label: "batchgate.worker-link.\(pid)")
+    }
+
+    private func onQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// Reads the worker's `Hello` (waits at most the hello timeout).
+    public func hello() async throws -> Hello {
+        try await onQueue { [self] in
+            let hello = try Hello(decoding: fromWorker.read(timeout: helloTimeout))
+            guard hello.protocolVersion == MessageHeader.currentVersion else {
+                throw WorkerLinkError(
+                    "worker speaks protocol \(hello.protocolVersion), not \(MessageHeader.currentVersion)")
+            }
+            return hello
+        }
+    }
+
+    /// Writes the step and waits for its result for as long as the worker lives.
+    public func step(_ step: Step) async throws -> StepResult {
+        let bytes = step.encoded()
+        return try await onQueue { [self] in
+            try toWorker.write(bytes, timeout: .seconds(10))
+            let result = try StepResult(decoding: fromWorker.read())
+            guard result.stepID == step.stepID else {
+                throw WorkerLinkError("worker answered step \(result.stepID) to step \(step.stepID)")
+            }
+            return result
+        }
+    }
+
+    /// Kills the process and reaps it.
+    public func stop() async {
+        _ = try? await onQueue { [self] in
+            guard !stopped else { return }
+            stopped = true
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
+    }
+}

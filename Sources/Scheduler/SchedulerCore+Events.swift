@@ -1,0 +1,151 @@
+import WorkerProtocol
+
+extension SchedulerCore {
+    /// Queues `request` and returns its id, or refuses it at once: shutting down, malformed, too long for
+    /// the context or one worker's KV cache, the queue full, or no live worker past the grace period.
+    public mutating func submit(_ request: GenerationRequest, at now: Duration) throws(SchedulerError) -> UInt64 {
+        if isDraining { throw SchedulerError(.shuttingDown, "the server is shutting down") }
+        guard !request.promptTokens.isEmpty else { throw SchedulerError(.invalidRequest, "the prompt has no tokens") }
+        guard request.sampling.maxTokens > 0 else {
+            throw SchedulerError(.invalidRequest, "the token limit must be at least 1")
+        }
+        if !hasLiveWorker && now - lastLiveMoment > limits.unavailableGrace {
+            throw SchedulerError(
+                .modelUnavailable, "the model has had no live worker for over \(limits.unavailableGrace)",
+                retryAfter: .seconds(5))
+        }
+        let total = request.promptTokens.count + Int(request.sampling.maxTokens)
+        if let known = workers.first(where: { $0.kvBlocksTotal > 0 }) {
+            if known.contextLength > 0 && total > known.contextLength {
+                throw SchedulerError(
+                    .contextLengthExceeded,
+                    "the prompt (\(request.promptTokens.count) tokens) plus the token limit "
+                        + "(\(request.sampling.maxTokens)) is \(total) tokens, over the model's context of "
+                        + "\(known.contextLength)")
+            }
+            let capacity = known.kvBlocksTotal * known.kvBlockSize
+            if total > capacity {
+                throw SchedulerError(
+                    .contextLengthExceeded,
+                    "the prompt plus the token limit is \(total) tokens, over one worker's KV cache of \(capacity)")
+            }
+        }
+        guard queue.newCount < limits.maxQueue else {
+            throw SchedulerError(
+                .queueFull, "the model's queue is full (\(limits.maxQueue) waiting)", retryAfter: retryAfter(at: now))
+        }
+        let id = takeID()
+        sequences[id] = Sequence(id: id, request: request, arrival: now)
+        queue.push(
+            WaitingSequence(
+                id: id, tenant: request.tenant, priority: request.priority, arrival: now, resumed: false))
+        return id
+    }
+
+    /// Ends `id` for a client that went away: a waiting request leaves the queue, a running one is released
+    /// at its worker's next step. Its stream gets `cancelled` now; unknown or finished ids get nothing.
+    public mutating func cancel(_ id: UInt64) -> [Delivery] {
+        guard var sequence = sequences[id], !sequence.cancelled else { return [] }
+        if queue.remove(id) {
+            sequences[id] = nil
+        } else {
+            sequence.cancelled = true
+            sequences[id] = sequence
+        }
+        return [finish(sequence, .cancelled)]
+    }
+
+    /// Worker `index` said `hello` and takes steps from now on.
+    public mutating func workerStarted(_ index: Int, hello: Hello, at now: Duration) {
+        workers[index] = WorkerSlot(
+            live: true, kvBlocksTotal: Int(hello.kvBlocksTotal), kvBlockSize: max(1, Int(hello.kvBlockSize)),
+            contextLength: Int(hello.contextLength), maxBatchTokens: Int(hello.maxBatchTokens))
+        lastLiveMoment = now
+    }
+
+    /// Worker `index` died: every sequence it ran goes back to the front of the queue with its prompt plus
+    /// the tokens generated so far, to be recomputed elsewhere (or on the restarted worker).
+    public mutating func workerDied(_ index: Int, at now: Duration) {
+        let running = workers[index].running
+        let wasLive = workers[index].live
+        workers[index].live = false
+        workers[index].stepping = false
+        workers[index].running = []
+        workers[index].pendingRelease = []
+        workers[index].expecting = []
+        for id in running { requeue(id) }
+        if wasLive && !hasLiveWorker { lastLiveMoment = now }
+    }
+
+    /// Housekeeping at `now`: new requests past the queue timeout are refused, and with no live worker past
+    /// the grace period every waiting request fails with "model unavailable".
+    public mutating func tick(at now: Duration) -> [Delivery] {
+        var deliveries: [Delivery] = []
+        for id in queue.expired(arrivedBy: now - limits.queueTimeout) {
+            queue.remove(id)
+            if let sequence = sequences.removeValue(forKey: id) {
+                let error = SchedulerError(
+                    .queueTimeout, "the request waited over \(limits.queueTimeout) for a free slot",
+                    retryAfter: retryAfter(at: now))
+                deliveries.append(finish(sequence, .error(error)))
+            }
+        }
+        if !hasLiveWorker && now - lastLiveMoment > limits.unavailableGrace {
+            for id in queue.allIDs {
+                queue.remove(id)
+                if let sequence = sequences.removeValue(forKey: id) {
+                    let error = SchedulerError(
+                        .modelUnavailable, "the model has had no live worker for over \(limits.unavailableGrace)",
+                        retryAfter: .seconds(5))
+                    deliveries.append(finish(sequence, .error(error)))
+                }
+            }
+        }
+        recentDrains.removeAll { now - $0 > .seconds(30) }
+        fairShare.prune(at: now)
+        return deliveries
+    }
+
+    /// Stops taking requests; those already held run to their end.
+    public mutating func beginDraining() { isDraining = true }
+
+    // MARK: Helpers
+
+    mutating func takeID() -> UInt64 {
+        defer { nextID += 1 }
+        return nextID
+    }
+
+    /// Puts a running sequence back at the front of the queue for recomputation (or drops it if its client
+    /// is gone); its worker has already released it or will with `pendingRelease`.
+    mutating func requeue(_ id: UInt64) {
+        guard var sequence = sequences[id] else { return }
+        if sequence.cancelled {
+            sequences[id] = nil
+            return
+        }
+        sequence.worker = nil
+        sequence.prefill = []
+        sequence.prefilled = 0
+        sequence.cached = 0
+        sequence.decoding = false
+        sequence.recomputations += 1
+        sequences[id] = sequence
+        queue.push(
+            WaitingSequence(
+                id: id, tenant: sequence.request.tenant, priority: sequence.request.priority,
+                arrival: sequence.arrival, resumed: true))
+    }
+
+    /// The finish event for `sequence` with `reason`.
+    func finish(_ sequence: Sequence, _ reason: GenerationFinish.Reason) -> Delivery {
+        Delivery(
+            id: sequence.id,
+            event: .finished(
+                GenerationFinish(
+                    reason: reason, promptTokens: sequence.request.promptTokens.count,
+                    completionTokens: sequence.generated.count,
+                    queueTime: sequence.firstScheduled.map { $0 - sequence.arrival },
+                    recomputations: sequence.recomputations)))
+    }
+}

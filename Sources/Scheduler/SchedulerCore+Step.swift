@@ -1,0 +1,232 @@
+import WorkerProtocol
+
+extension SchedulerCore {
+    /// Plans worker `index`'s next step, or returns `nil` when it has nothing to run (or is not live, or
+    /// has a step out). Every running sequence decodes; sequences that would outgrow the free KV blocks
+    /// preempt the lowest-priority, youngest ones; the rest of the token budget goes to prompt chunks,
+    /// first of prompts already started, then of new requests in queue order, each admitted only while
+    /// `maxRunning` and the free KV blocks (for its whole prompt) allow.
+    public mutating func planStep(for index: Int, at now: Duration) -> StepPlan? {
+        guard workers[index].live, !workers[index].stepping else { return nil }
+        var worker = workers[index]
+        var release = worker.pendingRelease
+        worker.pendingRelease = []
+
+        // Sequences whose clients left are released.
+        for id in worker.running where sequences[id]?.cancelled ?? true {
+            release.append(id)
+            sequences[id] = nil
+        }
+        worker.running.removeAll { sequences[$0] == nil }
+        workers[index] = worker
+
+        // Decodes, preempting while they would not fit.
+        var preempted = 0
+        var free = kvBlocksFree(on: index)
+        var growth = decodeGrowth(on: index)
+        while growth > free, let victim = preemptionVictim(on: index) {
+            workers[index].running.removeAll { $0 == victim }
+            release.append(victim)
+            requeue(victim)
+            preempted += 1
+            free = kvBlocksFree(on: index)
+            growth = decodeGrowth(on: index)
+        }
+        preemptions += preempted
+        free -= growth
+
+        let budgetLimit =
+            worker.maxBatchTokens > 0 ? min(limits.maxBatchTokens, worker.maxBatchTokens) : limits.maxBatchTokens
+        var decode: [UInt64] = []
+        var admit: [Admission] = []
+        var prefillTokens = 0
+        var expecting: Set<UInt64> = []
+        for id in workers[index].running where sequences[id]!.decoding {
+            sequences[id]!.cached += 1
+            decode.append(id)
+            expecting.insert(id)
+            fairShare.charge(sequences[id]!.request.tenant, tokens: 1, at: now)
+        }
+        var budget = budgetLimit - decode.count
+
+        // Prompts already started continue, oldest first.
+        for id in workers[index].running where budget > 0 && !sequences[id]!.decoding {
+            let chunk = nextChunk(of: id, budget: budget, at: now)
+            admit.append(chunk)
+            budget -= chunk.tokens.count
+            prefillTokens += chunk.tokens.count
+            if chunk.isLastChunk { expecting.insert(id) }
+        }
+
+        // New admissions in queue order.
+        while budget > 0 && workers[index].running.count < limits.maxRunning {
+            guard var next = queue.next(fairShare: fairShare, at: now) else { break }
+            if !next.resumed, let headroom = headroomTenant(on: index, at: now), next.tenant == headroom {
+                // The last slots are kept for other tenants: one of the same priority may take them; nobody of
+                // a lower priority jumps ahead.
+                let best = next
+                guard
+                    let other = queue.next(
+                        fairShare: fairShare, at: now, allowed: { $0.tenant != headroom && !$0.resumed }),
+                    other.priority == best.priority
+                else { break }
+                next = other
+            }
+            let sequence = sequences[next.id]!
+            let prompt = sequence.request.promptTokens + sequence.generated
+            let needed = blocks(prompt.count, on: index)
+            guard needed <= free else { break }
+            queue.pop(next)
+            free -= needed
+            sequences[next.id]!.worker = index
+            sequences[next.id]!.prefill = prompt
+            if sequence.firstScheduled == nil {
+                sequences[next.id]!.firstScheduled = now
+                recentDrains.append(now)
+            }
+            workers[index].running.append(next.id)
+            let chunk = nextChunk(of: next.id, budget: budget, at: now)
+            admit.append(chunk)
+            budget -= chunk.tokens.count
+            prefillTokens += chunk.tokens.count
+            if chunk.isLastChunk { expecting.insert(next.id) }
+        }
+
+        if admit.isEmpty && decode.isEmpty {
+            // Nothing to run: keep the releases for the next real step (the core already counts them free).
+            workers[index].pendingRelease = release
+            return nil
+        }
+        workers[index].stepping = true
+        workers[index].expecting = expecting
+        let step = Step(stepID: nextStepID, admit: admit, decode: decode, release: release)
+        nextStepID += 1
+        return StepPlan(step: step, prefillTokens: prefillTokens, preempted: preempted)
+    }
+
+    /// Takes in worker `index`'s answer to its step: tokens reach their streams, finished sequences are
+    /// released at the next step, a sequence that ran out of KV blocks is recomputed, other failures end
+    /// their request with an error.
+    public mutating func apply(_ result: StepResult, from index: Int, at now: Duration) -> [Delivery] {
+        guard workers[index].stepping else { return [] }
+        workers[index].stepping = false
+        var expecting = workers[index].expecting
+        workers[index].expecting = []
+        var deliveries: [Delivery] = []
+
+        for error in result.errors {
+            expecting.remove(error.sequenceID)
+            guard workers[index].running.contains(error.sequenceID) else { continue }
+            workers[index].running.removeAll { $0 == error.sequenceID }
+            guard let sequence = sequences[error.sequenceID], !sequence.cancelled else {
+                sequences[error.sequenceID] = nil
+                continue
+            }
+            if error.code == .outOfKVBlocks {
+                preemptions += 1
+                requeue(error.sequenceID)
+            } else {
+                sequences[error.sequenceID] = nil
+                let failure = SchedulerError(.sequenceFailed, "the worker failed the sequence: \(error.message)")
+                deliveries.append(finish(sequence, .error(failure)))
+            }
+        }
+
+        for sampled in result.tokens {
+            let id = sampled.sequenceID
+            guard expecting.remove(id) != nil, var sequence = sequences[id], sequence.worker == index else {
+                continue
+            }
+            if sequence.cancelled {
+                continue
+            }
+            sequence.generated.append(sampled.token)
+            sequence.decoding = true
+            deliveries.append(
+                Delivery(
+                    id: id,
+                    event: .token(
+                        GeneratedToken(
+                            token: sampled.token, logprob: sampled.logprob, topLogprobs: sampled.topLogprobs))))
+            let reason: GenerationFinish.Reason?
+            switch sampled.finish {
+            case .endOfSequence, .stopToken: reason = .stop
+            case .maxTokens, .contextFull: reason = .length
+            case nil: reason = sequence.remainingTokens <= 0 ? .length : nil
+            }
+            if let reason {
+                deliveries.append(finish(sequence, reason))
+                sequences[id] = nil
+                workers[index].running.removeAll { $0 == id }
+                workers[index].pendingRelease.append(id)
+            } else {
+                sequences[id] = sequence
+            }
+        }
+
+        // A sequence the worker neither answered nor failed: the worker broke the protocol for it.
+        for id in expecting where sequences[id]?.cancelled == false {
+            workers[index].running.removeAll { $0 == id }
+            workers[index].pendingRelease.append(id)
+            let sequence = sequences.removeValue(forKey: id)!
+            let failure = SchedulerError(.sequenceFailed, "the worker returned no token for the sequence")
+            deliveries.append(finish(sequence, .error(failure)))
+        }
+        return deliveries
+    }
+
+    // MARK: Helpers
+
+    /// The next prompt chunk of running sequence `id`, at most `budget` tokens; charges its tenant.
+    private mutating func nextChunk(of id: UInt64, budget: Int, at now: Duration) -> Admission {
+        var sequence = sequences[id]!
+        let count = min(budget, sequence.prefill.count - sequence.prefilled)
+        let start = sequence.prefilled
+        let tokens = Array(sequence.prefill[start..<(start + count)])
+        sequence.prefilled += count
+        sequence.cached += count
+        sequences[id] = sequence
+        fairShare.charge(sequence.request.tenant, tokens: count, at: now)
+        var sampling: SamplingParameters?
+        if start == 0 {
+            var parameters = sequence.request.sampling
+            parameters.maxTokens = UInt32(sequence.remainingTokens)
+            sampling = parameters
+        }
+        return Admission(
+            sequenceID: id, firstPosition: UInt32(start), tokens: tokens,
+            isLastChunk: sequence.prefilled == sequence.prefill.count, sampling: sampling)
+    }
+
+    /// Extra KV blocks worker `index`'s decoding sequences need for one more token each.
+    private func decodeGrowth(on index: Int) -> Int {
+        workers[index].running.reduce(0) { total, id in
+            guard let s = sequences[id], s.decoding else { return total }
+            return total + blocks(s.cached + 1, on: index) - blocks(s.cached, on: index)
+        }
+    }
+
+    /// The running sequence to preempt on worker `index`: the lowest priority, then the youngest.
+    private func preemptionVictim(on index: Int) -> UInt64? {
+        workers[index].running.min { a, b in
+            let x = sequences[a]!
+            let y = sequences[b]!
+            if x.request.priority != y.request.priority { return x.request.priority < y.request.priority }
+            return x.arrival > y.arrival
+        }
+    }
+
+    /// The tenant that may not take worker `index`'s last free slots: the one holding the most of its running
+    /// slots, while another tenant has been served within the fair-share half-life. `nil` when no headroom applies.
+    private func headroomTenant(on index: Int, at now: Duration) -> String? {
+        let slotsLeft = limits.maxRunning - workers[index].running.count
+        guard limits.tenantHeadroomSlots > 0, slotsLeft <= limits.tenantHeadroomSlots else { return nil }
+        var held: [String: Int] = [:]
+        for id in workers[index].running {
+            if let tenant = sequences[id]?.request.tenant { held[tenant, default: 0] += 1 }
+        }
+        guard let dominant = held.max(by: { $0.value < $1.value })?.key else { return nil }
+        let othersActive = fairShare.activeTenants(at: now).contains { $0 != dominant }
+        return othersActive ? dominant : nil
+    }
+}

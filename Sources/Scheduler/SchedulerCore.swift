@@ -1,0 +1,149 @@
+import WorkerProtocol
+
+/// The scheduling state of one model as a value type: its waiting queue, its running sequences on each worker,
+/// and the KV blocks they hold. Events (`submit`, `cancel`, `planStep`, `apply`, `workerDied`, `tick`) are
+/// `mutating` methods that return what must happen next; `ModelScheduler` runs them under a lock and
+/// performs the results, and the property tests drive them directly with a fake engine.
+///
+/// Time is a `Duration` since the scheduler started, passed in, so tests control the clock.
+public struct SchedulerCore: Sendable {
+    /// A request the core holds, waiting or running.
+    struct Sequence: Sendable {
+        let id: UInt64
+        let request: GenerationRequest
+        let arrival: Duration
+        /// Tokens delivered to the client so far.
+        var generated: [Int32] = []
+        /// When its first chunk was first scheduled.
+        var firstScheduled: Duration?
+        var recomputations = 0
+        /// Where it runs, while it runs.
+        var worker: Int?
+        /// What the worker must prefill: the prompt, plus the generated tokens after a recomputation.
+        var prefill: [Int32] = []
+        /// How much of `prefill` has been sent.
+        var prefilled = 0
+        /// Tokens in the worker's KV cache once the planned steps ran.
+        var cached = 0
+        /// Whether a sampled token is pending, so the next step decodes it.
+        var decoding = false
+        /// Whether the client cancelled it while it ran.
+        var cancelled = false
+
+        var remainingTokens: Int { Int(request.sampling.maxTokens) - generated.count }
+    }
+
+    /// One worker as the core sees it.
+    struct WorkerSlot: Sendable {
+        var live = false
+        var kvBlocksTotal = 0
+        var kvBlockSize = 16
+        var contextLength = 0
+        var maxBatchTokens = 0
+        var running: [UInt64] = []
+        /// Sequences to release at its next step.
+        var pendingRelease: [UInt64] = []
+        /// Whether a step is out (planned, not yet applied).
+        var stepping = false
+        /// Sequences the step out must answer with a token or an error.
+        var expecting: Set<UInt64> = []
+    }
+
+    /// What `planStep` decided for one worker: the step to send, with what it carries, or nothing to do.
+    public struct StepPlan: Sendable, Equatable {
+        /// The step message.
+        public var step: Step
+        /// Prefill tokens in the step.
+        public var prefillTokens: Int
+        /// Sequences preempted to make room (re-queued for recomputation).
+        public var preempted: Int
+        /// Whether the step does any work (a release-only step does none).
+        public var isEmpty: Bool { step.admit.isEmpty && step.decode.isEmpty }
+    }
+
+    /// One event for one request's stream.
+    public struct Delivery: Sendable, Equatable {
+        /// The request.
+        public var id: UInt64
+        /// What it gets.
+        public var event: GenerationEvent
+    }
+
+    /// The limits in force.
+    public var limits: SchedulerLimits
+    var queue = WaitingQueue()
+    var sequences: [UInt64: Sequence] = [:]
+    var workers: [WorkerSlot]
+    var fairShare: FairShare
+    var nextID: UInt64 = 1
+    var nextStepID: UInt64 = 1
+    /// When the model last had a live worker (or started).
+    var lastLiveMoment: Duration
+    /// Admissions out of the queue, with their times, for the drain rate.
+    var recentDrains: [Duration] = []
+    /// Whether submissions are refused because the scheduler is shutting down.
+    public internal(set) var isDraining = false
+    /// Counters the metrics read.
+    public internal(set) var preemptions = 0
+
+    /// A core for `workerCount` workers (none live until `workerStarted`), with its clock at `now`.
+    public init(limits: SchedulerLimits, workerCount: Int, now: Duration = .zero) {
+        self.limits = limits
+        workers = Array(repeating: WorkerSlot(), count: max(1, workerCount))
+        fairShare = FairShare(halfLife: limits.fairShareHalfLife)
+        lastLiveMoment = now
+    }
+
+    // MARK: Observations
+
+    /// Requests waiting.
+    public var waitingCount: Int { queue.count }
+    /// Sequences running on any worker.
+    public var runningCount: Int { workers.reduce(0) { $0 + $1.running.count } }
+    /// Requests held (waiting or running).
+    public var activeCount: Int { sequences.count }
+    /// Whether at least one worker is live.
+    public var hasLiveWorker: Bool { workers.contains(where: \.live) }
+    /// Whether worker `index` is live.
+    public func isLive(_ index: Int) -> Bool { workers[index].live }
+    /// Running sequences on worker `index`.
+    public func running(on index: Int) -> [UInt64] { workers[index].running }
+    /// Whether `id` is waiting.
+    public func isWaiting(_ id: UInt64) -> Bool { queue.contains(id) }
+
+    /// KV blocks the running sequences of worker `index` hold or have reserved for their prompts.
+    public func kvBlocksCommitted(on index: Int) -> Int {
+        workers[index].running.reduce(0) { total, id in
+            guard let s = sequences[id] else { return total }
+            return total + blocks(max(s.cached, s.prefill.count), on: index)
+        }
+    }
+
+    /// KV blocks free on worker `index` after every commitment.
+    public func kvBlocksFree(on index: Int) -> Int { workers[index].kvBlocksTotal - kvBlocksCommitted(on: index) }
+
+    func blocks(_ tokens: Int, on index: Int) -> Int {
+        let size = workers[index].kvBlockSize
+        return (tokens + size - 1) / size
+    }
+
+    /// Which worker a waiting request should wake: the idle live one with the most free capacity.
+    public func workerToWake() -> Int? {
+        var best: (index: Int, free: Int)?
+        for (index, worker) in workers.enumerated() where worker.live && !worker.stepping {
+            let free = (limits.maxRunning - worker.running.count) * worker.kvBlocksTotal + kvBlocksFree(on: index)
+            if best == nil || free > best!.free { best = (index, free) }
+        }
+        return best?.index
+    }
+
+    /// Seconds a refused client should wait: the queue's length over the recent drain rate, 1 s to 60 s.
+    public func retryAfter(at now: Duration) -> Duration {
+        let window = Duration.seconds(30)
+        let drains = recentDrains.filter { now - $0 <= window }
+        guard drains.count >= 2, let first = drains.first, now > first else { return .seconds(1) }
+        let perSecond = Double(drains.count) / ((now - first) / .seconds(1))
+        let seconds = Double(queue.count + 1) / max(perSecond, 1e-3)
+        return .seconds(Int(min(60, max(1, seconds.rounded(.up)))))
+    }
+}

@@ -1,0 +1,34 @@
+/// The batching limits of one model (from its configuration entry).
+public struct SchedulerLimits: Sendable, Equatable {
+    /// Token budget of one step: decodes plus prefill chunks.
+    public var maxBatchTokens: Int
+    /// Most sequences running on one worker at once.
+    public var maxRunning: Int
+    /// Most requests waiting (resumed sequences are not counted against it).
+    public var maxQueue: Int
+    /// A request waiting longer than this is refused with `queueTimeout`.
+    public var queueTimeout: Duration
+    /// How long the model may have no live worker before requests get `modelUnavailable`.
+    public var unavailableGrace: Duration
+    /// Half-life of the token counts fair share compares: how far back "recently" reaches (zero turns fair
+    /// share off: first come, first served within a priority).
+    public var fairShareHalfLife: Duration
+    /// Running slots per worker kept free for other tenants while one tenant holds the rest and another
+    /// tenant has been seen within `fairShareHalfLife` (0 turns the headroom off).
+    public var tenantHeadroomSlots: Int
+
+    /// Creates limits; the defaults are the configuration's.
+    public init(
+        maxBatchTokens: Int = 512, maxRunning: Int = 16, maxQueue: Int = 256, queueTimeout: Duration = .seconds(30),
+        unavailableGrace: Duration = .seconds(30), fairShareHalfLife: Duration = .seconds(10),
+        tenantHeadroomSlots: Int = 1
+    ) {
+        self.maxBatchTokens = maxBatchTokens
+        self.maxRunning = maxRunning
+        self.maxQueue = maxQueue
+        self.queueTimeout = queueTimeout
+        self.unavailableGrace = unavailableGrace
+        self.fairShareHalfLife = fairShareHalfLife
+        self.tenantHeadroomSlots = tenantHeadroomSlots
+    }
+}

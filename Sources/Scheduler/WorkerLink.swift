@@ -1,0 +1,59 @@
+import WorkerProtocol
+
+/// The scheduler's connection to one worker: the handshake, then one `Step` → `StepResult` round trip at a
+/// time. A link that throws counts as a dead worker; the supervisor stops it and launches a new one.
+public protocol WorkerLink: Sendable {
+    /// Waits for the worker's `Hello` (the model is loaded once it arrives).
+    func hello() async throws -> Hello
+    /// Sends one step and waits for its result.
+    func step(_ step: Step) async throws -> StepResult
+    /// Ends the worker (kills and reaps a process); safe to call more than once.
+    func stop() async
+}
+
+/// Starts the workers of one model; the supervisor calls it again to restart a dead one.
+public protocol WorkerLauncher: Sendable {
+    /// Starts worker number `index` of the model and returns its link.
+    func launch(index: Int) async throws -> any WorkerLink
+}
+
+/// A worker that runs in this process: each step is handed to `handler` on the calling task. Tests use it
+/// with a deterministic fake engine or with a real `Engine` behind `Worker.StepExecutor`.
+public struct InProcessWorkerLink: WorkerLink {
+    private let greeting: Hello
+    private let handler: @Sendable (Step) async throws -> StepResult
+
+    /// A link that answers `hello` with `hello` and every step with `handler`.
+    public init(hello: Hello, handler: @escaping @Sendable (Step) async throws -> StepResult) {
+        greeting = hello
+        self.handler = handler
+    }
+
+    /// The handshake given at creation.
+    public func hello() async throws -> Hello { greeting }
+    /// Runs `handler`.
+    public func step(_ step: Step) async throws -> StepResult { try await handler(step) }
+    /// Nothing to stop.
+    public func stop() async {}
+}
+
+/// Launches in-process workers from a closure (for tests and benchmarks).
+public struct InProcessWorkerLauncher: WorkerLauncher {
+    private let make: @Sendable (Int) async throws -> any WorkerLink
+
+    /// A launcher that calls `make` with the worker index.
+    public init(_ make: @escaping @Sendable (Int) async throws -> any WorkerLink) {
+        self.make = make
+    }
+
+    /// Calls the closure.
+    public func launch(index: Int) async throws -> any WorkerLink { try await make(index) }
+}
+
+/// A worker link broke in a way the transport does not name: a spawn failure, a protocol mismatch.
+public struct WorkerLinkError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong.
+    public let description: String
+    /// Creates an error.
+    public init(_ description: String) { self.description = description }
+}
