@@ -8,11 +8,18 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+// The model-file, tokenizer and inference layers are compiled with optimisation even in debug builds: unoptimised,
+// the kernels are about 40× slower, which would make every test that runs a model (and every worker process the
+// tests spawn) crawl.
+let optimizedInDebug: [SwiftSetting] = strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "batchgate",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "batchgate", targets: ["batchgate"])
+        .executable(name: "batchgate", targets: ["batchgate"]),
+        // For the package-benchmark suite in Benchmarks/.
+        .library(name: "Scheduler", targets: ["Scheduler"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -31,11 +38,12 @@ let package = Package(
 
         // Model files, tokenizers and the inference core.
         // Reading and writing GGUF v3 model files; tensor types and their (de)quantization.
-        .target(name: "GGUF", swiftSettings: strict),
+        .target(name: "GGUF", swiftSettings: optimizedInDebug),
         // Text to token ids and back, exactly as llama.cpp does it, plus chat templates.
-        .target(name: "Tokenizers", dependencies: ["GGUF"], swiftSettings: strict),
+        .target(name: "Tokenizers", dependencies: ["GGUF"], swiftSettings: optimizedInDebug),
         // Weights, kernels, paged KV cache, sampling, Engine.step; random-weight model builder.
-        .target(name: "InferenceCore", dependencies: ["GGUF", "Tokenizers", "CBLAS"], swiftSettings: strict),
+        .target(
+            name: "InferenceCore", dependencies: ["GGUF", "Tokenizers", "CBLAS"], swiftSettings: optimizedInDebug),
 
         // The gateway-worker link.
         // Shared-memory segments, single-producer/single-consumer byte rings, doorbells, peer liveness.

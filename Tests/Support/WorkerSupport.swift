@@ -1,4 +1,5 @@
 import Foundation
+import GGUF
 import Glibc
 import InferenceCore
 import Testing
@@ -19,10 +20,11 @@ public enum WorkerSupport {
     }
 
     /// Writes a tiny llama (by default dim 64, 2 layers, 4 heads, 2 KV heads; the first 512 tokens of the
-    /// llama-spm vocab) into a fresh temp directory, as `batchgate model create` would, and returns its path.
+    /// llama-spm vocab; F16 weights) into a fresh temp directory, as `batchgate model create` would, and returns
+    /// its path.
     public static func tinyModel(
         embedding: Int = 64, layers: Int = 2, heads: Int = 4, kvHeads: Int = 2, feedForward: Int = 128,
-        context: Int = 256
+        context: Int = 256, type: GGMLType = .f16
     ) throws -> String {
         var tokenizer = try RandomModelBuilder.tokenizerMetadata(
             fromVocabAt: try vocabPath("ggml-vocab-llama-spm.gguf"))
@@ -35,7 +37,7 @@ public enum WorkerSupport {
             architecture: .llama, embeddingLength: embedding, blockCount: layers, headCount: heads,
             headCountKV: kvHeads, feedForwardLength: feedForward, contextLength: context)
         let builder = RandomModelBuilder(
-            hyperparameters: hyperparameters, tensorType: .f16, seed: 5, tokenizer: tokenizer)
+            hyperparameters: hyperparameters, tensorType: type, seed: 5, tokenizer: tokenizer)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("worker-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("tiny.gguf").path

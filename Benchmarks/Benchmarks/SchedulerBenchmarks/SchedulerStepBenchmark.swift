@@ -1,0 +1,56 @@
+import Benchmark
+import Scheduler
+import WorkerProtocol
+
+/// A core with 256 sequences decoding on one worker and 1,000 requests of four tenants and three priorities
+/// waiting, plus the worker's answer to a step of all 256 decodes (the same tokens every time).
+func steadyState() -> (core: SchedulerCore, answer: StepResult) {
+    let limits = SchedulerLimits(maxBatchTokens: 512, maxRunning: 256, maxQueue: 2000, queueTimeout: .seconds(3600))
+    var core = SchedulerCore(limits: limits, workerCount: 1)
+    let hello = Hello(
+        processID: 1, modelName: "bench", architecture: "llama", vocabularySize: 32000, contextLength: 1_000_000,
+        kvBlockSize: 16, kvBlocksTotal: 1_000_000, maxBatchTokens: 512)
+    core.workerStarted(0, hello: hello, at: .zero)
+    for index in 0..<1256 {
+        let request = GenerationRequest(
+            promptTokens: Array(repeating: 7, count: 64), sampling: SamplingParameters(maxTokens: 1_000_000),
+            tenant: "tenant-\(index % 4)", priority: index % 3)
+        _ = try? core.submit(request, at: .zero)
+    }
+    // Prefill until 256 sequences decode.
+    var now = Duration.zero
+    var running: [UInt64] = []
+    while let plan = core.planStep(for: 0, at: now) {
+        let producing = plan.step.admit.filter(\.isLastChunk).map(\.sequenceID) + plan.step.decode
+        running = producing
+        let result = StepResult(
+            stepID: plan.step.stepID,
+            tokens: producing.map { SampledToken(sequenceID: $0, token: 42, kvBlocksHeld: 5) })
+        _ = core.apply(result, from: 0, at: now)
+        now += .milliseconds(10)
+        if plan.step.admit.isEmpty { break }
+    }
+    let answer = StepResult(
+        stepID: 0, tokens: running.map { SampledToken(sequenceID: $0, token: 42, kvBlocksHeld: 5) })
+    return (core, answer)
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .cpuTotal, .mallocCountTotal], maxDuration: .seconds(5))
+
+    Benchmark("Scheduler step: plan + apply, 256 running, 1,000 waiting") { benchmark in
+        var (core, answer) = steadyState()
+        precondition(core.runningCount == 256 && core.waitingCount == 1000, "unexpected steady state")
+        var now = Duration.seconds(10)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let plan = core.planStep(for: 0, at: now)
+            blackHole(plan)
+            blackHole(core.apply(answer, from: 0, at: now))
+            now += .milliseconds(10)
+        }
+        benchmark.stopMeasurement()
+        precondition(core.runningCount == 256 && core.waitingCount == 1000, "the steady state changed")
+    }
+}
