@@ -8,9 +8,10 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
-// The model-file, tokenizer and inference layers are compiled with optimisation even in debug builds: unoptimised,
-// the kernels are about 40× slower, which would make every test that runs a model (and every worker process the
-// tests spawn) crawl.
+// The model-file, tokenizer, inference and shared-memory layers (and the ring tests' checkers) are compiled with
+// optimisation even in debug builds: unoptimised, the kernels are about 40× slower and the rings far slower, which
+// would make every test that runs a model, every worker process the tests spawn, and the ten-million-message ring
+// test crawl.
 let optimizedInDebug: [SwiftSetting] = strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
@@ -47,7 +48,7 @@ let package = Package(
 
         // The gateway-worker link.
         // Shared-memory segments, single-producer/single-consumer byte rings, doorbells, peer liveness.
-        .target(name: "SharedMemory", dependencies: ["CShims"], swiftSettings: strict),
+        .target(name: "SharedMemory", dependencies: ["CShims"], swiftSettings: optimizedInDebug),
         // Hello, Step, StepResult and their versioned little-endian binary codec.
         .target(name: "WorkerProtocol", dependencies: ["SharedMemory"], swiftSettings: strict),
         // The worker process: maps its segment, sends Hello, runs each Step as one Engine.step.
@@ -93,7 +94,7 @@ let package = Package(
             exclude: ["Golden"],
             swiftSettings: strict
         ),
-        .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: strict),
+        .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: optimizedInDebug),
         .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol"], swiftSettings: strict),
         // Helpers the multi-process tests share: tiny models on real vocabularies, finding and spawning `batchgate`.
         .target(

@@ -13,19 +13,23 @@ public struct WorkerProcessLauncher: WorkerLauncher {
     public var ringCapacity: Int
     /// How long a worker may take to load its model and say hello.
     public var helloTimeout: Duration
-    /// How long a worker may go without a heartbeat before it counts as hung (its longest step must fit).
+    /// How long a worker may go without a heartbeat before it counts as dead (a stopped or wedged process; the
+    /// worker beats from a thread of its own, also while it computes).
     public var stalenessBound: Duration
+    /// The longest one step may take before its worker counts as hung.
+    public var stepTimeout: Duration
 
     /// Creates a launcher.
     public init(
         executable: String, arguments: [String], ringCapacity: Int = 1 << 20, helloTimeout: Duration = .seconds(120),
-        stalenessBound: Duration = .seconds(60)
+        stalenessBound: Duration = .seconds(5), stepTimeout: Duration = .seconds(600)
     ) {
         self.executable = executable
         self.arguments = arguments
         self.ringCapacity = ringCapacity
         self.helloTimeout = helloTimeout
         self.stalenessBound = stalenessBound
+        self.stepTimeout = stepTimeout
     }
 
     /// The descriptor number the worker finds its segment at.
@@ -38,7 +42,8 @@ public struct WorkerProcessLauncher: WorkerLauncher {
         let argv = [executable, "worker", "--segment-fd", "\(Self.childSegmentFD)"] + arguments
         let pid = try Self.spawn(argv, segmentFD: segment.fileDescriptor)
         return ProcessWorkerLink(
-            segment: segment, pid: pid, helloTimeout: helloTimeout, stalenessBound: stalenessBound)
+            segment: segment, pid: pid, helloTimeout: helloTimeout, stepTimeout: stepTimeout,
+            stalenessBound: stalenessBound)
     }
 
     /// `posix_spawn`s `argv` with `segmentFD` duplicated onto descriptor 3 in the child only (the parent's
@@ -73,11 +78,13 @@ public final class ProcessWorkerLink: WorkerLink, @unchecked Sendable {
     private let toWorker: ByteRing
     private let fromWorker: ByteRing
     private let helloTimeout: Duration
+    private let stepTimeout: Duration
     private let queue: DispatchQueue
     private var stopped = false
 
-    init(segment: SharedSegment, pid: pid_t, helloTimeout: Duration, stalenessBound: Duration) {
+    init(segment: SharedSegment, pid: pid_t, helloTimeout: Duration, stepTimeout: Duration, stalenessBound: Duration) {
         self.segment = segment
+        self.stepTimeout = stepTimeout
         self.pid = pid
         self.helloTimeout = helloTimeout
         monitor = PeerMonitor(segment: segment, stalenessBound: stalenessBound)
@@ -86,9 +93,16 @@ public final class ProcessWorkerLink: WorkerLink, @unchecked Sendable {
         queue = DispatchQueue(label: "batchgate.worker-link.\(pid)")
     }
 
+    /// Runs `body` on the link's queue. Cancelling the waiting task kills the worker, so that a blocked ring wait
+    /// ends at once with "peer died" instead of running out its timeout.
     private func onQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body() }) }
+        let pid = pid
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                queue.async { continuation.resume(with: Result { try body() }) }
+            }
+        } onCancel: {
+            kill(pid, SIGKILL)
         }
     }
 
@@ -104,12 +118,12 @@ public final class ProcessWorkerLink: WorkerLink, @unchecked Sendable {
         }
     }
 
-    /// Writes the step and waits for its result for as long as the worker lives.
+    /// Writes the step and waits for its result, at most the step timeout.
     public func step(_ step: Step) async throws -> StepResult {
         let bytes = step.encoded()
         return try await onQueue { [self] in
             try toWorker.write(bytes, timeout: .seconds(10))
-            let result = try StepResult(decoding: fromWorker.read())
+            let result = try StepResult(decoding: fromWorker.read(timeout: stepTimeout))
             guard result.stepID == step.stepID else {
                 throw WorkerLinkError("worker answered step \(result.stepID) to step \(step.stepID)")
             }

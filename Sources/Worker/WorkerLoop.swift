@@ -16,8 +16,9 @@ public struct WorkerError: Error, CustomStringConvertible, Sendable {
 /// The worker side of one gateway link: sends `Hello`, then answers every `Step` with one `Engine.step`
 /// and its `StepResult`, until the gateway dies.
 ///
-/// Liveness: the ring's blocking read and write beat this side's heartbeat; a forward pass longer than
-/// the gateway's staleness bound does not beat in the middle (the gateway should allow for its longest step).
+/// Liveness: the ring's blocking read and write beat this side's heartbeat; `batchgate worker` also beats from a
+/// thread of its own, so that a model load or a forward pass longer than the gateway's staleness bound is not
+/// taken for a hang.
 ///
 /// Not `Sendable`: it owns the engine, which runs on the calling thread.
 public final class WorkerLoop {

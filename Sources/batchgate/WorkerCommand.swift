@@ -51,6 +51,15 @@ struct WorkerCommand: ParsableCommand {
             // The gateway is already gone: nothing to serve.
             throw ExitCode.success
         }
+        // Beat from a thread of its own, so that a long model load or forward pass never looks like a hang to
+        // the gateway (which bounds each step with a deadline of its own instead).
+        let heartbeat = Thread {
+            while true {
+                segment.beat()
+                usleep(100_000)
+            }
+        }
+        heartbeat.start()
         let engine: Engine
         do {
             var options = EngineOptions()

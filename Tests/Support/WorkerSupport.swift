@@ -116,4 +116,34 @@ public enum WorkerSupport {
         let state = stat[stat.index(close, offsetBy: 2)]
         return state != "Z" && state != "X"
     }
+
+    /// The processes that hold the file behind `descriptor` (of this process) open or mapped, found through
+    /// `/proc/*/fd` and `/proc/*/maps`.
+    public static func processesHolding(descriptor: Int32) -> [pid_t] {
+        var target = stat()
+        guard fstat(descriptor, &target) == 0 else { return [] }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        var holders: [pid_t] = []
+        for entry in entries {
+            guard let pid = pid_t(entry) else { continue }
+            var holds = false
+            for fd in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? [] {
+                var info = stat()
+                if stat("/proc/\(pid)/fd/\(fd)", &info) == 0 && info.st_ino == target.st_ino
+                    && info.st_dev == target.st_dev
+                {
+                    holds = true
+                    break
+                }
+            }
+            if !holds, let maps = try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8) {
+                holds = maps.split(separator: "\n").contains { line in
+                    let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                    return fields.count >= 6 && fields[4] == "\(target.st_ino)" && fields[5].hasPrefix("/memfd:")
+                }
+            }
+            if holds { holders.append(pid) }
+        }
+        return holders
+    }
 }

@@ -160,6 +160,9 @@ struct WorkerProcessTests {
         let hello = try gateway.hello()
         #expect(hello.processID == worker)
 
+        // While it serves, the worker holds the segment (so the check below can see a holder).
+        #expect(WorkerSupport.processesHolding(descriptor: gateway.segment.fileDescriptor).contains(worker))
+
         // The "gateway" dies by SIGKILL; this process keeps beating, so only the parent-death signal
         // (not a stale heartbeat) can end the worker within the bound.
         kill(intermediate, SIGKILL)
@@ -171,7 +174,9 @@ struct WorkerProcessTests {
             usleep(10_000)
         }
         #expect(!WorkerSupport.isRunning(worker))
-        // Nothing of the worker is left: no /proc entry holding the segment's memfd open or mapped.
-        #expect(!FileManager.default.fileExists(atPath: "/proc/\(worker)/fd") || !WorkerSupport.isRunning(worker))
+        // Nothing of the worker is left: no process but this one holds the segment's memfd open or mapped, so the
+        // segment goes away with this process's descriptor.
+        let holders = WorkerSupport.processesHolding(descriptor: gateway.segment.fileDescriptor)
+        #expect(holders == [getpid()], "processes holding the segment: \(holders)")
     }
 }
