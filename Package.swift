@@ -106,7 +106,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SchedulerTests",
-            dependencies: ["Scheduler", "WorkerProtocol", "Worker", "InferenceCore", "BatchgateTestSupport"],
+            dependencies: [
+                "Scheduler", "WorkerProtocol", "Worker", "InferenceCore", "BatchgateTestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "BatchgateConfigTests", dependencies: ["BatchgateConfig"], swiftSettings: strict),

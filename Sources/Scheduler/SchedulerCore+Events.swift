@@ -72,7 +72,6 @@ extension SchedulerCore {
         workers[index].stepping = false
         workers[index].running = []
         workers[index].pendingRelease = []
-        workers[index].expecting = []
         for id in running { requeue(id) }
         if wasLive && !hasLiveWorker { lastLiveMoment = now }
     }
@@ -129,6 +128,7 @@ extension SchedulerCore {
         sequence.prefilled = 0
         sequence.cached = 0
         sequence.decoding = false
+        sequence.awaitingToken = false
         sequence.recomputations += 1
         sequences[id] = sequence
         queue.push(

@@ -22,31 +22,33 @@ extension SchedulerCore {
 
         // Decodes, preempting while they would not fit.
         var preempted = 0
-        var free = kvBlocksFree(on: index)
-        var growth = decodeGrowth(on: index)
-        while growth > free, let victim = preemptionVictim(on: index) {
+        var (committed, growth) = kvAccounting(on: index)
+        while growth > workers[index].kvBlocksTotal - committed, let victim = preemptionVictim(on: index) {
             workers[index].running.removeAll { $0 == victim }
             release.append(victim)
             requeue(victim)
             preempted += 1
-            free = kvBlocksFree(on: index)
-            growth = decodeGrowth(on: index)
+            (committed, growth) = kvAccounting(on: index)
         }
         preemptions += preempted
-        free -= growth
+        var free = workers[index].kvBlocksTotal - committed - growth
 
         let budgetLimit =
             worker.maxBatchTokens > 0 ? min(limits.maxBatchTokens, worker.maxBatchTokens) : limits.maxBatchTokens
         var decode: [UInt64] = []
+        decode.reserveCapacity(workers[index].running.count)
         var admit: [Admission] = []
         var prefillTokens = 0
-        var expecting: Set<UInt64> = []
-        for id in workers[index].running where sequences[id]!.decoding {
+        var charges: [String: Int] = [:]
+        for id in workers[index].running {
+            let (decoding, tenant) = sequences[id].map { ($0.decoding, $0.request.tenant) } ?? (false, "")
+            guard decoding else { continue }
             sequences[id]!.cached += 1
+            sequences[id]!.awaitingToken = true
             decode.append(id)
-            expecting.insert(id)
-            fairShare.charge(sequences[id]!.request.tenant, tokens: 1, at: now)
+            charges[tenant, default: 0] += 1
         }
+        for (tenant, tokens) in charges { fairShare.charge(tenant, tokens: tokens, at: now) }
         var budget = budgetLimit - decode.count
 
         // Prompts already started continue, oldest first.
@@ -55,7 +57,6 @@ extension SchedulerCore {
             admit.append(chunk)
             budget -= chunk.tokens.count
             prefillTokens += chunk.tokens.count
-            if chunk.isLastChunk { expecting.insert(id) }
         }
 
         // New admissions in queue order.
@@ -89,7 +90,6 @@ extension SchedulerCore {
             admit.append(chunk)
             budget -= chunk.tokens.count
             prefillTokens += chunk.tokens.count
-            if chunk.isLastChunk { expecting.insert(next.id) }
         }
 
         if admit.isEmpty && decode.isEmpty {
@@ -98,7 +98,6 @@ extension SchedulerCore {
             return nil
         }
         workers[index].stepping = true
-        workers[index].expecting = expecting
         let step = Step(stepID: nextStepID, admit: admit, decode: decode, release: release)
         nextStepID += 1
         return StepPlan(step: step, prefillTokens: prefillTokens, preempted: preempted)
@@ -110,19 +109,15 @@ extension SchedulerCore {
     public mutating func apply(_ result: StepResult, from index: Int, at now: Duration) -> [Delivery] {
         guard workers[index].stepping else { return [] }
         workers[index].stepping = false
-        var expecting = workers[index].expecting
-        workers[index].expecting = []
         var deliveries: [Delivery] = []
+        deliveries.reserveCapacity(result.tokens.count)
 
         for error in result.errors {
-            expecting.remove(error.sequenceID)
-            guard workers[index].running.contains(error.sequenceID) else { continue }
+            guard let sequence = sequences[error.sequenceID], sequence.worker == index else { continue }
             workers[index].running.removeAll { $0 == error.sequenceID }
-            guard let sequence = sequences[error.sequenceID], !sequence.cancelled else {
+            if sequence.cancelled {
                 sequences[error.sequenceID] = nil
-                continue
-            }
-            if error.code == .outOfKVBlocks {
+            } else if error.code == .outOfKVBlocks {
                 preemptions += 1
                 requeue(error.sequenceID)
             } else {
@@ -132,16 +127,14 @@ extension SchedulerCore {
             }
         }
 
+        var finished: [UInt64] = []
         for sampled in result.tokens {
             let id = sampled.sequenceID
-            guard expecting.remove(id) != nil, var sequence = sequences[id], sequence.worker == index else {
-                continue
-            }
-            if sequence.cancelled {
-                continue
-            }
-            sequence.generated.append(sampled.token)
-            sequence.decoding = true
+            guard sequences[id]?.awaitingToken == true, sequences[id]!.worker == index else { continue }
+            sequences[id]!.awaitingToken = false
+            if sequences[id]!.cancelled { continue }
+            sequences[id]!.generated.append(sampled.token)
+            sequences[id]!.decoding = true
             deliveries.append(
                 Delivery(
                     id: id,
@@ -152,25 +145,32 @@ extension SchedulerCore {
             switch sampled.finish {
             case .endOfSequence, .stopToken: reason = .stop
             case .maxTokens, .contextFull: reason = .length
-            case nil: reason = sequence.remainingTokens <= 0 ? .length : nil
+            case nil: reason = sequences[id]!.remainingTokens <= 0 ? .length : nil
             }
-            if let reason {
+            if let reason, let sequence = sequences.removeValue(forKey: id) {
                 deliveries.append(finish(sequence, reason))
-                sequences[id] = nil
-                workers[index].running.removeAll { $0 == id }
-                workers[index].pendingRelease.append(id)
-            } else {
-                sequences[id] = sequence
+                finished.append(id)
             }
+        }
+        if !finished.isEmpty {
+            let done = Set(finished)
+            workers[index].running.removeAll { done.contains($0) }
+            workers[index].pendingRelease += finished
         }
 
         // A sequence the worker neither answered nor failed: the worker broke the protocol for it.
-        for id in expecting where sequences[id]?.cancelled == false {
+        var unanswered: [UInt64] = []
+        for id in workers[index].running where sequences[id]?.awaitingToken == true {
+            unanswered.append(id)
+        }
+        for id in unanswered {
+            let sequence = sequences.removeValue(forKey: id)!
             workers[index].running.removeAll { $0 == id }
             workers[index].pendingRelease.append(id)
-            let sequence = sequences.removeValue(forKey: id)!
-            let failure = SchedulerError(.sequenceFailed, "the worker returned no token for the sequence")
-            deliveries.append(finish(sequence, .error(failure)))
+            if !sequence.cancelled {
+                let failure = SchedulerError(.sequenceFailed, "the worker returned no token for the sequence")
+                deliveries.append(finish(sequence, .error(failure)))
+            }
         }
         return deliveries
     }
@@ -179,13 +179,14 @@ extension SchedulerCore {
 
     /// The next prompt chunk of running sequence `id`, at most `budget` tokens; charges its tenant.
     private mutating func nextChunk(of id: UInt64, budget: Int, at now: Duration) -> Admission {
-        var sequence = sequences[id]!
-        let count = min(budget, sequence.prefill.count - sequence.prefilled)
-        let start = sequence.prefilled
-        let tokens = Array(sequence.prefill[start..<(start + count)])
-        sequence.prefilled += count
-        sequence.cached += count
-        sequences[id] = sequence
+        let start = sequences[id]!.prefilled
+        let count = min(budget, sequences[id]!.prefill.count - start)
+        let tokens = Array(sequences[id]!.prefill[start..<(start + count)])
+        sequences[id]!.prefilled += count
+        sequences[id]!.cached += count
+        let isLast = sequences[id]!.prefilled == sequences[id]!.prefill.count
+        if isLast { sequences[id]!.awaitingToken = true }
+        let sequence = sequences[id]!
         fairShare.charge(sequence.request.tenant, tokens: count, at: now)
         var sampling: SamplingParameters?
         if start == 0 {
@@ -194,16 +195,22 @@ extension SchedulerCore {
             sampling = parameters
         }
         return Admission(
-            sequenceID: id, firstPosition: UInt32(start), tokens: tokens,
-            isLastChunk: sequence.prefilled == sequence.prefill.count, sampling: sampling)
+            sequenceID: id, firstPosition: UInt32(start), tokens: tokens, isLastChunk: isLast, sampling: sampling)
     }
 
-    /// Extra KV blocks worker `index`'s decoding sequences need for one more token each.
-    private func decodeGrowth(on index: Int) -> Int {
-        workers[index].running.reduce(0) { total, id in
-            guard let s = sequences[id], s.decoding else { return total }
-            return total + blocks(s.cached + 1, on: index) - blocks(s.cached, on: index)
+    /// KV blocks worker `index`'s running sequences hold or have reserved for their prompts, and the extra blocks
+    /// its decoding sequences need for one more token each, in one pass.
+    private func kvAccounting(on index: Int) -> (committed: Int, growth: Int) {
+        let size = workers[index].kvBlockSize
+        var committed = 0
+        var growth = 0
+        for id in workers[index].running {
+            guard let s = sequences[id] else { continue }
+            let held = (max(s.cached, s.prefill.count) + size - 1) / size
+            committed += held
+            if s.decoding { growth += (s.cached + size) / size - held }
         }
+        return (committed, growth)
     }
 
     /// The running sequence to preempt on worker `index`: the lowest priority, then the youngest.

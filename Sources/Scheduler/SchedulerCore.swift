@@ -29,6 +29,8 @@ public struct SchedulerCore: Sendable {
         var decoding = false
         /// Whether the client cancelled it while it ran.
         var cancelled = false
+        /// Whether the step out must answer it with a token or an error.
+        var awaitingToken = false
 
         var remainingTokens: Int { Int(request.sampling.maxTokens) - generated.count }
     }
@@ -45,8 +47,6 @@ public struct SchedulerCore: Sendable {
         var pendingRelease: [UInt64] = []
         /// Whether a step is out (planned, not yet applied).
         var stepping = false
-        /// Sequences the step out must answer with a token or an error.
-        var expecting: Set<UInt64> = []
     }
 
     /// What `planStep` decided for one worker: the step to send, with what it carries, or nothing to do.

@@ -106,8 +106,8 @@ struct WorkerProcessSchedulingTests {
         let expected = try aloneTokens(model: model, prompts: Self.prompts, maxTokens: Int(maxTokens))
         #expect(undisturbed == expected)
 
-        // The first process of worker 0 is SIGKILLed as its sixth step goes out: it holds running sequences then
-        // (steps go only to a worker with work), each with at least 18 of its 24 tokens to go.
+        // The first worker process to send its sixth step is SIGKILLed as it goes out: it holds running sequences
+        // then (steps go only to a worker with work), each with at least 18 of its 24 tokens to go.
         let killer = KillingLauncher(
             inner: try launcher(model: model, kvCacheMiB: 4, limits: limits), killAtStep: 6)
         let disturbed = ModelScheduler(
@@ -139,13 +139,12 @@ struct WorkerProcessSchedulingTests {
     }
 }
 
-/// Launches real worker processes, and SIGKILLs the first process of worker 0 as its `killAtStep`-th step goes
-/// out (the step then fails as it would after a crash).
+/// Launches real worker processes, and SIGKILLs the first process that is about to send its `killAtStep`-th
+/// step (the step then fails as it would after a crash); only one process is ever killed.
 final class KillingLauncher: WorkerLauncher {
     let inner: WorkerProcessLauncher
     let killAtStep: Int
     private let killed = Mutex<pid_t>(0)
-    private let launched = Atomic<Int>(0)
 
     init(inner: WorkerProcessLauncher, killAtStep: Int) {
         self.inner = inner
@@ -155,15 +154,19 @@ final class KillingLauncher: WorkerLauncher {
     /// The pid that was killed (0 before the kill).
     var victim: pid_t { killed.withLock { $0 } }
 
+    /// Kills `pid` unless a process was killed already.
     func kill(_ pid: pid_t) {
-        killed.withLock { $0 = pid }
-        _ = Glibc.kill(pid, SIGKILL)
+        let first = killed.withLock { victim in
+            guard victim == 0 else { return false }
+            victim = pid
+            return true
+        }
+        if first { _ = Glibc.kill(pid, SIGKILL) }
     }
 
     func launch(index: Int) async throws -> any WorkerLink {
         let link = try await inner.launch(index: index)
-        guard index == 0, launched.add(1, ordering: .relaxed).newValue == 1, let process = link as? ProcessWorkerLink
-        else { return link }
+        guard victim == 0, let process = link as? ProcessWorkerLink else { return link }
         return KillingLink(inner: process, launcher: self)
     }
 }
