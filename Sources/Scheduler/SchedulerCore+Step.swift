@@ -8,17 +8,18 @@ extension SchedulerCore {
     /// `maxRunning` and the free KV blocks (for its whole prompt) allow.
     public mutating func planStep(for index: Int, at now: Duration) -> StepPlan? {
         guard workers[index].live, !workers[index].stepping else { return nil }
-        var worker = workers[index]
-        var release = worker.pendingRelease
-        worker.pendingRelease = []
+        var release = workers[index].pendingRelease
+        workers[index].pendingRelease = []
 
         // Sequences whose clients left are released.
-        for id in worker.running where sequences[id]?.cancelled ?? true {
-            release.append(id)
-            sequences[id] = nil
+        var gone: [UInt64] = []
+        for id in workers[index].running where sequences[id]?.cancelled ?? true { gone.append(id) }
+        if !gone.isEmpty {
+            for id in gone { sequences[id] = nil }
+            workers[index].running.removeAll { sequences[$0] == nil }
+            release += gone
         }
-        worker.running.removeAll { sequences[$0] == nil }
-        workers[index] = worker
+        let worker = workers[index]
 
         // Decodes, preempting while they would not fit.
         var preempted = 0
@@ -40,19 +41,23 @@ extension SchedulerCore {
         var admit: [Admission] = []
         var prefillTokens = 0
         var charges: [String: Int] = [:]
+        var prefilling: [UInt64] = []
         for id in workers[index].running {
-            let (decoding, tenant) = sequences[id].map { ($0.decoding, $0.request.tenant) } ?? (false, "")
-            guard decoding else { continue }
-            sequences[id]!.cached += 1
-            sequences[id]!.awaitingToken = true
+            guard let sequence = sequences[id] else { continue }
+            guard sequence.decoding else {
+                prefilling.append(id)
+                continue
+            }
+            sequence.cached += 1
+            sequence.awaitingToken = true
             decode.append(id)
-            charges[tenant, default: 0] += 1
+            charges[sequence.request.tenant, default: 0] += 1
         }
         for (tenant, tokens) in charges { fairShare.charge(tenant, tokens: tokens, at: now) }
         var budget = budgetLimit - decode.count
 
         // Prompts already started continue, oldest first.
-        for id in workers[index].running where budget > 0 && !sequences[id]!.decoding {
+        for id in prefilling where budget > 0 {
             let chunk = nextChunk(of: id, budget: budget, at: now)
             admit.append(chunk)
             budget -= chunk.tokens.count
@@ -98,6 +103,7 @@ extension SchedulerCore {
             return nil
         }
         workers[index].stepping = true
+        workers[index].awaiting = decode.count + admit.count { $0.isLastChunk }
         let step = Step(stepID: nextStepID, admit: admit, decode: decode, release: release)
         nextStepID += 1
         return StepPlan(step: step, prefillTokens: prefillTokens, preempted: preempted)
@@ -128,13 +134,15 @@ extension SchedulerCore {
         }
 
         var finished: [UInt64] = []
+        var answered = 0
         for sampled in result.tokens {
             let id = sampled.sequenceID
-            guard sequences[id]?.awaitingToken == true, sequences[id]!.worker == index else { continue }
-            sequences[id]!.awaitingToken = false
-            if sequences[id]!.cancelled { continue }
-            sequences[id]!.generated.append(sampled.token)
-            sequences[id]!.decoding = true
+            guard let sequence = sequences[id], sequence.awaitingToken, sequence.worker == index else { continue }
+            sequence.awaitingToken = false
+            answered += 1
+            if sequence.cancelled { continue }
+            sequence.generated.append(sampled.token)
+            sequence.decoding = true
             deliveries.append(
                 Delivery(
                     id: id,
@@ -145,9 +153,10 @@ extension SchedulerCore {
             switch sampled.finish {
             case .endOfSequence, .stopToken: reason = .stop
             case .maxTokens, .contextFull: reason = .length
-            case nil: reason = sequences[id]!.remainingTokens <= 0 ? .length : nil
+            case nil: reason = sequence.remainingTokens <= 0 ? .length : nil
             }
-            if let reason, let sequence = sequences.removeValue(forKey: id) {
+            if let reason {
+                sequences[id] = nil
                 deliveries.append(finish(sequence, reason))
                 finished.append(id)
             }
@@ -160,8 +169,8 @@ extension SchedulerCore {
 
         // A sequence the worker neither answered nor failed: the worker broke the protocol for it.
         var unanswered: [UInt64] = []
-        for id in workers[index].running where sequences[id]?.awaitingToken == true {
-            unanswered.append(id)
+        if answered < workers[index].awaiting {
+            for id in workers[index].running where sequences[id]?.awaitingToken == true { unanswered.append(id) }
         }
         for id in unanswered {
             let sequence = sequences.removeValue(forKey: id)!

@@ -8,7 +8,12 @@ import WorkerProtocol
 /// Time is a `Duration` since the scheduler started, passed in, so tests control the clock.
 public struct SchedulerCore: Sendable {
     /// A request the core holds, waiting or running.
-    struct Sequence: Sendable {
+    ///
+    /// A reference, so that the per-step loops over hundreds of running sequences touch one object each instead of
+    /// copying a struct full of arrays in and out of the table. `@unchecked Sendable`: a sequence belongs to
+    /// exactly one core and is only touched through it, and a core is used from one place at a time
+    /// (`ModelScheduler`'s lock, or a test); cores are never copied and then both used.
+    final class Sequence: @unchecked Sendable {
         let id: UInt64
         let request: GenerationRequest
         let arrival: Duration
@@ -33,6 +38,12 @@ public struct SchedulerCore: Sendable {
         var awaitingToken = false
 
         var remainingTokens: Int { Int(request.sampling.maxTokens) - generated.count }
+
+        init(id: UInt64, request: GenerationRequest, arrival: Duration) {
+            self.id = id
+            self.request = request
+            self.arrival = arrival
+        }
     }
 
     /// One worker as the core sees it.
@@ -47,6 +58,8 @@ public struct SchedulerCore: Sendable {
         var pendingRelease: [UInt64] = []
         /// Whether a step is out (planned, not yet applied).
         var stepping = false
+        /// How many sequences the step out must answer with a token or an error.
+        var awaiting = 0
     }
 
     /// What `planStep` decided for one worker: the step to send, with what it carries, or nothing to do.
