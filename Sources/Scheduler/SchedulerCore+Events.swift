@@ -35,7 +35,12 @@ extension SchedulerCore {
                 .queueFull, "the model's queue is full (\(limits.maxQueue) waiting)", retryAfter: retryAfter(at: now))
         }
         let id = takeID()
-        sequences[id] = Sequence(id: id, request: request, arrival: now)
+        let slot = tenantSlots[request.tenant] ?? tenantNames.count
+        if slot == tenantNames.count {
+            tenantSlots[request.tenant] = slot
+            tenantNames.append(request.tenant)
+        }
+        sequences[id] = Sequence(id: id, request: request, arrival: now, tenantSlot: slot)
         queue.push(
             WaitingSequence(
                 id: id, tenant: request.tenant, priority: request.priority, arrival: now, resumed: false))
@@ -72,7 +77,7 @@ extension SchedulerCore {
         workers[index].stepping = false
         workers[index].running = []
         workers[index].pendingRelease = []
-        for id in running { requeue(id) }
+        for sequence in running { requeue(sequence.id) }
         if wasLive && !hasLiveWorker { lastLiveMoment = now }
     }
 

@@ -13,10 +13,10 @@ extension SchedulerCore {
 
         // Sequences whose clients left are released.
         var gone: [UInt64] = []
-        for id in workers[index].running where sequences[id]?.cancelled ?? true { gone.append(id) }
+        for sequence in workers[index].running where sequence.cancelled { gone.append(sequence.id) }
         if !gone.isEmpty {
             for id in gone { sequences[id] = nil }
-            workers[index].running.removeAll { sequences[$0] == nil }
+            workers[index].running.removeAll { $0.cancelled }
             release += gone
         }
         let worker = workers[index]
@@ -25,7 +25,7 @@ extension SchedulerCore {
         var preempted = 0
         var (committed, growth) = kvAccounting(on: index)
         while growth > workers[index].kvBlocksTotal - committed, let victim = preemptionVictim(on: index) {
-            workers[index].running.removeAll { $0 == victim }
+            workers[index].running.removeAll { $0.id == victim }
             release.append(victim)
             requeue(victim)
             preempted += 1
@@ -40,20 +40,21 @@ extension SchedulerCore {
         decode.reserveCapacity(workers[index].running.count)
         var admit: [Admission] = []
         var prefillTokens = 0
-        var charges: [String: Int] = [:]
+        var charges = Array(repeating: 0, count: tenantNames.count)
         var prefilling: [UInt64] = []
-        for id in workers[index].running {
-            guard let sequence = sequences[id] else { continue }
+        for sequence in workers[index].running {
             guard sequence.decoding else {
-                prefilling.append(id)
+                prefilling.append(sequence.id)
                 continue
             }
             sequence.cached += 1
             sequence.awaitingToken = true
-            decode.append(id)
-            charges[sequence.request.tenant, default: 0] += 1
+            decode.append(sequence.id)
+            charges[sequence.tenantSlot] += 1
         }
-        for (tenant, tokens) in charges { fairShare.charge(tenant, tokens: tokens, at: now) }
+        for (slot, tokens) in charges.enumerated() where tokens > 0 {
+            fairShare.charge(tenantNames[slot], tokens: tokens, at: now)
+        }
         var budget = budgetLimit - decode.count
 
         // Prompts already started continue, oldest first.
@@ -90,7 +91,7 @@ extension SchedulerCore {
                 sequences[next.id]!.firstScheduled = now
                 recentDrains.append(now)
             }
-            workers[index].running.append(next.id)
+            workers[index].running.append(sequences[next.id]!)
             let chunk = nextChunk(of: next.id, budget: budget, at: now)
             admit.append(chunk)
             budget -= chunk.tokens.count
@@ -120,7 +121,7 @@ extension SchedulerCore {
 
         for error in result.errors {
             guard let sequence = sequences[error.sequenceID], sequence.worker == index else { continue }
-            workers[index].running.removeAll { $0 == error.sequenceID }
+            workers[index].running.removeAll { $0.id == error.sequenceID }
             if sequence.cancelled {
                 sequences[error.sequenceID] = nil
             } else if error.code == .outOfKVBlocks {
@@ -163,18 +164,18 @@ extension SchedulerCore {
         }
         if !finished.isEmpty {
             let done = Set(finished)
-            workers[index].running.removeAll { done.contains($0) }
+            workers[index].running.removeAll { done.contains($0.id) }
             workers[index].pendingRelease += finished
         }
 
         // A sequence the worker neither answered nor failed: the worker broke the protocol for it.
         var unanswered: [UInt64] = []
         if answered < workers[index].awaiting {
-            for id in workers[index].running where sequences[id]?.awaitingToken == true { unanswered.append(id) }
+            for sequence in workers[index].running where sequence.awaitingToken { unanswered.append(sequence.id) }
         }
         for id in unanswered {
             let sequence = sequences.removeValue(forKey: id)!
-            workers[index].running.removeAll { $0 == id }
+            workers[index].running.removeAll { $0.id == id }
             workers[index].pendingRelease.append(id)
             if !sequence.cancelled {
                 let failure = SchedulerError(.sequenceFailed, "the worker returned no token for the sequence")
@@ -213,8 +214,7 @@ extension SchedulerCore {
         let size = workers[index].kvBlockSize
         var committed = 0
         var growth = 0
-        for id in workers[index].running {
-            guard let s = sequences[id] else { continue }
+        for s in workers[index].running {
             let held = (max(s.cached, s.prefill.count) + size - 1) / size
             committed += held
             if s.decoding { growth += (s.cached + size) / size - held }
@@ -224,12 +224,10 @@ extension SchedulerCore {
 
     /// The running sequence to preempt on worker `index`: the lowest priority, then the youngest.
     private func preemptionVictim(on index: Int) -> UInt64? {
-        workers[index].running.min { a, b in
-            let x = sequences[a]!
-            let y = sequences[b]!
+        workers[index].running.min { x, y in
             if x.request.priority != y.request.priority { return x.request.priority < y.request.priority }
             return x.arrival > y.arrival
-        }
+        }?.id
     }
 
     /// The tenant that may not take worker `index`'s last free slots: the one holding the most of its running
@@ -238,9 +236,7 @@ extension SchedulerCore {
         let slotsLeft = limits.maxRunning - workers[index].running.count
         guard limits.tenantHeadroomSlots > 0, slotsLeft <= limits.tenantHeadroomSlots else { return nil }
         var held: [String: Int] = [:]
-        for id in workers[index].running {
-            if let tenant = sequences[id]?.request.tenant { held[tenant, default: 0] += 1 }
-        }
+        for sequence in workers[index].running { held[sequence.request.tenant, default: 0] += 1 }
         guard let dominant = held.max(by: { $0.value < $1.value })?.key else { return nil }
         let othersActive = fairShare.activeTenants(at: now).contains { $0 != dominant }
         return othersActive ? dominant : nil

@@ -17,6 +17,8 @@ public struct SchedulerCore: Sendable {
         let id: UInt64
         let request: GenerationRequest
         let arrival: Duration
+        /// The tenant's index in `tenantNames`.
+        let tenantSlot: Int
         /// Tokens delivered to the client so far.
         var generated: [Int32] = []
         /// When its first chunk was first scheduled.
@@ -39,10 +41,11 @@ public struct SchedulerCore: Sendable {
 
         var remainingTokens: Int { Int(request.sampling.maxTokens) - generated.count }
 
-        init(id: UInt64, request: GenerationRequest, arrival: Duration) {
+        init(id: UInt64, request: GenerationRequest, arrival: Duration, tenantSlot: Int) {
             self.id = id
             self.request = request
             self.arrival = arrival
+            self.tenantSlot = tenantSlot
         }
     }
 
@@ -53,7 +56,8 @@ public struct SchedulerCore: Sendable {
         var kvBlockSize = 16
         var contextLength = 0
         var maxBatchTokens = 0
-        var running: [UInt64] = []
+        /// Its running sequences, in admission order.
+        var running: [Sequence] = []
         /// Sequences to release at its next step.
         var pendingRelease: [UInt64] = []
         /// Whether a step is out (planned, not yet applied).
@@ -88,6 +92,9 @@ public struct SchedulerCore: Sendable {
     var sequences: [UInt64: Sequence] = [:]
     var workers: [WorkerSlot]
     var fairShare: FairShare
+    /// Every tenant seen, by slot, and each tenant's slot (per-step charges are summed per slot).
+    var tenantNames: [String] = []
+    var tenantSlots: [String: Int] = [:]
     var nextID: UInt64 = 1
     var nextStepID: UInt64 = 1
     /// When the model last had a live worker (or started).
@@ -120,16 +127,13 @@ public struct SchedulerCore: Sendable {
     /// Whether worker `index` is live.
     public func isLive(_ index: Int) -> Bool { workers[index].live }
     /// Running sequences on worker `index`.
-    public func running(on index: Int) -> [UInt64] { workers[index].running }
+    public func running(on index: Int) -> [UInt64] { workers[index].running.map(\.id) }
     /// Whether `id` is waiting.
     public func isWaiting(_ id: UInt64) -> Bool { queue.contains(id) }
 
     /// KV blocks the running sequences of worker `index` hold or have reserved for their prompts.
     public func kvBlocksCommitted(on index: Int) -> Int {
-        workers[index].running.reduce(0) { total, id in
-            guard let s = sequences[id] else { return total }
-            return total + blocks(max(s.cached, s.prefill.count), on: index)
-        }
+        workers[index].running.reduce(0) { $0 + blocks(max($1.cached, $1.prefill.count), on: index) }
     }
 
     /// KV blocks free on worker `index` after every commitment.
