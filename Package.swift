@@ -25,6 +25,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // Thin C wrappers: process-shared futex, memfd_create, prctl, C11 atomics on shared-memory words.
         .target(name: "CShims"),
+        // AVX2/FMA/F16C inner loops (Q8_0 and F16 matrix products), chosen at run time over the Swift kernels.
+        .target(name: "CKernels"),
 
         // Model files, tokenizers and the inference core.
         // Reading and writing GGUF v3 model files; tensor types and their (de)quantization.
@@ -32,7 +34,8 @@ let package = Package(
         // Text to token ids and back, exactly as llama.cpp does it, plus chat templates.
         .target(name: "Tokenizers", dependencies: ["GGUF"], swiftSettings: strict),
         // Weights, kernels, paged KV cache, sampling, Engine.step; random-weight model builder.
-        .target(name: "InferenceCore", dependencies: ["GGUF", "Tokenizers", "CBLAS"], swiftSettings: strict),
+        .target(
+            name: "InferenceCore", dependencies: ["GGUF", "Tokenizers", "CBLAS", "CKernels"], swiftSettings: strict),
 
         // The gateway-worker link.
         // Shared-memory segments, single-producer/single-consumer byte rings, doorbells, peer liveness.
