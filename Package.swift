@@ -36,6 +36,9 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // Thin C wrappers: process-shared futex, memfd_create, prctl, C11 atomics on shared-memory words.
         .target(name: "CShims"),
+        // AVX2/FMA/F16C inner loops (Q8_0 and F16 matrix products), chosen at run time over the Swift kernels;
+        // optimised in debug builds too, like the Swift layers above it.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
 
         // Model files, tokenizers and the inference core.
         // Reading and writing GGUF v3 model files; tensor types and their (de)quantization.
@@ -44,7 +47,8 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["GGUF"], swiftSettings: optimizedInDebug),
         // Weights, kernels, paged KV cache, sampling, Engine.step; random-weight model builder.
         .target(
-            name: "InferenceCore", dependencies: ["GGUF", "Tokenizers", "CBLAS"], swiftSettings: optimizedInDebug),
+            name: "InferenceCore", dependencies: ["GGUF", "Tokenizers", "CBLAS", "CKernels"],
+            swiftSettings: optimizedInDebug),
 
         // The gateway-worker link.
         // Shared-memory segments, single-producer/single-consumer byte rings, doorbells, peer liveness.

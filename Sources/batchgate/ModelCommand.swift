@@ -6,8 +6,10 @@ import Tokenizers
 struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Inspect GGUF model files and run their tokenizers.",
-        subcommands: [ModelInspect.self, ModelTokenize.self, ModelCreate.self, ModelTokenizeBench.self]
+        abstract: "Inspect, create and benchmark GGUF model files and run their tokenizers.",
+        subcommands: [
+            ModelInspect.self, ModelTokenize.self, ModelCreate.self, ModelTokenizeBench.self, ModelBench.self,
+        ]
     )
 
     /// Writes one line to standard error.

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import GGUF
 
@@ -16,6 +17,11 @@ enum Attention {
         let kvHead = head / groupSize
         let d = headDimension
         let q = query + head * d
+        if NativeKernels.available {
+            return native(
+                q, kvHead: kvHead, table: table, length: length, layer: layer, cache: cache, headDimension: d,
+                scale: scale, scores: scores, output: output)
+        }
         withUnsafeTemporaryAllocation(of: UInt16.self, capacity: d) { q16 in
             for i in 0..<d { q16[i] = HalfFloat.f16(from: q[i]) }
             let qRaw = UnsafeRawPointer(q16.baseAddress!)
@@ -51,6 +57,46 @@ enum Attention {
                     i += 1
                 }
             }
+        }
+    }
+
+    /// `head` with the C kernels: the same steps, block by block of the cache (keys and values of one block's
+    /// slots are `kvDimension` apart), the scores' dot products in `bg_f16_matmul`'s order.
+    @_optimize(speed)
+    static func native(
+        _ q: UnsafePointer<Float>, kvHead: Int, table: [Int], length: Int, layer: Int, cache: PagedKVCache,
+        headDimension d: Int, scale: Float, scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+    ) {
+        let stride = cache.kvDimension
+        let size = cache.blockSize
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: d) { rounded in
+            NativeKernels.roundThroughF16(q, into: rounded.baseAddress!, count: d)
+            var t = 0
+            while t < length {
+                let slots = min(size, length - t)
+                let keys = cache.keyRow(block: table[t / size], layer: layer, slot: 0) + kvHead * d
+                bg_f16_dots(keys, stride, slots, rounded.baseAddress!, d, scale, scores + t)
+                t += slots
+            }
+        }
+        var maximum = -Float.infinity
+        for t in 0..<length { maximum = max(maximum, scores[t]) }
+        var sum: Double = 0
+        for t in 0..<length {
+            let e = expf(scores[t] - maximum)
+            scores[t] = e
+            sum += Double(e)
+        }
+        let inverse = Float(1 / sum)
+        for t in 0..<length { scores[t] *= inverse }
+        NativeKernels.roundThroughF16(scores, into: scores, count: length)
+        for i in 0..<d { output[i] = 0 }
+        var t = 0
+        while t < length {
+            let slots = min(size, length - t)
+            let values = cache.valueRow(block: table[t / size], layer: layer, slot: 0) + kvHead * d
+            bg_f16_weighted_sum(values, stride, slots, scores + t, d, output)
+            t += slots
         }
     }
 }

@@ -5,7 +5,8 @@ import GGUF
 ///
 /// Small batches take the streaming path: the weight rows are split between the pool's threads, each weight row is
 /// read once and dotted with every prepared activation row. F32 weights with at least `blasMinimumRows` activation
-/// rows go through OpenBLAS `sgemm`, one call per thread on its share of the weight rows.
+/// rows go through OpenBLAS `sgemm`, one call per thread on its share of the weight rows; so do F16 weights (as
+/// F32 tiles of 64 rows, widened exactly, times the F16-rounded activations) when the C kernels run.
 public enum MatrixMultiply {
     /// Computes `output[i * weight.rows + r] = dot(weight row r, input row i)` for `count` input rows of
     /// `weight.columns` floats.
@@ -18,6 +19,9 @@ public enum MatrixMultiply {
         }
         let activations = PreparedActivations(
             input, count: count, columns: weight.columns, type: ActivationType(weight: weight.type))
+        if weight.type == .f16 && activations.halvesWidened && count >= blasMinimumRows {
+            return halfSgemm(weight, activations: activations, output: output, pool: pool)
+        }
         multiply(weight, activations: activations, output: output, pool: pool)
     }
 
@@ -26,10 +30,8 @@ public enum MatrixMultiply {
         _ weight: WeightMatrix, activations: PreparedActivations, output: UnsafeMutablePointer<Float>,
         pool: ComputePool
     ) {
-        let rows = weight.rows
-        let n = weight.columns
-        let count = activations.count
-        pool.parallelRanges(weight.rows, minimumPerThread: 16) { range in
+        // Ranges of whole 8-row panels, the tile height of the Q8_0 kernel.
+        pool.parallelRanges(weight.rows, minimumPerThread: 16, granularity: 8) { range in
             multiplyRows(range, of: weight, activations: activations, output: output)
         }
     }
@@ -51,9 +53,19 @@ public enum MatrixMultiply {
                 for i in 0..<count { output[i * rows + r] = dot(weight.row(r), activations.row(i), n) }
             }
         }
+        if NativeKernels.available {
+            if weight.type == .q8_0 {
+                return NativeKernels.q8_0(weight, rows: range, activations: activations, output: output)
+            }
+            if weight.type == .f16 && activations.halvesWidened {
+                return NativeKernels.f16(weight, rows: range, activations: activations, output: output)
+            }
+        }
         switch weight.type {
         case .f32: eachRow(DotProducts.f32)
-        case .f16: eachRow(DotProducts.f16)
+        case .f16:
+            precondition(!activations.halvesWidened, "widened F16 activations need the C kernel")
+            eachRow(DotProducts.f16)
         case .bf16: eachRow(DotProducts.bf16)
         case .q8_0: eachRow(DotProducts.q8_0)
         case .q4_0: eachRow(DotProducts.q4_0)
@@ -81,6 +93,34 @@ public enum MatrixMultiply {
             cblas_sgemm(
                 CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(range.count), Int32(k), 1, input,
                 Int32(k), b + range.lowerBound * k, Int32(k), 0, output + range.lowerBound, Int32(rows))
+        }
+    }
+
+    /// F16 weights through OpenBLAS: each chunk of weight rows is widened to F32 64 rows at a time and multiplied
+    /// with the activations (already F16-rounded floats, so every product is the one the dot kernel forms).
+    static func halfSgemm(
+        _ weight: WeightMatrix, activations: PreparedActivations, output: UnsafeMutablePointer<Float>,
+        pool: ComputePool
+    ) {
+        let rows = weight.rows
+        let k = weight.columns
+        let count = activations.count
+        let a = UnsafePointer(activations.storage.assumingMemoryBound(to: Float.self))
+        let w = weight.base.assumingMemoryBound(to: UInt16.self)
+        let tile = 64
+        pool.parallelRanges(rows, minimumPerThread: tile) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: tile * k) { buffer in
+                let b = buffer.baseAddress!
+                var r = range.lowerBound
+                while r < range.upperBound {
+                    let n = min(tile, range.upperBound - r)
+                    NativeKernels.widenF16(w + r * k, into: b, count: n * k)
+                    cblas_sgemm(
+                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(n), Int32(k), 1, a, Int32(k), b,
+                        Int32(k), 0, output + r, Int32(rows))
+                    r += n
+                }
+            }
         }
     }
 }

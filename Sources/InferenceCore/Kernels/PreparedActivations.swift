@@ -14,17 +14,26 @@ public final class PreparedActivations: @unchecked Sendable {
     public let columns: Int
     /// Bytes per converted row.
     public let rowBytes: Int
+    /// For `.f16`: whether the rows hold F16-rounded values widened back to `Float` (what the C kernel reads)
+    /// rather than the halves themselves (what the Swift kernel reads). The products are the same either way.
+    public let halvesWidened: Bool
     /// The converted rows, `rowBytes` apart (64-byte aligned).
     let storage: UnsafeMutableRawPointer
 
-    /// Converts `count` rows of `columns` floats at `input` into `type`.
+    /// Converts `count` rows of `columns` floats at `input` into `type` (F16 rows widened back to floats when
+    /// `widenHalves`; nil, the default, widens them when the C kernels run).
     @_optimize(speed)
-    public init(_ input: UnsafePointer<Float>, count: Int, columns: Int, type: ActivationType) {
+    public init(
+        _ input: UnsafePointer<Float>, count: Int, columns: Int, type: ActivationType,
+        widenHalves: Bool? = nil
+    ) {
         self.type = type
         self.count = count
         self.columns = columns
+        halvesWidened = type == .f16 && (widenHalves ?? NativeKernels.available)
         switch type {
         case .f32: rowBytes = columns * 4
+        case .f16 where halvesWidened: rowBytes = columns * 4
         case .f16, .bf16: rowBytes = columns * 2
         case .q8_0: rowBytes = columns / 32 * Q8Block.stride
         }
@@ -35,6 +44,8 @@ public final class PreparedActivations: @unchecked Sendable {
             switch type {
             case .f32:
                 dst.copyMemory(from: src, byteCount: rowBytes)
+            case .f16 where halvesWidened:
+                NativeKernels.roundThroughF16(src, into: dst.assumingMemoryBound(to: Float.self), count: columns)
             case .f16:
                 let out = dst.assumingMemoryBound(to: UInt16.self)
                 for i in 0..<columns { out[i] = HalfFloat.f16(from: src[i]) }

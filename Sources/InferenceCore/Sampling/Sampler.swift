@@ -96,13 +96,15 @@ public struct Sampler: Sendable {
         return Int32(candidates[keep - 1])
     }
 
-    /// `token`'s log-probability under `logits` and the `top` most likely tokens (log-softmax, sum in `Double`).
+    /// `token`'s log-probability under `logits` and the `top` most likely tokens (log-softmax: `expf` of each logit
+    /// minus the maximum, summed in `Double`).
     @_optimize(speed)
     public static func logprobs(of token: Int32, in logits: UnsafeBufferPointer<Float>, top: Int) -> SampledToken {
         var maximum = -Float.infinity
         for v in logits { maximum = max(maximum, v) }
         var sum: Double = 0
-        for v in logits { sum += exp(Double(v - maximum)) }
+        // expf (about 4× cheaper than a Double exp over 150k logits), summed in Double.
+        for v in logits { sum += Double(expf(v - maximum)) }
         let logSum = Float(log(sum))
         func logprob(_ i: Int) -> Float { logits[i] - maximum - logSum }
         var best: [Int] = []

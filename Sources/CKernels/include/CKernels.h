@@ -1,0 +1,62 @@
+// AVX2/FMA/F16C inner loops of InferenceCore's matrix products, for the few loops Swift cannot make fast.
+//
+// Every function here is compiled for AVX2, FMA and F16C only (function target attributes, no global flags), so
+// the library links on any x86-64; callers must check `bg_kernels_available()` first and otherwise use the Swift
+// kernels. Each dot product's arithmetic order depends only on the row length, never on how many rows or which
+// other rows a call covers, so batching cannot change a sequence's results.
+#ifndef BATCHGATE_CKERNELS_H
+#define BATCHGATE_CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// 1 when this CPU has AVX2, FMA and F16C (the kernels below may be called), otherwise 0.
+int bg_kernels_available(void);
+
+/// Q8_0 weights times prepared Q8_0 activations, for weight rows `row_begin..<row_end`:
+/// `output[i * output_stride + r] = Σ_b float(q_w·q_a of block b) * (d_w * d_a)`, summed block after block.
+///
+/// Weight row `r` starts at `weights + r * weight_row_bytes` and holds `blocks` 34-byte blocks (F16 scale, 32 int8).
+/// Activation row `i` starts at `activations + i * activation_row_bytes` and holds `blocks` 48-byte blocks (the
+/// scale as a float, 32 int8, padding). The integer block sums are exact; the float steps round exactly as
+/// `sum += Float(qi) * (dw * da)` does.
+void bg_q8_0_matmul(
+    const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end, const uint8_t *activations,
+    size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output, size_t output_stride);
+
+/// F16 weights times F32 activations that already hold F16-rounded values, for weight rows `row_begin..<row_end`:
+/// `output[i * output_stride + r] = dot(weight row r, activation row i)` over `columns` elements.
+///
+/// Weight row `r` is `columns` halves at `weights + r * columns`; activation row `i` is `columns` floats at
+/// `activations + i * columns`. Products accumulate with FMA in four 8-lane sums over 32-element steps, reduced
+/// (0+2, 1+3, then halves, then pairs) as ggml's AVX2 `vec_dot_f16` does; a tail of under 32 elements is added
+/// in double.
+void bg_f16_matmul(
+    const uint16_t *weights, size_t row_begin, size_t row_end, const float *activations, size_t activation_count,
+    size_t columns, float *output, size_t output_stride);
+
+/// Attention scores: `scores[t] = dot(key t, query) * scale` for `count` F16 keys `key_stride` halves apart, each
+/// dotted with `columns` F16-rounded floats at `query` exactly as `bg_f16_matmul` dots one pair.
+void bg_f16_dots(
+    const uint16_t *keys, size_t key_stride, size_t count, const float *query, size_t columns, float scale,
+    float *scores);
+
+/// Attention output: `output[i] += weights[t] * value_t[i]` for `count` F16 value rows `value_stride` halves apart,
+/// token after token (fused multiply-adds in groups of 8 columns; a tail of under 8 columns unfused).
+void bg_f16_weighted_sum(
+    const uint16_t *values, size_t value_stride, size_t count, const float *weights, size_t columns, float *output);
+
+/// `output[i]` = the IEEE half `input[i]` as a float, for `count` halves.
+void bg_widen_f16(const uint16_t *input, float *output, size_t count);
+
+/// `output[i] = input[i]` rounded to the nearest IEEE half (ties to even) and widened back, for `count` floats.
+void bg_round_through_f16(const float *input, float *output, size_t count);
+
+/// A spin-wait hint to the CPU (`pause` on x86-64), for the compute pool's brief spins between jobs.
+static inline void bg_cpu_relax(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+}
+
+#endif

@@ -1,0 +1,50 @@
+import CKernels
+import Foundation
+
+/// The CKernels target's AVX2/FMA/F16C matrix products, used when the CPU has those extensions (otherwise the
+/// Swift kernels in `DotProducts` run). Results are written as `MatrixMultiply` lays them out:
+/// `output[i * rows + r]` for weight row `r` and activation row `i`.
+enum NativeKernels {
+    /// Whether this CPU runs the C kernels (AVX2, FMA and F16C), checked once. Setting `BATCHGATE_KERNELS=swift`
+    /// in the environment forces the Swift kernels (to compare the two on one machine).
+    static let available: Bool = {
+        if let choice = getenv("BATCHGATE_KERNELS"), String(cString: choice) == "swift" { return false }
+        return bg_kernels_available() != 0
+    }()
+
+    /// Q8_0 weight rows `range` × every prepared Q8_0 activation row.
+    @inline(__always)
+    static func q8_0(
+        _ weight: WeightMatrix, rows range: Range<Int>, activations: PreparedActivations,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        bg_q8_0_matmul(
+            weight.base.assumingMemoryBound(to: UInt8.self), weight.rowBytes, range.lowerBound, range.upperBound,
+            activations.storage.assumingMemoryBound(to: UInt8.self), activations.rowBytes, activations.count,
+            weight.columns / 32, output, weight.rows)
+    }
+
+    /// F16 weight rows `range` × every activation row prepared as F16-rounded floats (`halvesWidened`).
+    @inline(__always)
+    static func f16(
+        _ weight: WeightMatrix, rows range: Range<Int>, activations: PreparedActivations,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        bg_f16_matmul(
+            weight.base.assumingMemoryBound(to: UInt16.self), range.lowerBound, range.upperBound,
+            activations.storage.assumingMemoryBound(to: Float.self), activations.count, weight.columns, output,
+            weight.rows)
+    }
+
+    /// `count` floats rounded to the nearest half and widened back, from `input` to `output`.
+    @inline(__always)
+    static func roundThroughF16(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
+        bg_round_through_f16(input, output, count)
+    }
+
+    /// `count` IEEE halves widened to floats.
+    @inline(__always)
+    static func widenF16(_ input: UnsafePointer<UInt16>, into output: UnsafeMutablePointer<Float>, count: Int) {
+        bg_widen_f16(input, output, count)
+    }
+}

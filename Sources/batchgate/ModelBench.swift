@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import InferenceCore
+
+/// `batchgate model bench MODEL`: prefill and decode speed of the inference engine for several batch sizes.
+///
+/// For each batch size B, B sequences of `--prompt` random tokens are prefilled (one sequence per step, in
+/// chunks of at most 512 tokens; the step that ends a prompt samples its first token), then `--generate` decode
+/// steps run all B sequences together. Prefill speed is B × prompt tokens over the prefill time; decode speed is
+/// the aggregate B × generate tokens over the decode time.
+struct ModelBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure prefill and aggregate decode tokens/s of the inference engine."
+    )
+
+    @Argument(help: "The model (.gguf, llama or qwen2).")
+    var model: String
+
+    @Option(help: "Prompt tokens per sequence.")
+    var prompt: Int = 512
+
+    @Option(help: "Decode steps per batch size.")
+    var generate: Int = 64
+
+    @Option(help: "Comma-separated batch sizes (sequences decoded together).")
+    var batch: String = "1,4,16"
+
+    @Option(help: "Compute threads.")
+    var threads: Int = 2
+
+    @Flag(
+        help: "Print one JSON object {model, threads, results: [{batch, prefill_tokens_per_s, decode_tokens_per_s}]}.")
+    var json = false
+
+    func validate() throws {
+        guard prompt >= 1, generate >= 1, threads >= 1 else {
+            throw ValidationError("--prompt, --generate and --threads must be ≥ 1")
+        }
+        _ = try batchSizes()
+    }
+
+    /// The parsed `--batch` list.
+    func batchSizes() throws -> [Int] {
+        let sizes = batch.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+            throw ValidationError("--batch: expected comma-separated positive integers, got '\(batch)'")
+        }
+        return sizes.map { $0! }
+    }
+
+    func run() async throws {
+        let weights: ModelWeights
+        do {
+            weights = try ModelWeights(path: model)
+        } catch {
+            ModelCommand.printError("error: \(error)")
+            throw ExitCode.failure
+        }
+        var results: [[String: Any]] = []
+        for size in try batchSizes() {
+            let (prefill, decode) = try measure(weights: weights, batch: size)
+            results.append(["batch": size, "prefill_tokens_per_s": prefill, "decode_tokens_per_s": decode])
+            if !json {
+                print(
+                    "batch \(size): prefill \(String(format: "%.2f", prefill)) tok/s, "
+                        + "decode \(String(format: "%.2f", decode)) tok/s")
+            }
+        }
+        if json {
+            print(ModelCommand.json(["model": model, "threads": threads, "results": results]))
+        }
+    }
+
+    /// Prefill and aggregate decode tokens/s for `batch` sequences, on a fresh engine.
+    func measure(weights: ModelWeights, batch: Int) throws -> (prefill: Double, decode: Double) {
+        let h = weights.hyperparameters
+        var options = EngineOptions()
+        options.threads = threads
+        let kvBytes = batch * (prompt + generate + 2 * options.kvBlockSize) * h.blockCount * h.kvDimension * 4
+        options.kvCacheMiB = max(1, (kvBytes + 1_048_575) / 1_048_576 + 1)
+        let engine = Engine(weights: weights, options: options)
+        var random = Xoshiro256StarStar(seed: 1)
+        var sampling = SamplingParameters()
+        sampling.maxTokens = generate + 1
+        sampling.ignoreEOS = true
+        sampling.penaltyWindow = 0
+        var prefillSeconds = 0.0
+        for s in 0..<batch {
+            let tokens = (0..<prompt).map { _ in Int32(random.next() % UInt64(weights.vocabularySize)) }
+            var start = 0
+            while start < prompt {
+                let end = min(prompt, start + 512)
+                let admit = StepBatch.Admit(
+                    sequence: SequenceID(s + 1), position: start, tokens: Array(tokens[start..<end]),
+                    isLastChunk: end == prompt, sampling: sampling)
+                prefillSeconds += try timed { _ = try engine.step(StepBatch(admits: [admit])) }
+                start = end
+            }
+        }
+        let sequences = (1...batch).map { SequenceID($0) }
+        var decodeSeconds = 0.0
+        for _ in 0..<generate {
+            decodeSeconds += try timed { _ = try engine.step(StepBatch(decodes: sequences)) }
+        }
+        return (Double(batch * prompt) / prefillSeconds, Double(batch * generate) / decodeSeconds)
+    }
+
+    /// Wall-clock seconds `body` takes.
+    func timed(_ body: () throws -> Void) rethrows -> Double {
+        let started = ContinuousClock.now
+        try body()
+        return (ContinuousClock.now - started) / .seconds(1)
+    }
+}
