@@ -1,19 +1,10 @@
+import InferenceCore
 import WorkerProtocol
 
 @testable import Scheduler
 
-/// A seeded SplitMix64 generator, so every simulated run is repeatable.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator the simulations draw from (InferenceCore's SplitMix64), so every run is repeatable.
+typealias SeededGenerator = SplitMix64
 
 /// Drives a `SchedulerCore` against fake engines on a virtual clock, checking the scheduling invariants at
 /// every step and recording every event each request receives.
