@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF"], swiftSettings: strict),
         .testTarget(
             name: "InferenceCoreTests",
-            dependencies: ["InferenceCore", "GGUF"],
+            dependencies: ["InferenceCore", "GGUF", "BatchgateTestSupport"],
             exclude: ["Golden"],
             swiftSettings: strict
         ),

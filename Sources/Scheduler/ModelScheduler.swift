@@ -43,7 +43,7 @@ public final class ModelScheduler: Service, Sendable {
         var logger = logger
         logger[metadataKey: "model"] = "\(model)"
         self.logger = logger
-        metrics = SchedulerMetrics(model: model)
+        metrics = SchedulerMetrics(model: model, workers: workerCount)
         self.restartBackoff = restartBackoff
         self.tickInterval = tickInterval
         state = Mutex(
@@ -142,9 +142,8 @@ public final class ModelScheduler: Service, Sendable {
             metrics.queueDepth.record(gauges.0)
             metrics.running.record(gauges.1)
             for (index, blocks) in gauges.2.enumerated() {
-                let gauge = metrics.kvBlocks(worker: index)
-                gauge.used.record(blocks.0)
-                gauge.free.record(max(0, blocks.1))
+                metrics.kvBlocks[index].used.record(blocks.0)
+                metrics.kvBlocks[index].free.record(max(0, blocks.1))
             }
             if done { return }
         }

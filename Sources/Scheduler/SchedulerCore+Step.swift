@@ -210,7 +210,7 @@ extension SchedulerCore {
 
     /// KV blocks worker `index`'s running sequences hold or have reserved for their prompts, and the extra blocks
     /// its decoding sequences need for one more token each, in one pass.
-    private func kvAccounting(on index: Int) -> (committed: Int, growth: Int) {
+    func kvAccounting(on index: Int) -> (committed: Int, growth: Int) {
         let size = workers[index].kvBlockSize
         var committed = 0
         var growth = 0

@@ -133,7 +133,7 @@ public struct SchedulerCore: Sendable {
 
     /// KV blocks the running sequences of worker `index` hold or have reserved for their prompts.
     public func kvBlocksCommitted(on index: Int) -> Int {
-        workers[index].running.reduce(0) { $0 + blocks(max($1.cached, $1.prefill.count), on: index) }
+        kvAccounting(on: index).committed
     }
 
     /// KV blocks free on worker `index` after every commitment.

@@ -11,10 +11,14 @@ struct SchedulerMetrics: Sendable {
     let preemptions: Counter
     let workerRestarts: Counter
     let queueTime: Metrics.Timer
-    private let model: String
-
-    init(model: String) {
-        self.model = model
+    init(model: String, workers: Int) {
+        kvBlocks = (0..<workers).map { index in
+            let dimensions = [("model", model), ("worker", "\(index)")]
+            return (
+                Gauge(label: "batchgate_kv_blocks_used", dimensions: dimensions),
+                Gauge(label: "batchgate_kv_blocks_free", dimensions: dimensions)
+            )
+        }
         let dimensions = [("model", model)]
         stepSequences = Recorder(label: "batchgate_step_batch_sequences", dimensions: dimensions, aggregate: true)
         stepDuration = Metrics.Timer(label: "batchgate_step_duration_seconds", dimensions: dimensions)
@@ -27,14 +31,8 @@ struct SchedulerMetrics: Sendable {
         queueTime = Metrics.Timer(label: "batchgate_request_queue_seconds", dimensions: dimensions)
     }
 
-    /// KV block gauges of worker `index`.
-    func kvBlocks(worker index: Int) -> (used: Gauge, free: Gauge) {
-        let dimensions = [("model", model), ("worker", "\(index)")]
-        return (
-            Gauge(label: "batchgate_kv_blocks_used", dimensions: dimensions),
-            Gauge(label: "batchgate_kv_blocks_free", dimensions: dimensions)
-        )
-    }
+    /// KV block gauges per worker, made once.
+    let kvBlocks: [(used: Gauge, free: Gauge)]
 }
 
 extension Metrics.Timer {

@@ -1,3 +1,4 @@
+import BatchgateTestSupport
 import Testing
 
 @testable import InferenceCore
@@ -13,7 +14,7 @@ struct EngineBatchingTests {
         let count = 12
         var options = EngineOptions()
         options.blasMinimumRows = 16
-        let alone = try EngineTestSupport.greedy(Engine(weights: weights, options: options), prompt, count: count)
+        let alone = try WorkerSupport.greedy(Engine(weights: weights, options: options), prompt, count: count)
 
         let engine = Engine(weights: weights, options: options)
         var sampling = SamplingParameters()

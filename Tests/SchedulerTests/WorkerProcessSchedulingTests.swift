@@ -40,20 +40,8 @@ struct WorkerProcessSchedulingTests {
         options.threads = 1
         options.kvCacheMiB = 16
         let engine = Engine(weights: try ModelWeights(path: model), options: options)
-        var sampling = InferenceCore.SamplingParameters()
-        sampling.maxTokens = maxTokens
-        sampling.ignoreEOS = true
         return try prompts.enumerated().map { index, prompt in
-            let id = UInt64(index + 1)
-            var tokens = [
-                try engine.step(StepBatch(admits: [.init(sequence: id, tokens: prompt, sampling: sampling)]))
-                    .results[0].token.token
-            ]
-            while tokens.count < maxTokens {
-                tokens.append(try engine.step(StepBatch(decodes: [id])).results[0].token.token)
-            }
-            engine.release(id)
-            return tokens
+            try WorkerSupport.greedy(engine, prompt, count: maxTokens, sequence: UInt64(index + 1))
         }
     }
 

@@ -146,4 +146,22 @@ public enum WorkerSupport {
         }
         return holders
     }
+
+    /// Greedy tokens of `prompt` run alone through a fresh engine.
+    public static func greedy(_ engine: Engine, _ prompt: [Int32], count: Int, sequence: SequenceID = 1) throws
+        -> [Int32]
+    {
+        var sampling = SamplingParameters()
+        sampling.maxTokens = count
+        sampling.ignoreEOS = true
+        var tokens = [
+            try engine.step(StepBatch(admits: [.init(sequence: sequence, tokens: prompt, sampling: sampling)]))
+                .results[0].token.token
+        ]
+        while tokens.count < count {
+            tokens.append(try engine.step(StepBatch(decodes: [sequence])).results[0].token.token)
+        }
+        engine.release(sequence)
+        return tokens
+    }
 }

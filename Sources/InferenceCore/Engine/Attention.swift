@@ -32,13 +32,7 @@ enum Attention {
                 scores[t] = s
                 maximum = max(maximum, s)
             }
-            var sum: Double = 0
-            for t in 0..<length {
-                let e = expf(scores[t] - maximum)
-                scores[t] = e
-                sum += Double(e)
-            }
-            let inverse = Float(1 / sum)
+            let inverse = exponentiate(scores, count: length, maximum: maximum)
             for i in 0..<d { output[i] = 0 }
             for t in 0..<length {
                 let p = HalfFloat.float(fromF16: HalfFloat.f16(from: scores[t] * inverse))
@@ -58,6 +52,19 @@ enum Attention {
                 }
             }
         }
+    }
+
+    /// Replaces each of the `count` scores with exp(score − `maximum`) and returns 1 / their sum (summed in
+    /// Double): the softmax both attention paths share.
+    @inline(__always)
+    static func exponentiate(_ scores: UnsafeMutablePointer<Float>, count: Int, maximum: Float) -> Float {
+        var sum: Double = 0
+        for t in 0..<count {
+            let e = expf(scores[t] - maximum)
+            scores[t] = e
+            sum += Double(e)
+        }
+        return Float(1 / sum)
     }
 
     /// `head` with the C kernels: the same steps, block by block of the cache (keys and values of one block's
@@ -81,13 +88,7 @@ enum Attention {
         }
         var maximum = -Float.infinity
         for t in 0..<length { maximum = max(maximum, scores[t]) }
-        var sum: Double = 0
-        for t in 0..<length {
-            let e = expf(scores[t] - maximum)
-            scores[t] = e
-            sum += Double(e)
-        }
-        let inverse = Float(1 / sum)
+        let inverse = exponentiate(scores, count: length, maximum: maximum)
         for t in 0..<length { scores[t] *= inverse }
         NativeKernels.roundThroughF16(scores, into: scores, count: length)
         for i in 0..<d { output[i] = 0 }
