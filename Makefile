@@ -6,25 +6,33 @@ BUILD_FLAGS  ?=
 BIN          := .build/debug/batchgate
 DEMO_MODEL   := .cache/demo/demo-qwen2.gguf
 FIXTURES     := .cache/fixtures/ggml-vocab-qwen2.gguf
-DEBIAN_PKGS  := libopenblas-dev pkg-config python3 python3-venv python3-pip ca-certificates
+DEBIAN_PKGS  := libopenblas-dev pkg-config python3 python3-venv python3-pip ca-certificates curl
+VENV         := .venv
+OPENAI       := openai==3.63.0
 
-.PHONY: run test deps fixtures build demo-model format lint config-check clean
+.PHONY: run test deps fixtures venv build demo-model format lint config-check clean
 
-## run: build, prepare the demo model and configuration, and generate from it (the gateway issue makes this serve it)
-run: deps fixtures build demo-model
-	$(BIN) config check Config/demo.yaml
-	$(BIN) model inspect $(DEMO_MODEL)
-	$(BIN) generate $(DEMO_MODEL) --prompt "Batchgate is" --max-tokens 16
+## run: build, then serve the demo (a small model and a self-signed certificate made in .cache/demo on first run);
+## it prints the URL, the API key and a curl line. Ctrl-C stops it.
+run: deps fixtures build
+	$(BIN) serve --demo --cache-dir .cache
 
-## test: lint, unit and integration tests, and the shipped configurations
-test: deps fixtures build demo-model lint
-	$(SWIFT) test $(BUILD_FLAGS)
+## test: lint, unit and integration tests (the live ones use the openai package from .venv), shipped configurations
+test: deps fixtures venv build demo-model lint
+	BATCHGATE_PYTHON=$(CURDIR)/$(VENV)/bin/python $(SWIFT) test $(BUILD_FLAGS)
 	$(BIN) config check Config/demo.yaml
 	$(BIN) config check Config/batchgate.yaml
 
 ## deps: Debian packages the build and the tests need (installed only when missing)
 deps:
 	@scripts/install-deps.sh $(DEBIAN_PKGS)
+
+## venv: the Python environment of the live tests (the official openai client)
+venv: $(VENV)/.installed
+$(VENV)/.installed:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(OPENAI)'
+	touch $@
 
 ## fixtures: llama.cpp's vocab-only GGUF files and tokenizer cases, in .cache/fixtures
 fixtures: $(FIXTURES)

@@ -29,6 +29,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // System and C layers.
@@ -80,12 +87,42 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The front door: OpenAI-compatible API over TLS (HTTP/1.1 and HTTP/2), API keys, admission, SSE,
+        // health, Prometheus metrics, graceful shutdown.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "Scheduler", "Tokenizers", "GGUF", "BatchgateConfig", "WorkerProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
         // The command line; the only place that wires modules together.
         .executableTarget(
             name: "batchgate",
             dependencies: [
-                "BatchgateConfig", "GGUF", "Tokenizers", "InferenceCore", "WorkerProtocol", "Worker",
+                "BatchgateConfig", "GGUF", "Tokenizers", "InferenceCore", "WorkerProtocol", "Worker", "Scheduler",
+                "Gateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -118,5 +155,17 @@ let package = Package(
         ),
         .testTarget(name: "BatchgateConfigTests", dependencies: ["BatchgateConfig"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["batchgate"], swiftSettings: strict),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "Scheduler", "WorkerProtocol", "Worker", "InferenceCore", "BatchgateConfig",
+                "BatchgateTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["Python"],
+            swiftSettings: strict
+        ),
     ]
 )

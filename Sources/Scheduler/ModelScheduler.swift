@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 import WorkerProtocol
@@ -35,7 +36,8 @@ public final class ModelScheduler: Service, Sendable {
         model: String, limits: SchedulerLimits, workers: Int, launcher: any WorkerLauncher,
         logger: Logger = Logger(label: "batchgate.scheduler"),
         restartBackoff: ClosedRange<Duration> = .milliseconds(100)...(.seconds(10)),
-        tickInterval: Duration = .milliseconds(50)
+        tickInterval: Duration = .milliseconds(50),
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.model = model
         self.launcher = launcher
@@ -43,7 +45,7 @@ public final class ModelScheduler: Service, Sendable {
         var logger = logger
         logger[metadataKey: "model"] = "\(model)"
         self.logger = logger
-        metrics = SchedulerMetrics(model: model, workers: workerCount)
+        metrics = SchedulerMetrics(model: model, workers: workerCount, factory: metricsFactory ?? MetricsSystem.factory)
         self.restartBackoff = restartBackoff
         self.tickInterval = tickInterval
         state = Mutex(
@@ -141,10 +143,15 @@ public final class ModelScheduler: Service, Sendable {
             deliver(deliveries)
             metrics.queueDepth.record(gauges.0)
             metrics.running.record(gauges.1)
+            var used = 0
+            var total = 0
             for (index, blocks) in gauges.2.enumerated() {
                 metrics.kvBlocks[index].used.record(blocks.0)
                 metrics.kvBlocks[index].free.record(max(0, blocks.1))
+                used += blocks.0
+                total += blocks.0 + max(0, blocks.1)
             }
+            metrics.kvUsage.record(total > 0 ? Double(used) / Double(total) : 0)
             if done { return }
         }
     }

@@ -40,28 +40,11 @@ public struct WorkerProcessLauncher: WorkerLauncher {
         let segment = try SharedSegment.create(
             toWorkerCapacity: ringCapacity, toGatewayCapacity: ringCapacity, name: "batchgate-worker-\(index)")
         let argv = [executable, "worker", "--segment-fd", "\(Self.childSegmentFD)"] + arguments
-        let pid = try Self.spawn(argv, segmentFD: segment.fileDescriptor)
+        let pid = try PreparedSpawn(arguments: argv, descriptors: [(segment.fileDescriptor, Self.childSegmentFD)])
+            .start()
         return ProcessWorkerLink(
             segment: segment, pid: pid, helloTimeout: helloTimeout, stepTimeout: stepTimeout,
             stalenessBound: stalenessBound)
-    }
-
-    /// `posix_spawn`s `argv` with `segmentFD` duplicated onto descriptor 3 in the child only (the parent's
-    /// copy stays close-on-exec, so no other child inherits it).
-    static func spawn(_ argv: [String], segmentFD: Int32) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, segmentFD, childSegmentFD)
-        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
-        cArguments.append(nil)
-        defer { for pointer in cArguments { free(pointer) } }
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
-        guard status == 0 else {
-            throw WorkerLinkError("posix_spawn \(argv[0]): \(String(cString: strerror(status)))")
-        }
-        return pid
     }
 }
 

@@ -11,24 +11,29 @@ struct SchedulerMetrics: Sendable {
     let preemptions: Counter
     let workerRestarts: Counter
     let queueTime: Metrics.Timer
-    init(model: String, workers: Int) {
+    let kvUsage: Gauge
+
+    /// The metrics of `model` with `workers` workers, made by `factory`.
+    init(model: String, workers: Int, factory: any MetricsFactory) {
         kvBlocks = (0..<workers).map { index in
             let dimensions = [("model", model), ("worker", "\(index)")]
             return (
-                Gauge(label: "batchgate_kv_blocks_used", dimensions: dimensions),
-                Gauge(label: "batchgate_kv_blocks_free", dimensions: dimensions)
+                Gauge(label: "batchgate_kv_blocks_used", dimensions: dimensions, factory: factory),
+                Gauge(label: "batchgate_kv_blocks_free", dimensions: dimensions, factory: factory)
             )
         }
         let dimensions = [("model", model)]
-        stepSequences = Recorder(label: "batchgate_step_batch_sequences", dimensions: dimensions, aggregate: true)
-        stepDuration = Metrics.Timer(label: "batchgate_step_duration_seconds", dimensions: dimensions)
-        prefillTokens = Counter(label: "batchgate_step_prefill_tokens_total", dimensions: dimensions)
-        decodeTokens = Counter(label: "batchgate_step_decode_tokens_total", dimensions: dimensions)
-        queueDepth = Gauge(label: "batchgate_queue_depth_requests", dimensions: dimensions)
-        running = Gauge(label: "batchgate_running_sequences", dimensions: dimensions)
-        preemptions = Counter(label: "batchgate_preemptions_total", dimensions: dimensions)
-        workerRestarts = Counter(label: "batchgate_worker_restarts_total", dimensions: dimensions)
-        queueTime = Metrics.Timer(label: "batchgate_request_queue_seconds", dimensions: dimensions)
+        stepSequences = Recorder(
+            label: "batchgate_batch_size", dimensions: dimensions, aggregate: true, factory: factory)
+        stepDuration = Metrics.Timer(label: "batchgate_step_duration_seconds", dimensions: dimensions, factory: factory)
+        prefillTokens = Counter(label: "batchgate_step_prefill_tokens_total", dimensions: dimensions, factory: factory)
+        decodeTokens = Counter(label: "batchgate_step_decode_tokens_total", dimensions: dimensions, factory: factory)
+        queueDepth = Gauge(label: "batchgate_requests_waiting", dimensions: dimensions, factory: factory)
+        running = Gauge(label: "batchgate_requests_running", dimensions: dimensions, factory: factory)
+        preemptions = Counter(label: "batchgate_preemptions_total", dimensions: dimensions, factory: factory)
+        workerRestarts = Counter(label: "batchgate_worker_restarts_total", dimensions: dimensions, factory: factory)
+        queueTime = Metrics.Timer(label: "batchgate_request_queue_seconds", dimensions: dimensions, factory: factory)
+        kvUsage = Gauge(label: "batchgate_kv_cache_usage_ratio", dimensions: dimensions, factory: factory)
     }
 
     /// KV block gauges per worker, made once.

@@ -8,7 +8,7 @@ import Glibc
 /// `@unchecked Sendable`: every stored property is immutable after `init`; the mapped memory is
 /// only touched through atomics and the single-producer/single-consumer ring protocol.
 public final class SharedSegment: @unchecked Sendable {
-    /// The memfd (created with `MFD_CLOEXEC`; use `makeInheritableDescriptor()` for a child).
+    /// The memfd (created with `MFD_CLOEXEC`; a worker gets it through `PreparedSpawn`).
     public let fileDescriptor: Int32
     /// Which process this view belongs to.
     public let side: SegmentSide
@@ -116,10 +116,11 @@ public final class SharedSegment: @unchecked Sendable {
         return segment
     }
 
-    /// A duplicate of the descriptor without `FD_CLOEXEC`, to hand to a spawned worker (close it in
-    /// the gateway after the spawn).
-    public func makeInheritableDescriptor() throws(SharedMemoryError) -> Int32 {
-        let copy = fcntl(fileDescriptor, F_DUPFD, 3)
+    /// A close-on-exec duplicate of the descriptor, for opening the worker's view in this process or in a
+    /// forked child (a spawned worker gets the segment through `PreparedSpawn`, never through an inheritable
+    /// descriptor that a sibling spawned at the same moment could also inherit).
+    public func duplicateDescriptor() throws(SharedMemoryError) -> Int32 {
+        let copy = fcntl(fileDescriptor, F_DUPFD_CLOEXEC, 3)
         guard copy >= 0 else { throw SharedMemoryError(.creationFailed, "dup: \(errnoText(errno))") }
         return copy
     }

@@ -69,16 +69,17 @@ struct BenchIPCCommand: ParsableCommand {
         let settings = settings
         let segment = try SharedSegment.create(
             toWorkerCapacity: settings.ringCapacity, toGatewayCapacity: settings.ringCapacity, name: "batchgate-bench")
-        let segmentDescriptor = try segment.makeInheritableDescriptor()
         let sockets = try makeSocketPair()
         defer { close(sockets.local) }
         let arguments =
             [
-                "bench-ipc", "peer", "--segment-fd", "\(segmentDescriptor)", "--socket-fd", "\(sockets.remote)",
+                "/proc/self/exe", "bench-ipc", "peer", "--segment-fd", "3", "--socket-fd", "4",
                 "--settings", settings.encoded,
             ] + (pin ? ["--pin"] : [])
-        let pid = try spawnSelf(arguments)
-        close(segmentDescriptor)
+        let pid = try PreparedSpawn(
+            arguments: arguments, descriptors: [(segment.fileDescriptor, 3), (sockets.remote, 4)]
+        )
+        .start()
         close(sockets.remote)
         let outcome = Result {
             try IPCBenchPhases.drive(

@@ -27,7 +27,7 @@ struct CrossProcessTests {
 
     /// In the child: opens the segment as the worker from an inherited descriptor.
     static func openAsWorker(_ segment: SharedSegment) throws -> PeerMonitor {
-        let worker = try SharedSegment.open(fileDescriptor: try segment.makeInheritableDescriptor())
+        let worker = try SharedSegment.open(fileDescriptor: try segment.duplicateDescriptor())
         return PeerMonitor(segment: worker, stalenessBound: .seconds(10))
     }
 

@@ -8,7 +8,7 @@ struct SegmentTests {
     @Test("Opening a published segment sees its sizes")
     func opensPublished() throws {
         let segment = try SharedSegment.create(toWorkerCapacity: 8192, toGatewayCapacity: 4096)
-        let opened = try SharedSegment.open(fileDescriptor: try segment.makeInheritableDescriptor())
+        let opened = try SharedSegment.open(fileDescriptor: try segment.duplicateDescriptor())
         #expect(opened.side == .worker)
         #expect(opened.toWorkerCapacity == 8192)
         #expect(opened.toGatewayCapacity == 4096)
@@ -16,13 +16,13 @@ struct SegmentTests {
         #expect(segment.identity(of: .worker)?.pid == getpid())
     }
 
-    @Test("The inheritable descriptor has no close-on-exec flag")
-    func inheritable() throws {
+    @Test("The segment and its duplicates stay close-on-exec")
+    func closeOnExec() throws {
         let segment = try SharedSegment.create(toWorkerCapacity: 4096, toGatewayCapacity: 4096)
         #expect(fcntl(segment.fileDescriptor, F_GETFD) & FD_CLOEXEC != 0)
-        let copy = try segment.makeInheritableDescriptor()
+        let copy = try segment.duplicateDescriptor()
         defer { close(copy) }
-        #expect(fcntl(copy, F_GETFD) & FD_CLOEXEC == 0)
+        #expect(fcntl(copy, F_GETFD) & FD_CLOEXEC != 0)
     }
 
     enum Damage: String, CaseIterable, Sendable {
@@ -38,7 +38,7 @@ struct SegmentTests {
         case .otherVersion: segment.word32(SegmentLayout.versionOffset).pointee = SegmentLayout.version + 1
         case .wrongSizes: segment.word64(SegmentLayout.toGatewayCapacityOffset).pointee = 8192
         }
-        let fd = try segment.makeInheritableDescriptor()
+        let fd = try segment.duplicateDescriptor()
         defer { close(fd) }
         let error = #expect(throws: SharedMemoryError.self) { try SharedSegment.open(fileDescriptor: fd) }
         #expect(error?.code == (damage == .otherVersion ? .versionMismatch : .badHeader))
@@ -47,7 +47,7 @@ struct SegmentTests {
     @Test("Refuses a descriptor smaller than a header")
     func refusesTinyFile() throws {
         let segment = try SharedSegment.create(toWorkerCapacity: 4096, toGatewayCapacity: 4096)
-        let fd = try segment.makeInheritableDescriptor()
+        let fd = try segment.duplicateDescriptor()
         defer { close(fd) }
         #expect(ftruncate(fd, 100) == 0)
         let error = #expect(throws: SharedMemoryError.self) { try SharedSegment.open(fileDescriptor: fd) }

@@ -76,37 +76,6 @@ public enum WorkerSupport {
         throw NotFound(searched: searched)
     }
 
-    /// NUL-terminated copies of `arguments` for `posix_spawn`, made before any `fork` (free with `free`).
-    public static func cArguments(_ arguments: [String]) -> [UnsafeMutablePointer<CChar>?] {
-        arguments.map { strdup($0) } + [nil]
-    }
-
-    /// `posix_spawn`s `argv` (the descriptor to inherit must already lack `FD_CLOEXEC`); returns the pid or -1.
-    /// Only async-signal-safe calls, so a forked child may use it.
-    public static func spawn(_ argv: [UnsafeMutablePointer<CChar>?]) -> pid_t {
-        var pid: pid_t = 0
-        let status = argv.withUnsafeBufferPointer { pointer in
-            posix_spawn(&pid, argv[0]!, nil, nil, UnsafeMutablePointer(mutating: pointer.baseAddress!), environ)
-        }
-        return status == 0 ? pid : -1
-    }
-
-    /// Writes `value` as decimal digits and a NUL into `buffer` (at least 12 bytes) without allocating.
-    public static func format(_ value: Int32, into buffer: UnsafeMutablePointer<CChar>) {
-        var rest = value
-        var count = 0
-        repeat {
-            count += 1
-            rest /= 10
-        } while rest > 0
-        rest = value
-        buffer[count] = 0
-        for index in stride(from: count - 1, through: 0, by: -1) {
-            buffer[index] = CChar(48 + rest % 10)
-            rest /= 10
-        }
-    }
-
     /// Whether `pid` still runs (neither gone nor a zombie).
     public static func isRunning(_ pid: pid_t) -> Bool {
         if kill(pid, 0) != 0 && errno == ESRCH { return false }

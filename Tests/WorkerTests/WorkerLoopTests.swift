@@ -15,7 +15,7 @@ struct WorkerLoopTests {
         let model = try WorkerSupport.tinyModel()
         defer { try? FileManager.default.removeItem(atPath: (model as NSString).deletingLastPathComponent) }
         let gateway = try SharedSegment.create(toWorkerCapacity: 1 << 14, toGatewayCapacity: 1 << 14)
-        let worker = try SharedSegment.open(fileDescriptor: try gateway.makeInheritableDescriptor())
+        let worker = try SharedSegment.open(fileDescriptor: try gateway.duplicateDescriptor())
         var options = EngineOptions()
         options.kvCacheMiB = 1
         let engine = Engine(weights: try ModelWeights(path: model), options: options)

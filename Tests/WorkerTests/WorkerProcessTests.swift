@@ -36,9 +36,13 @@ struct WorkerProcessTests {
         }
     }
 
-    func workerArguments(model: String, fd: Int32) throws -> [String] {
+    /// The descriptor number the worker finds its segment at.
+    static let childSegmentFD: Int32 = 3
+
+    func workerArguments(model: String) throws -> [String] {
         [
-            try WorkerSupport.executable(), "worker", "--segment-fd", "\(fd)", "--model", model, "--name", "tiny",
+            try WorkerSupport.executable(), "worker", "--segment-fd", "\(Self.childSegmentFD)", "--model", model,
+            "--name", "tiny",
             "--threads", "2", "--kv-cache-mib", "4", "--max-batch-tokens", "512",
         ]
     }
@@ -65,12 +69,10 @@ struct WorkerProcessTests {
 
         // In the worker process.
         let gateway = try GatewayEnd()
-        let fd = try gateway.segment.makeInheritableDescriptor()
-        let argv = WorkerSupport.cArguments(try workerArguments(model: model, fd: fd))
-        defer { argv.forEach { free($0) } }
-        let pid = WorkerSupport.spawn(argv)
-        close(fd)
-        try #require(pid > 0)
+        let pid = try PreparedSpawn(
+            arguments: try workerArguments(model: model),
+            descriptors: [(gateway.segment.fileDescriptor, Self.childSegmentFD)]
+        ).start()
         defer {
             kill(pid, SIGKILL)
             var status: Int32 = 0
@@ -129,25 +131,23 @@ struct WorkerProcessTests {
         let model = try WorkerSupport.tinyModel()
         defer { try? FileManager.default.removeItem(atPath: (model as NSString).deletingLastPathComponent) }
         let gateway = try GatewayEnd()
-        let fd = try gateway.segment.makeInheritableDescriptor()
         var pipeEnds: [Int32] = [0, 0]
         try #require(pipe(&pipeEnds) == 0)
 
         // The intermediate child stands in for a gateway process: it spawns the worker (so it is the
         // worker's parent and the pid the worker watches), reports the pid, and waits to be killed.
-        var arguments = try workerArguments(model: model, fd: fd)
+        var arguments = try workerArguments(model: model)
         arguments.insert(contentsOf: ["--gateway-pid", "000000000000"], at: 2)
-        let argv = WorkerSupport.cArguments(arguments)
-        defer { argv.forEach { free($0) } }
+        let spawn = try PreparedSpawn(
+            arguments: arguments, descriptors: [(gateway.segment.fileDescriptor, Self.childSegmentFD)])
         let intermediate = fork()
         if intermediate == 0 {
             // Only async-signal-safe calls from here on: the pid goes into the preallocated argument.
-            WorkerSupport.format(getpid(), into: argv[3]!)
-            var pid = WorkerSupport.spawn(argv)
+            spawn.setArgument(3, to: getpid())
+            var pid = spawn.spawn()
             _ = withUnsafeBytes(of: &pid) { write(pipeEnds[1], $0.baseAddress, $0.count) }
             while true { pause() }
         }
-        close(fd)
         close(pipeEnds[1])
         try #require(intermediate > 0)
         var worker: pid_t = 0

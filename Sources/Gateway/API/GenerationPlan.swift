@@ -1,0 +1,213 @@
+import Scheduler
+import Tokenizers
+import WorkerProtocol
+
+/// Which API a request came through; it decides defaults and response shapes.
+public enum CompletionKind: Sendable {
+    /// `POST /v1/completions`.
+    case text
+    /// `POST /v1/chat/completions`.
+    case chat
+}
+
+/// A request after validation: what to hand the scheduler, and how to shape the answer.
+public struct GenerationPlan: Sendable {
+    /// The API it came through.
+    public var kind: CompletionKind
+    /// The tokenized request for the scheduler.
+    public var request: GenerationRequest
+    /// Stream Server-Sent Events instead of one JSON object.
+    public var stream: Bool
+    /// Send a `usage` chunk before `[DONE]`.
+    public var includeUsage: Bool
+    /// Strings that end the generation when they appear in its text (not included in it).
+    public var stopStrings: [String]
+    /// Return logprobs, with this many alternatives per token; nil for none.
+    public var logprobAlternatives: Int?
+
+    /// The most `stop` strings a request may send.
+    public static let maxStopStrings = 4
+    /// The most alternatives per token.
+    public static let maxTopLogprobs = Int(WorkerProtocol.SamplingParameters.maxTopLogprobs)
+    /// The token limit of a completion that names none (OpenAI's default).
+    public static let defaultCompletionTokens = 16
+
+    /// Validates `body` for `model` and builds the plan; every refusal is a 400 naming the field.
+    public init(
+        _ body: OpenAIRequest, kind: CompletionKind, model: ServedModel, tenant: String, priority: Int
+    ) throws(GatewayError) {
+        self.kind = kind
+        if let n = body.n?.value, n != 1 {
+            throw GatewayError(.invalidRequest, "'n' must be 1: one choice per request is supported", param: "n")
+        }
+        let promptTokens = try Self.promptTokens(body, kind: kind, model: model)
+        let context = model.contextLength
+        guard promptTokens.count < context else {
+            throw GatewayError(
+                .contextLengthExceeded,
+                "the prompt is \(promptTokens.count) tokens; model '\(model.name)' has a context of \(context) tokens",
+                param: kind == .chat ? "messages" : "prompt", label: "context_length_exceeded")
+        }
+        var sampling = try Self.sampling(body, kind: kind, model: model)
+        let limitField = body.maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens"
+        if let limit = (body.maxCompletionTokens ?? body.maxTokens)?.value {
+            guard limit >= 1 else {
+                throw GatewayError(.invalidRequest, "'\(limitField)' must be at least 1", param: limitField)
+            }
+            guard promptTokens.count + limit <= context else {
+                throw GatewayError(
+                    .contextLengthExceeded,
+                    "prompt (\(promptTokens.count) tokens) plus '\(limitField)' (\(limit)) exceed the context of "
+                        + "model '\(model.name)' (\(context) tokens)",
+                    param: limitField, label: "context_length_exceeded")
+            }
+            sampling.maxTokens = UInt32(limit)
+        } else {
+            let room = context - promptTokens.count
+            sampling.maxTokens = UInt32(kind == .chat ? room : min(room, Self.defaultCompletionTokens))
+        }
+        request = GenerationRequest(promptTokens: promptTokens, sampling: sampling, tenant: tenant, priority: priority)
+        stream = body.stream ?? false
+        includeUsage = body.streamOptions?.includeUsage ?? false
+        let stops = body.stop?.strings ?? []
+        guard stops.count <= Self.maxStopStrings else {
+            throw GatewayError(.invalidRequest, "'stop' may hold at most \(Self.maxStopStrings) strings", param: "stop")
+        }
+        guard stops.allSatisfy({ !$0.isEmpty }) else {
+            throw GatewayError(.invalidRequest, "'stop' strings must not be empty", param: "stop")
+        }
+        stopStrings = stops
+        logprobAlternatives = sampling.logprobs ? Int(sampling.topLogprobs) : nil
+    }
+
+    static func promptTokens(_ body: OpenAIRequest, kind: CompletionKind, model: ServedModel) throws(GatewayError)
+        -> [Int32]
+    {
+        switch kind {
+        case .chat:
+            guard let messages = body.messages else {
+                throw GatewayError(.invalidRequest, "'messages' is required", param: "messages")
+            }
+            guard !messages.isEmpty else {
+                throw GatewayError(.invalidRequest, "'messages' must hold at least one message", param: "messages")
+            }
+            for (index, message) in messages.enumerated() where !["system", "user", "assistant"].contains(message.role)
+            {
+                throw GatewayError(
+                    .invalidRequest,
+                    "'messages[\(index)].role' is '\(message.role)'; expected system, user or assistant",
+                    param: "messages[\(index)].role")
+            }
+            guard let template = model.chatTemplate else {
+                throw GatewayError(
+                    .invalidRequest,
+                    "model '\(model.name)' has no chat template Batchgate recognises; use /v1/completions, or set "
+                        + "chat_template in its configuration", param: "model")
+            }
+            let chat = messages.map { ChatMessage(role: .init(rawValue: $0.role), content: $0.content) }
+            do {
+                return try template.render(messages: chat, tokenizer: model.tokenizer)
+            } catch {
+                throw GatewayError(.invalidRequest, "the messages cannot be rendered: \(error)", param: "messages")
+            }
+        case .text:
+            guard let prompt = body.prompt else {
+                throw GatewayError(.invalidRequest, "'prompt' is required", param: "prompt")
+            }
+            switch prompt {
+            case .text(let text):
+                let tokens = model.tokenizer.encode(text, addSpecial: true, parseSpecial: false)
+                guard !tokens.isEmpty else {
+                    throw GatewayError(.invalidRequest, "'prompt' is empty", param: "prompt")
+                }
+                return tokens
+            case .tokens(let tokens):
+                guard !tokens.isEmpty else {
+                    throw GatewayError(.invalidRequest, "'prompt' holds no token ids", param: "prompt")
+                }
+                let vocabulary = Int32(model.tokenizer.vocabularySize)
+                if let bad = tokens.firstIndex(where: { $0 < 0 || $0 >= vocabulary }) {
+                    throw GatewayError(
+                        .invalidRequest,
+                        "'prompt[\(bad)]' is token \(tokens[bad]); the vocabulary has ids 0..<\(vocabulary)",
+                        param: "prompt")
+                }
+                return tokens
+            }
+        }
+    }
+
+    static func sampling(_ body: OpenAIRequest, kind: CompletionKind, model: ServedModel) throws(GatewayError)
+        -> WorkerProtocol.SamplingParameters
+    {
+        func check(_ value: Double?, _ field: String, _ range: ClosedRange<Double>) throws(GatewayError) -> Float? {
+            guard let value else { return nil }
+            guard value.isFinite, range.contains(value) else {
+                throw GatewayError(
+                    .invalidRequest, "'\(field)' must be between \(range.lowerBound) and \(range.upperBound)",
+                    param: field)
+            }
+            return Float(value)
+        }
+        var sampling = WorkerProtocol.SamplingParameters()
+        sampling.temperature = try check(body.temperature, "temperature", 0...2) ?? 1
+        sampling.topP = try check(body.topP, "top_p", 0...1) ?? 1
+        if sampling.topP == 0 { sampling.temperature = 0 }
+        sampling.minP = try check(body.minP, "min_p", 0...1) ?? 0
+        sampling.presencePenalty = try check(body.presencePenalty, "presence_penalty", -2...2) ?? 0
+        sampling.frequencyPenalty = try check(body.frequencyPenalty, "frequency_penalty", -2...2) ?? 0
+        sampling.repetitionPenalty = try check(body.repetitionPenalty, "repetition_penalty", 0.01...10) ?? 1
+        if let topK = body.topK?.value {
+            guard topK >= 0 else { throw GatewayError(.invalidRequest, "'top_k' must be 0 or more", param: "top_k") }
+            sampling.topK = UInt32(min(topK, model.tokenizer.vocabularySize))
+        }
+        // Without a seed each request draws its own, so equal requests do not give equal samples.
+        sampling.seed = body.seed.map { UInt64(bitPattern: $0) } ?? UInt64.random(in: 0...UInt64.max)
+        sampling.ignoreEOS = body.ignoreEOS ?? false
+        let vocabulary = model.tokenizer.vocabularySize
+        for (key, bias) in (body.logitBias ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let token = Int32(key), token >= 0, Int(token) < vocabulary else {
+                throw GatewayError(
+                    .invalidRequest, "'logit_bias' key '\(key)' is not a token id in 0..<\(vocabulary)",
+                    param: "logit_bias")
+            }
+            guard bias.isFinite, (-100...100).contains(bias) else {
+                throw GatewayError(
+                    .invalidRequest, "'logit_bias' values must be between -100 and 100", param: "logit_bias")
+            }
+            sampling.logitBias.append(LogitBias(token: token, bias: Float(bias)))
+        }
+        switch (kind, body.logprobs) {
+        case (_, nil), (.chat, .enabled(false)):
+            if let top = body.topLogprobs?.value, top != 0 {
+                throw GatewayError(
+                    .invalidRequest, "'top_logprobs' needs 'logprobs': true", param: "top_logprobs")
+            }
+        case (.chat, .enabled(true)):
+            let top = body.topLogprobs?.value ?? 0
+            guard (0...maxTopLogprobs).contains(top) else {
+                throw GatewayError(
+                    .invalidRequest, "'top_logprobs' must be between 0 and \(maxTopLogprobs)", param: "top_logprobs")
+            }
+            sampling.logprobs = true
+            sampling.topLogprobs = UInt8(top)
+        case (.text, .count(let top)):
+            guard (0...maxTopLogprobs).contains(top) else {
+                throw GatewayError(
+                    .invalidRequest, "'logprobs' must be between 0 and \(maxTopLogprobs)", param: "logprobs")
+            }
+            sampling.logprobs = true
+            sampling.topLogprobs = UInt8(top)
+        case (.chat, .count):
+            throw GatewayError(.invalidRequest, "'logprobs' must be a boolean for chat completions", param: "logprobs")
+        case (.text, .enabled):
+            throw GatewayError(.invalidRequest, "'logprobs' must be an integer for completions", param: "logprobs")
+        }
+        var stops = model.tokenizer.endOfGeneration
+        if kind == .chat, let template = model.chatTemplate {
+            stops.formUnion(template.stopTokens(for: model.tokenizer))
+        }
+        sampling.stopTokens = stops.sorted()
+        return sampling
+    }
+}

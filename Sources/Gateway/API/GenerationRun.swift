@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import Scheduler
+import Tokenizers
+
+/// One generation as the client sees it: scheduler events turned into text (detokenized, with `stop` strings
+/// applied), quota charged as tokens stream, latency metrics recorded, and exactly one ending.
+struct GenerationRun: Sendable {
+    let model: ServedModel
+    let plan: GenerationPlan
+    let lease: any QuotaLease
+    let metrics: GatewayMetrics
+    /// Whether the client is still there (checked at every event, so a departed client is noticed within a step).
+    let isConnected: @Sendable () -> Bool
+    let deadline: ContinuousClock.Instant
+    let logger: Logger
+
+    /// How a generation ended.
+    struct Ending: Sendable {
+        /// `stop` or `length`, when it ended normally.
+        var finishReason: String?
+        /// The error to report, when it did not.
+        var error: GatewayError?
+        /// The client went away.
+        var clientGone = false
+        var promptTokens: Int
+        var completionTokens = 0
+        var queueTime: Duration?
+        var timeToFirstToken: Duration?
+    }
+
+    /// Consumes `stream`, calling `emit` with each piece of text and the tokens that made it.
+    func run(
+        _ stream: GenerationStream, started: ContinuousClock.Instant,
+        emit: (String, [GeneratedToken]) async throws -> Void
+    ) async throws -> Ending {
+        var ending = Ending(promptTokens: plan.request.promptTokens.count)
+        var detokenizer = StreamingDetokenizer(tokenizer: model.tokenizer)
+        var stops = StopStringMatcher(plan.stopStrings)
+        var pendingTokens: [GeneratedToken] = []
+        var last = started
+        let perModel = metrics.model(model.name)
+        func end(_ update: (inout Ending) -> Void) {
+            update(&ending)
+            model.scheduler.cancel(stream.id)
+        }
+        for await event in stream {
+            guard isConnected() else {
+                end { $0.clientGone = true }
+                break
+            }
+            guard ContinuousClock.now < deadline else {
+                end { $0.error = GatewayError(.requestTimeout, "the request took longer than the gateway allows") }
+                break
+            }
+            switch event {
+            case .token(let token):
+                let now = ContinuousClock.now
+                if ending.completionTokens == 0 {
+                    ending.timeToFirstToken = now - started
+                    perModel.timeToFirstToken.record(now - started)
+                } else {
+                    perModel.interTokenLatency.record(now - last)
+                }
+                last = now
+                ending.completionTokens += 1
+                perModel.generationTokens.increment()
+                pendingTokens.append(token)
+                let piece = (try? detokenizer.feed(token.token)) ?? ""
+                switch stops.feed(piece) {
+                case .text(let text):
+                    if !text.isEmpty || plan.logprobAlternatives != nil {
+                        try await emit(text, pendingTokens)
+                        pendingTokens.removeAll()
+                    }
+                case .stopped(let text):
+                    try await emit(text, pendingTokens)
+                    end { $0.finishReason = "stop" }
+                    return ending
+                }
+                if !lease.charge(completionTokens: 1) {
+                    logger.notice(
+                        "token quota exhausted mid-generation; ending the stream with finish_reason length",
+                        metadata: ["model": "\(model.name)", "completion_tokens": "\(ending.completionTokens)"])
+                    try await emit(stops.finish() + detokenizer.finish(), pendingTokens)
+                    end { $0.finishReason = "length" }
+                    return ending
+                }
+            case .finished(let finish):
+                ending.queueTime = finish.queueTime
+                switch finish.reason {
+                case .stop, .length:
+                    let rest = stops.finish() + detokenizer.finish()
+                    if !rest.isEmpty || !pendingTokens.isEmpty { try await emit(rest, pendingTokens) }
+                    ending.finishReason = finish.reason == .stop ? "stop" : "length"
+                case .cancelled: ending.clientGone = true
+                case .error(let error): ending.error = GatewayError(error)
+                }
+                return ending
+            }
+        }
+        if ending.finishReason == nil && ending.error == nil && !ending.clientGone { ending.clientGone = true }
+        return ending
+    }
+}

@@ -1,0 +1,27 @@
+import Hummingbird
+import NIOCore
+
+/// The request context of the gateway: Hummingbird's core context plus the connection's channel, so a handler can
+/// tell whether its client is still there and can close a connection whose body it refuses to read.
+public struct GatewayRequestContext: RequestContext {
+    /// Hummingbird's per-request storage.
+    public var coreContext: CoreRequestContextStorage
+    /// The connection (an HTTP/2 stream channel under HTTP/2).
+    public let channel: any Channel
+    /// Whether the channel was active when the request arrived (test channels never are).
+    public let channelWasActive: Bool
+
+    /// A context for a request arriving on `source.channel`.
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+        channelWasActive = source.channel.isActive
+    }
+
+    /// Whether the client is still connected; always true on a channel that was never active (in-memory tests).
+    public var isConnected: @Sendable () -> Bool {
+        let channel = channel
+        let wasActive = channelWasActive
+        return { !wasActive || channel.isActive }
+    }
+}

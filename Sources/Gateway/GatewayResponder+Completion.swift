@@ -1,0 +1,137 @@
+import BatchgateConfig
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Scheduler
+
+extension GatewayResponder {
+    /// How many SSE events may wait for a slow client before it is cut off and its sequence released.
+    static let streamBacklog = 256
+
+    /// The client read too slowly; its stream is cut off.
+    struct SlowClient: Error {}
+
+    /// Admits `plan` (quota, then the scheduler) and answers with one JSON object or an SSE stream.
+    func complete(
+        _ plan: GenerationPlan, model: ServedModel, key: BatchgateConfiguration.APIKey, context: GatewayRequestContext,
+        requestID: String, log: RequestLog, started: ContinuousClock.Instant, streaming: inout Bool
+    ) async throws -> Response {
+        let lease = try state.quotas.admit(key: key, model: model.name, promptTokens: plan.request.promptTokens.count)
+        let stream: GenerationStream
+        do {
+            stream = try model.scheduler.submit(plan.request)
+        } catch {
+            lease.release()
+            throw GatewayError(error)
+        }
+        state.metrics.model(model.name).promptTokens.increment(by: plan.request.promptTokens.count)
+        let run = GenerationRun(
+            model: model, plan: plan, lease: lease, metrics: state.metrics, isConnected: context.isConnected,
+            deadline: started + state.listener.requestTimeout, logger: state.logger)
+        let builder = ResponseBuilder(
+            id: (plan.kind == .chat ? "chatcmpl-" : "cmpl-") + requestID, created: Int(Date().timeIntervalSince1970),
+            plan: plan, model: model)
+        var headers = state.quotas.headers(key: key, model: model.name)
+        guard plan.stream else {
+            defer { lease.release() }
+            var text = ""
+            var tokens: [GeneratedToken] = []
+            let ending = try await run.run(stream, started: started) { piece, pieceTokens in
+                text += piece
+                tokens += pieceTokens
+            }
+            if let error = ending.error { throw error }
+            if ending.clientGone { throw GatewayError(.invalidRequest, "the client went away", label: "client_gone") }
+            state.metrics.model(model.name).endToEnd.record(ContinuousClock.now - started)
+            var response = try Self.json(builder.whole(text: text, tokens: tokens, ending: ending))
+            response.headers.append(contentsOf: headers)
+            var log = log
+            log.queueTime = ending.queueTime
+            log.timeToFirstToken = ending.timeToFirstToken
+            log.completionTokens = ending.completionTokens
+            log.total = ContinuousClock.now - started
+            finish(log)
+            streaming = true  // logged here, with the token counts
+            return response
+        }
+        streaming = true
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        let body = ResponseBody { writer in
+            var log = log
+            defer {
+                lease.release()
+                log.total = ContinuousClock.now - started
+                finish(log)
+            }
+            let ending = try await withThrowingTaskGroup(of: GenerationRun.Ending.self) { group in
+                let (events, output) = AsyncStream.makeStream(
+                    of: ByteBuffer.self, bufferingPolicy: .bufferingOldest(Self.streamBacklog))
+                group.addTask {
+                    defer { output.finish() }
+                    return try await produceEvents(
+                        run: run, stream: stream, builder: builder, output: output, started: started)
+                }
+                do {
+                    for await event in events { try await writer.write(event) }
+                    try await writer.finish(nil)
+                } catch {
+                    // The client is gone: stop generating for it.
+                    group.cancelAll()
+                }
+                return try await group.next() ?? GenerationRun.Ending(promptTokens: plan.request.promptTokens.count)
+            }
+            log.queueTime = ending.queueTime
+            log.timeToFirstToken = ending.timeToFirstToken
+            log.completionTokens = ending.completionTokens
+            if ending.clientGone {
+                log.status = 499
+                log.error = "client_gone"
+            } else if let error = ending.error {
+                log.status = Int(error.status.code)
+                log.error = error.codeLabel
+            } else {
+                state.metrics.model(model.name).endToEnd.record(ContinuousClock.now - started)
+            }
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// Runs the generation and turns it into SSE events on `output`; a client too slow to take them is cut off.
+    func produceEvents(
+        run: GenerationRun, stream: GenerationStream, builder: ResponseBuilder,
+        output: AsyncStream<ByteBuffer>.Continuation, started: ContinuousClock.Instant
+    ) async throws -> GenerationRun.Ending {
+        func send(_ buffer: ByteBuffer) throws(SlowClient) {
+            if case .dropped = output.yield(buffer) { throw SlowClient() }
+        }
+        var offset = 0
+        var ending: GenerationRun.Ending
+        do {
+            if builder.plan.kind == .chat { try send(Self.event(builder.roleChunk())) }
+            ending = try await run.run(stream, started: started) { text, tokens in
+                try send(Self.event(builder.chunk(text: text, tokens: tokens, offset: offset)))
+                offset += text.utf8.count
+            }
+        } catch is SlowClient {
+            run.model.scheduler.cancel(stream.id)
+            state.logger.notice(
+                "client read its stream too slowly; cut off and its sequence released",
+                metadata: ["model": "\(run.model.name)"])
+            var cut = GenerationRun.Ending(promptTokens: builder.plan.request.promptTokens.count)
+            cut.error = GatewayError(
+                .requestTimeout, "the client did not read its stream fast enough", label: "slow_client")
+            return cut
+        }
+        if let reason = ending.finishReason {
+            try? send(Self.event(builder.finishChunk(reason)))
+            if builder.plan.includeUsage { try? send(Self.event(builder.usageChunk(ending))) }
+            try? send(Self.done)
+        } else if let error = ending.error {
+            try? send(Self.event(ErrorBody(error)))
+            try? send(Self.done)
+        }
+        return ending
+    }
+}

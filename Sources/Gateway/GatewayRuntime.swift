@@ -1,0 +1,88 @@
+import BatchgateConfig
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import Scheduler
+import ServiceLifecycle
+
+/// A running gateway assembled from a configuration: one scheduler per model with its worker processes, the key
+/// store, TLS, metrics, and the HTTP application(s). `serve` runs it; tests run it too.
+public struct GatewayRuntime: Sendable {
+    /// The configuration file, when there is one (SIGHUP re-reads it).
+    public var configurationPath: String?
+    /// The configuration in force at start.
+    public var configuration: BatchgateConfiguration
+    /// The state the responder works on.
+    public var state: GatewayState
+    /// The schedulers, one per model.
+    public var schedulers: [ModelScheduler]
+    /// TLS, unless the listener is plain HTTP.
+    public var tls: TLSCertificateStore?
+
+    /// Assembles the gateway: workers are `executable worker …` processes; metrics go to `registry` through
+    /// `factory`.
+    public init(
+        configuration: BatchgateConfiguration, configurationPath: String?, executable: String,
+        registry: PrometheusCollectorRegistry, logger: Logger, quotas: any QuotaPolicy = UnlimitedQuotas(),
+        cores: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws {
+        let factory = PrometheusMetricsFactory(registry: registry)
+        var models: [ServedModel] = []
+        var schedulers: [ModelScheduler] = []
+        for model in configuration.models {
+            let arguments = [
+                "--model", model.path, "--name", model.name, "--threads", "\(model.effectiveThreads(cores: cores))",
+                "--kv-cache-mib", "\(model.kvCacheMiB)", "--max-batch-tokens", "\(model.maxBatchTokens)",
+            ]
+            let scheduler = ModelScheduler(
+                model: model.name,
+                limits: SchedulerLimits(
+                    maxBatchTokens: model.maxBatchTokens, maxRunning: model.maxRunning, maxQueue: model.maxQueue,
+                    queueTimeout: model.queueTimeout, unavailableGrace: model.unavailableGrace),
+                workers: model.workers,
+                launcher: WorkerProcessLauncher(executable: executable, arguments: arguments), logger: logger,
+                metricsFactory: factory)
+            models.append(try ServedModel(model, scheduler: scheduler))
+            schedulers.append(scheduler)
+        }
+        self.configuration = configuration
+        self.configurationPath = configurationPath
+        self.schedulers = schedulers
+        tls = try configuration.tls.map { try TLSCertificateStore(settings: $0) }
+        state = GatewayState(
+            models: models, keys: APIKeyStore(configuration.keys), quotas: quotas,
+            metrics: GatewayMetrics(factory: factory),
+            registry: configuration.metrics.port == nil ? registry : nil, listener: configuration.listener,
+            metricsSettings: configuration.metrics, logger: logger)
+        metricsRegistry = registry
+    }
+
+    /// The registry every metric lands in.
+    public let metricsRegistry: PrometheusCollectorRegistry
+
+    /// The services to run in one group: the main application (with the schedulers inside it, so on shutdown it
+    /// stops accepting first and the schedulers drain after), the metrics listener when it has its own port, and
+    /// the SIGHUP reloader.
+    public func services(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) throws
+        -> [any Service]
+    {
+        var services: [any Service] = [
+            try GatewayServer.application(
+                state: state, tls: tls, services: schedulers, onServerRunning: onServerRunning)
+        ]
+        if let port = configuration.metrics.port, configuration.metrics.enabled {
+            var metricsOnly = state
+            metricsOnly.registry = metricsRegistry
+            metricsOnly.models = []
+            var listener = configuration.listener
+            listener.port = port
+            metricsOnly.listener = listener
+            services.append(try GatewayServer.application(state: metricsOnly, tls: nil))
+        }
+        services.append(ReloadService(runtime: self))
+        return services
+    }
+}

@@ -1,0 +1,33 @@
+import Logging
+
+/// What the gateway logs of one request, as one structured line when it ends: never the key itself, only its name.
+struct RequestLog: Sendable {
+    var id: String
+    var path: String
+    var key: String?
+    var model: String?
+    var status = 200
+    var error: String?
+    var promptTokens = 0
+    var completionTokens = 0
+    var queueTime: Duration?
+    var timeToFirstToken: Duration?
+    var total: Duration = .zero
+    /// The response streams; the line is written when the stream ends, not when the head is sent.
+    var streaming = false
+
+    var metadata: Logger.Metadata {
+        func seconds(_ duration: Duration?) -> Logger.MetadataValue {
+            guard let duration else { return "-" }
+            let (whole, attoseconds) = duration.components
+            return "\(Double(whole) + Double(attoseconds) / 1e18)"
+        }
+        var metadata: Logger.Metadata = [
+            "request_id": "\(id)", "path": "\(path)", "key": "\(key ?? "-")", "model": "\(model ?? "-")",
+            "status": "\(status)", "prompt_tokens": "\(promptTokens)", "completion_tokens": "\(completionTokens)",
+            "queue_s": seconds(queueTime), "ttft_s": seconds(timeToFirstToken), "total_s": seconds(total),
+        ]
+        if let error { metadata["error"] = "\(error)" }
+        return metadata
+    }
+}

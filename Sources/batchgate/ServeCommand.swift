@@ -1,0 +1,112 @@
+import ArgumentParser
+import BatchgateConfig
+import Foundation
+import Gateway
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// `batchgate serve`: runs the gateway, from a configuration file, from quick-start flags, or as the demo.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the gateway: OpenAI-compatible API over TLS, batching onto worker processes.",
+        discussion: """
+            Three ways to start it:
+              batchgate serve --config batchgate.yaml
+              batchgate serve --model NAME=PATH [--model …] [--workers N] [--api-key KEY] [--host H] [--port P] \\
+                [--tls-cert C --tls-key K | --self-signed | --plaintext]
+              batchgate serve --demo      (a small demo model and a self-signed certificate in a cache folder)
+            SIGTERM or SIGINT drains in-flight requests and exits 0; SIGHUP reloads keys and the certificate.
+            """
+    )
+
+    @Option(help: "The configuration file (see Docs/configuration.md).")
+    var config: String?
+
+    @Option(name: .customLong("model"), help: "Quick start: serve the GGUF file PATH as NAME (repeatable).")
+    var models: [String] = []
+
+    @Option(help: "Quick start: worker processes per model.")
+    var workers: Int = 1
+
+    @Option(name: .customLong("api-key"), help: "Quick start: the API key clients send (default: a new one, printed).")
+    var apiKey: String?
+
+    @Option(help: "Quick start: address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Quick start: port to listen on.")
+    var port: Int = 8443
+
+    @Option(name: .customLong("tls-cert"), help: "Quick start: PEM certificate chain.")
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "Quick start: PEM private key.")
+    var tlsKey: String?
+
+    @Flag(name: .customLong("self-signed"), help: "Quick start: make a self-signed certificate in the cache folder.")
+    var selfSigned = false
+
+    @Flag(help: "Quick start: plain HTTP instead of TLS (only on a trusted network).")
+    var plaintext = false
+
+    @Flag(help: "Serve the demo: a small random-weight qwen2 model and a self-signed certificate, made on first run.")
+    var demo = false
+
+    @Option(
+        name: .customLong("cache-dir"),
+        help: "Where --demo and --self-signed keep their files (default: ~/.cache/batchgate).")
+    var cacheDirectory: String?
+
+    @Option(help: "--demo: the vocab-only GGUF to build the demo model on (default: found in the fixtures folders).")
+    var vocab: String?
+
+    func validate() throws {
+        let modes = [config != nil, !models.isEmpty, demo].filter { $0 }.count
+        guard modes == 1 else { throw ValidationError("give exactly one of --config, --model NAME=PATH or --demo") }
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+        guard (1...64).contains(workers) else { throw ValidationError("--workers must be between 1 and 64") }
+        guard (tlsCertificate == nil) == (tlsKey == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
+        let tlsChoices = [tlsCertificate != nil, selfSigned, plaintext].filter { $0 }.count
+        guard tlsChoices <= 1 else {
+            throw ValidationError("give at most one of --tls-cert/--tls-key, --self-signed, --plaintext")
+        }
+        if !models.isEmpty, tlsChoices == 0 {
+            throw ValidationError("choose TLS: --tls-cert C --tls-key K, --self-signed, or --plaintext")
+        }
+        for model in models where !model.contains("=") {
+            throw ValidationError("--model takes NAME=PATH, got '\(model)'")
+        }
+    }
+
+    func run() async throws {
+        let start = try ServeSetup(command: self).configuration()
+        LoggingSystem.bootstrap(LogFormatting.factory(start.configuration.logging))
+        let logger = Logger(label: "batchgate.gateway")
+        for warning in start.configuration.warnings { logger.warning("\(warning)") }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let runtime = try GatewayRuntime(
+            configuration: start.configuration, configurationPath: start.path, executable: Self.executablePath(),
+            registry: registry, logger: logger)
+        let banner = start.banner
+        let services = try runtime.services { _ in
+            if let banner { print(banner) }
+        }
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = start.configuration.listener.drainTimeout
+        try await ServiceGroup(configuration: groupConfiguration).run()
+        logger.notice("stopped")
+    }
+
+    /// This executable, for spawning workers.
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}

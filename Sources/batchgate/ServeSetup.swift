@@ -1,0 +1,137 @@
+import ArgumentParser
+import BatchgateConfig
+import Foundation
+
+/// Turns `serve`'s flags into a configuration: read from a file, built from quick-start flags, or the demo's
+/// (whose model, certificate and key are made in the cache folder on first run).
+struct ServeSetup {
+    let command: ServeCommand
+
+    /// The configuration to run, where it came from, and what to print once the server listens.
+    struct Start {
+        var configuration: BatchgateConfiguration
+        var path: String?
+        var banner: String?
+    }
+
+    func configuration() throws -> Start {
+        if let path = command.config {
+            do {
+                return Start(configuration: try ConfigLoader.load(path: path), path: path, banner: nil)
+            } catch {
+                for issue in error.issues { FileHandle.standardError.write(Data("\(issue)\n".utf8)) }
+                throw ExitCode.failure
+            }
+        }
+        if command.demo { return try demo() }
+        return try quickStart()
+    }
+
+    var cacheDirectory: String {
+        if let directory = command.cacheDirectory { return absolute(directory) }
+        let base =
+            ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
+            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache")
+        return (base as NSString).appendingPathComponent("batchgate")
+    }
+
+    func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+    }
+
+    func quickStart() throws -> Start {
+        var models: [BatchgateConfiguration.Model] = []
+        for entry in command.models {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            let path = absolute(parts[1])
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ValidationError("--model \(parts[0]): no file at \(path)")
+            }
+            models.append(.init(name: parts[0], path: path, workers: command.workers))
+        }
+        let key = command.apiKey ?? APIKeyDigest.generateKey()
+        var tls: BatchgateConfiguration.TLS?
+        if let certificate = command.tlsCertificate, let keyFile = command.tlsKey {
+            tls = .init(certificate: absolute(certificate), key: absolute(keyFile))
+        } else if command.selfSigned {
+            tls = selfSignedTLS()
+        }
+        let configuration = BatchgateConfiguration(
+            listener: .init(host: command.host, port: command.port, plaintext: command.plaintext), tls: tls,
+            models: models, keys: [.init(name: "cli", sha256: [APIKeyDigest.sha256Hex(of: key)])])
+        return Start(
+            configuration: configuration, path: nil,
+            banner: banner(configuration, key: key, model: models[0].name, printKey: command.apiKey == nil))
+    }
+
+    func selfSignedTLS() -> BatchgateConfiguration.TLS {
+        let folder = (cacheDirectory as NSString).appendingPathComponent("tls")
+        return .init(
+            certificate: (folder as NSString).appendingPathComponent("cert.pem"),
+            key: (folder as NSString).appendingPathComponent("key.pem"), selfSigned: true)
+    }
+
+    func demo() throws -> Start {
+        let folder = (cacheDirectory as NSString).appendingPathComponent("demo")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let model = (folder as NSString).appendingPathComponent("demo-qwen2.gguf")
+        if !FileManager.default.fileExists(atPath: model) {
+            let vocab = try demoVocabulary()
+            FileHandle.standardError.write(Data("creating the demo model \(model) on \(vocab)\n".utf8))
+            let create = try ModelCreate.parse([
+                model, "--arch", "qwen2", "--vocab", vocab, "--type", "q8_0", "--seed", "1",
+            ])
+            try create.run()
+        }
+        let keyFile = (folder as NSString).appendingPathComponent("api-key")
+        let key: String
+        if let stored = try? String(contentsOfFile: keyFile, encoding: .utf8), !stored.isEmpty {
+            key = stored.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            key = APIKeyDigest.generateKey()
+            try Data(key.utf8).write(to: URL(fileURLWithPath: keyFile), options: .atomic)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
+        }
+        var tls = selfSignedTLS()
+        tls.certificate = (folder as NSString).appendingPathComponent("tls/cert.pem")
+        tls.key = (folder as NSString).appendingPathComponent("tls/key.pem")
+        let configuration = BatchgateConfiguration(
+            listener: .init(host: command.host, port: command.port), tls: tls,
+            models: [
+                .init(
+                    name: "demo", path: model, workers: 1, maxBatchTokens: 128, maxRunning: 4, maxQueue: 32,
+                    kvCacheMiB: 32)
+            ],
+            keys: [.init(name: "demo", sha256: [APIKeyDigest.sha256Hex(of: key)])])
+        return Start(
+            configuration: configuration, path: nil,
+            banner: banner(configuration, key: key, model: "demo", printKey: true))
+    }
+
+    /// The qwen2 vocab file: `--vocab`, else `$BATCHGATE_FIXTURES`, `.cache/fixtures` or `../shared/fixtures`.
+    func demoVocabulary() throws -> String {
+        if let vocab = command.vocab { return absolute(vocab) }
+        var folders = [".cache/fixtures", "../shared/fixtures"]
+        if let fixtures = ProcessInfo.processInfo.environment["BATCHGATE_FIXTURES"] { folders.insert(fixtures, at: 0) }
+        for folder in folders {
+            let path = absolute((folder as NSString).appendingPathComponent("ggml-vocab-qwen2.gguf"))
+            if FileManager.default.fileExists(atPath: path) { return path }
+        }
+        throw ValidationError(
+            "the demo needs llama.cpp's ggml-vocab-qwen2.gguf: run `make fixtures`, or pass --vocab FILE")
+    }
+
+    func banner(_ configuration: BatchgateConfiguration, key: String, model: String, printKey: Bool) -> String {
+        let scheme = configuration.tls == nil ? "http" : "https"
+        let url = "\(scheme)://\(configuration.listener.host):\(configuration.listener.port)"
+        let insecure = configuration.tls?.selfSigned == true ? "-k " : ""
+        return """
+            Batchgate is serving \(configuration.models.map(\.name).joined(separator: ", ")) at \(url)
+            API key: \(printKey ? key : "(the one given with --api-key)")
+            Try it:
+              curl -N \(insecure)\(url)/v1/chat/completions -H 'Authorization: Bearer \(key)' \
+            -H 'Content-Type: application/json' \
+            -d '{"model": "\(model)", "messages": [{"role": "user", "content": "Hello"}], "max_tokens": 32, "stream": true}'
+            """
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import Gateway
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+/// Every bad request gets its status and OpenAI-shaped error, and the gateway keeps serving after it.
+@Suite("Bad requests", .serialized)
+struct BadRequestTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var name: String
+        var path = "/v1/chat/completions"
+        var method: HTTPRequest.Method = .post
+        var body: ByteBuffer? = nil
+        var key: String? = TestKeys.good
+        var status: HTTPResponse.Status
+        var type: String
+        var code: String
+        var param: String? = nil
+        var description: String { name }
+    }
+
+    static let chat = #"{"model":"tiny","messages":[{"role":"user","content":"hi"}]"#
+    static func chat(_ extra: String) -> ByteBuffer { ByteBuffer(string: chat + "," + extra + "}") }
+    static func json(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+    static let invalid = "invalid_request_error"
+
+    static let cases: [Case] = [
+        Case(
+            name: "malformed JSON", body: json("{\"model\": "), status: .badRequest, type: invalid, code: "invalid_json"
+        ),
+        Case(name: "empty body", body: json(""), status: .badRequest, type: invalid, code: "invalid_json"),
+        Case(name: "JSON array body", body: json("[1,2]"), status: .badRequest, type: invalid, code: "invalid_request"),
+        Case(
+            name: "invalid UTF-8",
+            body: ByteBuffer(
+                bytes: Array("{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"".utf8) + [
+                    0xC3, 0x28, 0xFF,
+                ] + Array("\"}]}".utf8)),
+            status: .badRequest, type: invalid, code: "invalid_json"),
+        Case(
+            name: "model of the wrong type", body: json(#"{"model":7,"messages":[{"role":"user","content":"hi"}]}"#),
+            status: .badRequest, type: invalid, code: "invalid_request", param: "model"),
+        Case(
+            name: "missing model", body: json(#"{"messages":[{"role":"user","content":"hi"}]}"#), status: .badRequest,
+            type: invalid, code: "invalid_request", param: "model"),
+        Case(
+            name: "missing messages", body: json(#"{"model":"tiny"}"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "messages"),
+        Case(
+            name: "empty messages", body: json(#"{"model":"tiny","messages":[]}"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "messages"),
+        Case(
+            name: "unknown role", body: json(#"{"model":"tiny","messages":[{"role":"wizard","content":"hi"}]}"#),
+            status: .badRequest, type: invalid, code: "invalid_request", param: "messages[0].role"),
+        Case(
+            name: "message without content", body: json(#"{"model":"tiny","messages":[{"role":"user"}]}"#),
+            status: .badRequest, type: invalid, code: "invalid_request"),
+        Case(
+            name: "messages not an array", body: json(#"{"model":"tiny","messages":"hi"}"#), status: .badRequest,
+            type: invalid, code: "invalid_request", param: "messages"),
+        Case(
+            name: "negative max_tokens", body: chat(#""max_tokens":-5"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "max_tokens"),
+        Case(
+            name: "zero max_tokens", body: chat(#""max_tokens":0"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "max_tokens"),
+        Case(
+            name: "huge max_tokens", body: chat(#""max_tokens":100000000"#), status: .badRequest, type: invalid,
+            code: "context_length_exceeded", param: "max_tokens"),
+        Case(
+            name: "fractional max_tokens", body: chat(#""max_tokens":3.5"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "max_tokens"),
+        Case(
+            name: "max_tokens as a string", body: chat(#""max_tokens":"ten""#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "max_tokens"),
+        Case(
+            name: "temperature too high", body: chat(#""temperature":5"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "temperature"),
+        Case(
+            name: "negative top_p", body: chat(#""top_p":-0.5"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "top_p"),
+        Case(
+            name: "negative top_k", body: chat(#""top_k":-1"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "top_k"),
+        Case(
+            name: "presence_penalty out of range", body: chat(#""presence_penalty":3"#), status: .badRequest,
+            type: invalid, code: "invalid_request", param: "presence_penalty"),
+        Case(
+            name: "n is 2", body: chat(#""n":2"#), status: .badRequest, type: invalid, code: "invalid_request",
+            param: "n"),
+        Case(
+            name: "five stop strings", body: chat(#""stop":["a","b","c","d","e"]"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "stop"),
+        Case(
+            name: "top_logprobs without logprobs", body: chat(#""top_logprobs":3"#), status: .badRequest,
+            type: invalid, code: "invalid_request", param: "top_logprobs"),
+        Case(
+            name: "top_logprobs too many", body: chat(#""logprobs":true,"top_logprobs":50"#), status: .badRequest,
+            type: invalid, code: "invalid_request", param: "top_logprobs"),
+        Case(
+            name: "logit_bias on a token out of range", body: chat(#""logit_bias":{"99999":5}"#), status: .badRequest,
+            type: invalid, code: "invalid_request", param: "logit_bias"),
+        Case(
+            name: "prompt token out of range", path: "/v1/completions",
+            body: json(#"{"model":"tiny","prompt":[1,2,70000]}"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "prompt"),
+        Case(
+            name: "prompt over the context", path: "/v1/completions",
+            body: json(#"{"model":"tiny","prompt":"# + "\"" + String(repeating: "word ", count: 400) + "\"}"),
+            status: .badRequest, type: invalid, code: "context_length_exceeded", param: "prompt"),
+        Case(
+            name: "missing prompt", path: "/v1/completions", body: json(#"{"model":"tiny"}"#), status: .badRequest,
+            type: invalid, code: "invalid_request", param: "prompt"),
+        Case(
+            name: "unknown model", body: json(#"{"model":"nope","messages":[{"role":"user","content":"hi"}]}"#),
+            status: .notFound, type: "not_found_error", code: "model_not_found", param: "model"),
+        Case(
+            name: "no key", body: chat(#""max_tokens":1"#), key: nil, status: .unauthorized,
+            type: "authentication_error", code: "missing_api_key"),
+        Case(
+            name: "wrong key", body: chat(#""max_tokens":1"#), key: "bg-wrong", status: .unauthorized,
+            type: "authentication_error", code: "invalid_api_key"),
+        Case(
+            name: "expired key", body: chat(#""max_tokens":1"#), key: TestKeys.expired, status: .unauthorized,
+            type: "authentication_error", code: "invalid_api_key"),
+        Case(
+            name: "key not allowed this model", body: chat(#""max_tokens":1"#), key: TestKeys.restricted,
+            status: .forbidden, type: "permission_error", code: "model_not_allowed", param: "model"),
+        Case(
+            name: "unknown route", path: "/v1/embeddings", body: json("{}"), status: .notFound, type: "not_found_error",
+            code: "route_not_found"),
+        Case(
+            name: "wrong method", path: "/v1/models", method: .delete, status: .methodNotAllowed, type: invalid,
+            code: "method_not_allowed"),
+        Case(
+            name: "body over the limit (read)", body: ByteBuffer(repeating: UInt8(ascii: " "), count: 2 << 20),
+            status: .contentTooLarge, type: invalid, code: "body_too_large"),
+        Case(
+            name: "detokenize out of range", path: "/detokenize", body: json(#"{"model":"tiny","tokens":[-3]}"#),
+            status: .badRequest, type: invalid, code: "invalid_request", param: "tokens"),
+    ]
+
+    @Test("Each bad request gets its status, type and code, and a good request still works after it")
+    func table() async throws {
+        #expect(Self.cases.count >= 30)
+        let gateway = try TestGateway()
+        try await gateway.test { client in
+            for bad in Self.cases {
+                var headers: HTTPFields = [.contentType: "application/json"]
+                if let key = bad.key { headers[.authorization] = "Bearer \(key)" }
+                let response = try await client.execute(
+                    uri: bad.path, method: bad.method, headers: headers, body: bad.body)
+                #expect(response.status == bad.status, "\(bad.name): \(response.text)")
+                let error = try? response.decode(ErrorBody.self).error
+                #expect(error?.type == bad.type, "\(bad.name): \(response.text)")
+                #expect(error?.code == bad.code, "\(bad.name): \(response.text)")
+                if let param = bad.param { #expect(error?.param == param, "\(bad.name): \(response.text)") }
+                #expect(response.headers[HTTPField.Name("x-request-id")!] != nil, "\(bad.name)")
+            }
+            let good = try await client.post("/v1/chat/completions", json: Self.chat + #","max_tokens":2}"#)
+            #expect(good.status == .ok, "\(good.text)")
+        }
+    }
+}

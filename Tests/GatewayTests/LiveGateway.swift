@@ -1,0 +1,133 @@
+import BatchgateConfig
+import BatchgateTestSupport
+import Foundation
+import Glibc
+import Testing
+
+/// A real `batchgate serve` process on a tiny model with real worker processes, over TLS with a self-signed
+/// certificate, on a free loopback port.
+final class LiveGateway {
+    let process: Process
+    let port: Int
+    let folder: URL
+    let certificate: String
+    let log: URL
+    static let key = "bg-live-test-key"
+
+    /// Starts the gateway and waits until `/health/ready` answers 200.
+    init(workers: Int = 1, maxRunning: Int = 8, maxQueue: Int = 64, extraYAML: String = "") throws {
+        let model = try WorkerSupport.tinyModel(context: 4096)
+        folder = URL(fileURLWithPath: (model as NSString).deletingLastPathComponent)
+        port = try Self.freePort()
+        certificate = folder.appendingPathComponent("cert.pem").path
+        let yaml = """
+            listener:
+              host: 127.0.0.1
+              port: \(port)
+              drain_timeout: 30s
+            tls:
+              certificate: cert.pem
+              key: key.pem
+              self_signed: true
+            models:
+              - name: tiny
+                path: tiny.gguf
+                workers: \(workers)
+                threads: 1
+                max_running: \(maxRunning)
+                max_queue: \(maxQueue)
+                kv_cache_mib: 8
+                chat_template: llama2
+            keys:
+              - name: live
+                sha256: \(APIKeyDigest.sha256Hex(of: Self.key))
+            logging:
+              level: info
+            \(extraYAML)
+            """
+        let config = folder.appendingPathComponent("batchgate.yaml")
+        try yaml.write(to: config, atomically: true, encoding: .utf8)
+        log = folder.appendingPathComponent("gateway.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: try WorkerSupport.executable())
+        process.arguments = ["serve", "--config", config.path]
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if try curl(["-o", "/dev/null", "-w", "%{http_code}", url("/health/ready")]).output == "200" { return }
+            guard process.isRunning else { break }
+            usleep(100_000)
+        }
+        throw LiveGatewayError("gateway did not become ready:\n\(logText)")
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    func url(_ path: String) -> String { "https://localhost:\(port)\(path)" }
+
+    /// Runs curl against the gateway (trusting its certificate); returns stdout and the exit status.
+    @discardableResult
+    func curl(_ arguments: [String]) throws -> (output: String, status: Int32) {
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-s", "--cacert", certificate, "--max-time", "60"] + arguments
+        let pipe = Pipe()
+        curl.standardOutput = pipe
+        curl.standardError = FileHandle.nullDevice
+        try curl.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        curl.waitUntilExit()
+        return (String(decoding: data, as: UTF8.self), curl.terminationStatus)
+    }
+
+    /// Starts a streaming chat completion with curl in the background, writing the SSE body to `output`.
+    func startStream(maxTokens: Int, output: URL) throws -> Process {
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = [
+            "-s", "-N", "--cacert", certificate, "--max-time", "120", "-o", output.path, url("/v1/chat/completions"),
+            "-H", "Authorization: Bearer \(Self.key)", "-H", "Content-Type: application/json", "-d",
+            #"{"model":"tiny","messages":[{"role":"user","content":"go"}],"stream":true,"ignore_eos":true,"max_tokens":"#
+                + "\(maxTokens)}",
+        ]
+        try curl.run()
+        return curl
+    }
+
+    /// The value of the metric line starting with `prefix` in `/metrics`.
+    func metric(_ prefix: String) throws -> Double? {
+        let text = try curl([url("/metrics")]).output
+        return text.split(separator: "\n").first { $0.hasPrefix(prefix) }
+            .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                bind(fd, address, length) == 0 && getsockname(fd, address, &length) == 0
+            }
+        }
+        guard bound else { throw LiveGatewayError("no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+struct LiveGatewayError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Glibc
+import Testing
+
+/// The real gateway process over TLS, with real worker processes, driven by real clients.
+@Suite("Live gateway", .serialized)
+struct LiveGatewayTests {
+    /// The Python of the test environment (`make test` sets it to .venv's, which has the openai package).
+    static var python: String {
+        ProcessInfo.processInfo.environment["BATCHGATE_PYTHON"]
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".venv/bin/python").path
+    }
+
+    @Test("The official openai client runs chat and completions, streamed and not, and gets OpenAI shapes")
+    func openaiClient() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.python), "no \(Self.python): run `make venv`")
+        let gateway = try LiveGateway()
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "Python/openai_live.py")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.python)
+        process.arguments = [script.path, gateway.url("/v1"), LiveGateway.key, gateway.certificate, "tiny"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)\n--- gateway log ---\n\(gateway.logText)")
+        #expect(output.contains("all checks passed"))
+    }
+
+    @Test("SIGTERM during 8 streams lets every stream finish, then the gateway exits 0")
+    func gracefulShutdown() throws {
+        let gateway = try LiveGateway()
+        let outputs = (0..<8).map { gateway.folder.appendingPathComponent("stream-\($0).txt") }
+        let streams = try outputs.map { try gateway.startStream(maxTokens: 48, output: $0) }
+        // Wait until every stream has started sending.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline,
+            !outputs.allSatisfy({ ((try? Data(contentsOf: $0))?.count ?? 0) > 0 })
+        {
+            usleep(20_000)
+        }
+        kill(gateway.process.processIdentifier, SIGTERM)
+        for stream in streams { stream.waitUntilExit() }
+        gateway.process.waitUntilExit()
+        #expect(gateway.process.terminationReason == .exit)
+        #expect(gateway.process.terminationStatus == 0, "\(gateway.logText)")
+        for output in outputs {
+            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            #expect(text.hasSuffix("data: [DONE]\n\n"), "a stream was cut: \(text.suffix(200))")
+            #expect(text.contains(#""finish_reason":"length""#))
+        }
+        // New connections are refused once it is gone.
+        #expect(try gateway.curl([gateway.url("/health/live")]).status != 0)
+    }
+
+    @Test("A client that disconnects mid-stream frees its slot (visible in metrics) within a step")
+    func disconnectFreesSlot() throws {
+        let gateway = try LiveGateway()
+        let output = gateway.folder.appendingPathComponent("cut.txt")
+        let stream = try gateway.startStream(maxTokens: 4000, output: output)
+        let deadline = Date().addingTimeInterval(30)
+        let gauge = "batchgate_requests_running{model=\"tiny\"}"
+        while Date() < deadline, try gateway.metric(gauge) != 1 { usleep(10_000) }
+        #expect(try gateway.metric(gauge) == 1)
+        kill(stream.processIdentifier, SIGKILL)
+        stream.waitUntilExit()
+        let cut = Date()
+        var running = try gateway.metric("batchgate_requests_running{model=\"tiny\"}")
+        while running != 0, Date().timeIntervalSince(cut) < 5 {
+            usleep(20_000)
+            running = try gateway.metric("batchgate_requests_running{model=\"tiny\"}")
+        }
+        #expect(running == 0, "\(gateway.logText)")
+        #expect(gateway.logText.contains("status=499"), "\(gateway.logText)")
+    }
+
+    @Test(
+        "A 100 MB body gets 413 from its declared length, over HTTP/1.1 and HTTP/2",
+        arguments: ["--http1.1", "--http2"])
+    func hugeBody(version: String) throws {
+        let gateway = try LiveGateway()
+        let body = gateway.folder.appendingPathComponent("huge.json")
+        #expect(FileManager.default.createFile(atPath: body.path, contents: nil))
+        let handle = try FileHandle(forWritingTo: body)
+        try handle.truncate(atOffset: 100 << 20)
+        try handle.close()
+        let started = Date()
+        let answer = try gateway.curl([
+            version,
+            "-w", "\n%{http_code}", "-H", "Authorization: Bearer \(LiveGateway.key)", "-H",
+            "Content-Type: application/json", "--data-binary", "@\(body.path)", gateway.url("/v1/completions"),
+        ])
+        #expect(answer.output.hasSuffix("\n413"), "\(answer.output)")
+        #expect(answer.output.contains("body_too_large"))
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(
+            try gateway.curl(["-o", "/dev/null", "-w", "%{http_code}", gateway.url("/health/live")]).output == "200")
+    }
+}
