@@ -95,7 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
             registry: registry, logger: logger)
         let banner = start.banner
         let services = try runtime.services { _ in
-            if let banner { print(banner) }
+            if let banner { FileHandle.standardOutput.write(Data((banner + "\n").utf8)) }
         }
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],

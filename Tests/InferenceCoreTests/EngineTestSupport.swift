@@ -59,7 +59,8 @@ enum EngineTestSupport {
             seed: UInt64(options["seed"] ?? "1")!, tokenizer: tokenizer)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("engine-tests-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent("model-\(cache.withLock { $0.count }).gguf").path
+        // A name of its own: two models built at once must never share a file.
+        let path = dir.appendingPathComponent("model-\(UUID().uuidString).gguf").path
         try builder.write(to: path)
         cache.withLock { $0[key] = path }
         return path
