@@ -1,3 +1,4 @@
+import BatchgateConfig
 import Foundation
 import Glibc
 import Testing
@@ -99,5 +100,41 @@ struct LiveGatewayTests {
         #expect(Date().timeIntervalSince(started) < 10)
         #expect(
             try gateway.curl(["-o", "/dev/null", "-w", "%{http_code}", gateway.url("/health/live")]).output == "200")
+    }
+
+    @Test("SIGHUP reloads the keys: a new key works at once, a removed one is refused, a broken file changes nothing")
+    func reloadKeys() throws {
+        let gateway = try LiveGateway()
+        func status(_ key: String) throws -> String {
+            try gateway.curl([
+                "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \(key)",
+                gateway.url("/v1/models"),
+            ]).output
+        }
+        func reload(_ yaml: String) throws {
+            try yaml.write(
+                to: gateway.folder.appendingPathComponent("batchgate.yaml"), atomically: true, encoding: .utf8)
+            // Wait for the gateway's log to say it handled the signal (one more "reload" line).
+            let before = gateway.logText.components(separatedBy: "reload").count
+            kill(gateway.process.processIdentifier, SIGHUP)
+            let deadline = Date().addingTimeInterval(15)
+            while gateway.logText.components(separatedBy: "reload").count == before, Date() < deadline {
+                usleep(20_000)
+            }
+        }
+        let original = try String(
+            contentsOf: gateway.folder.appendingPathComponent("batchgate.yaml"), encoding: .utf8)
+        #expect(try status(LiveGateway.key) == "200")
+        #expect(try status("bg-second-key") == "401")
+        let second = APIKeyDigest.sha256Hex(of: "bg-second-key")
+        let swapped = original.replacingOccurrences(
+            of: APIKeyDigest.sha256Hex(of: LiveGateway.key), with: second)
+        try reload(swapped)
+        #expect(try status("bg-second-key") == "200", "\(gateway.logText)")
+        #expect(try status(LiveGateway.key) == "401")
+        try reload(swapped + "\nnot_a_key: [")
+        #expect(try status("bg-second-key") == "200")
+        #expect(gateway.logText.contains("reload refused"))
+        #expect(gateway.process.isRunning)
     }
 }
