@@ -13,12 +13,11 @@ struct LiveGatewayTests {
             .deletingLastPathComponent().appendingPathComponent(".venv/bin/python").path
     }
 
-    @Test("The official openai client runs chat and completions, streamed and not, and gets OpenAI shapes")
-    func openaiClient() throws {
+    /// Runs `Python/NAME` against `gateway` with the openai client; returns its exit status and output.
+    func runClient(_ name: String, against gateway: LiveGateway) throws -> (status: Int32, output: String) {
         try #require(FileManager.default.isExecutableFile(atPath: Self.python), "no \(Self.python): run `make venv`")
-        let gateway = try LiveGateway()
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-            "Python/openai_live.py")
+            "Python/\(name)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.python)
         process.arguments = [script.path, gateway.url("/v1"), LiveGateway.key, gateway.certificate, "tiny"]
@@ -28,8 +27,24 @@ struct LiveGatewayTests {
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)\n--- gateway log ---\n\(gateway.logText)")
+        return (process.terminationStatus, output)
+    }
+
+    @Test("The official openai client runs chat and completions, streamed and not, and gets OpenAI shapes")
+    func openaiClient() throws {
+        let gateway = try LiveGateway()
+        let (status, output) = try runClient("openai_live.py", against: gateway)
+        #expect(status == 0, "\(output)\n--- gateway log ---\n\(gateway.logText)")
         #expect(output.contains("all checks passed"))
+    }
+
+    @Test("The openai client's automatic retries wait for our Retry-After when the queue is full, then succeed")
+    func retryAfter() throws {
+        let gateway = try LiveGateway(maxRunning: 1, maxQueue: 1)
+        let (status, output) = try runClient("openai_retry.py", against: gateway)
+        print(output)
+        #expect(status == 0, "\(output)\n--- gateway log ---\n\(gateway.logText.suffix(4000))")
+        #expect(output.contains("each retried after its Retry-After"))
     }
 
     @Test("SIGTERM during 8 streams lets every stream finish, then the gateway exits 0")
