@@ -48,6 +48,8 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
     public var param: String?
     /// When a retry is likely to succeed (sent as `Retry-After`).
     public var retryAfter: Duration?
+    /// Headers the answer carries besides `Retry-After` (the quota's `x-ratelimit-*`, `x-should-retry`).
+    public var headers: HTTPFields = [:]
     /// The label sent as the error body's `code` when it differs from the code's own (a quota's kind, a scheduler
     /// refusal's label).
     public var label: String?

@@ -55,6 +55,19 @@ public final class GatewayMetrics: Sendable {
         counter.increment()
     }
 
+    /// Records what `key` has left of its quota on `model` (nil for a limit it does not have).
+    public func quotaRemaining(model: String, key: String, requests: Double?, tokens: Double?, inFlight: Int) {
+        let dimensions = [("model", model), ("key", key)]
+        if let requests {
+            Gauge(label: "batchgate_quota_remaining_requests", dimensions: dimensions, factory: factory).record(
+                requests)
+        }
+        if let tokens {
+            Gauge(label: "batchgate_quota_remaining_tokens", dimensions: dimensions, factory: factory).record(tokens)
+        }
+        Gauge(label: "batchgate_quota_concurrent_requests", dimensions: dimensions, factory: factory).record(inFlight)
+    }
+
     /// Counts a quota refusal of `kind` (`requests`, `tokens`, `concurrency`).
     public func quotaRejection(model: String, key: String, kind: String) {
         Counter(

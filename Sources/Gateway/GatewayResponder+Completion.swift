@@ -50,6 +50,7 @@ extension GatewayResponder {
             log.queueTime = ending.queueTime
             log.timeToFirstToken = ending.timeToFirstToken
             log.completionTokens = ending.completionTokens
+            log.chargedTokens = lease.chargedTokens
             log.total = ContinuousClock.now - started
             finish(log)
             streaming = true  // logged here, with the token counts
@@ -58,10 +59,14 @@ extension GatewayResponder {
         streaming = true
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
+        // Should the body never be written (the client left before the head went out), dropping it still returns
+        // the quota slot and releases the sequence.
+        let hold = StreamHold(lease: lease) { [scheduler = model.scheduler] in scheduler.cancel(stream.id) }
         let body = ResponseBody { writer in
             var log = log
             defer {
-                lease.release()
+                hold.end()
+                log.chargedTokens = lease.chargedTokens
                 log.total = ContinuousClock.now - started
                 finish(log)
             }
@@ -96,6 +101,25 @@ extension GatewayResponder {
             }
         }
         return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// What a streamed response holds until it ends: its quota lease and its sequence. `end()` (or, if the body is
+    /// never written, deinit) returns both exactly once.
+    final class StreamHold: Sendable {
+        let lease: any QuotaLease
+        let cancel: @Sendable () -> Void
+
+        init(lease: any QuotaLease, cancel: @escaping @Sendable () -> Void) {
+            self.lease = lease
+            self.cancel = cancel
+        }
+
+        func end() {
+            lease.release()
+            cancel()
+        }
+
+        deinit { end() }
     }
 
     /// Runs the generation and turns it into SSE events on `output`; a client too slow to take them is cut off.

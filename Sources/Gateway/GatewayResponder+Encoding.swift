@@ -23,8 +23,10 @@ extension GatewayResponder {
     static func errorResponse(_ error: GatewayError) -> Response {
         let data = (try? encoder().encode(ErrorBody(error))) ?? Data("{\"error\":{}}".utf8)
         var headers: HTTPFields = [.contentType: "application/json"]
+        headers.append(contentsOf: error.headers)
         if let retry = error.retryAfter {
-            headers[.retryAfter] = "\(max(1, Int((Double(retry.components.seconds) + 0.999).rounded(.down))))"
+            let seconds = Double(retry.components.seconds) + Double(retry.components.attoseconds) / 1e18
+            headers[.retryAfter] = "\(max(1, Int(seconds.rounded(.up))))"
         }
         return Response(status: error.status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }

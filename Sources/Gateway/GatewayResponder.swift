@@ -60,7 +60,8 @@ public struct GatewayResponder: HTTPResponder {
 
     /// The routes, each with the methods it takes.
     static let routes: [String: HTTPRequest.Method] = [
-        "/v1/chat/completions": .post, "/v1/completions": .post, "/v1/models": .get, "/tokenize": .post,
+        "/v1/chat/completions": .post, "/v1/completions": .post, "/v1/models": .get, "/v1/quotas": .get,
+        "/tokenize": .post,
         "/detokenize": .post, "/health/live": .get, "/health/ready": .get,
     ]
 
@@ -129,6 +130,9 @@ public struct GatewayResponder: HTTPResponder {
                     ModelList.Entry(id: $0.name, created: $0.created)
                 })
             return try Self.json(list)
+        case "/v1/quotas":
+            let models = state.models.map(\.name).filter { key.models.allows($0) }
+            return try Self.json(QuotaReport(key: key.name, data: state.quotas.report(key: key, models: models)))
         case "/tokenize", "/detokenize":
             let body = try await readBody(request)
             return try tokenization(path, body: body, key: key)
@@ -137,12 +141,19 @@ public struct GatewayResponder: HTTPResponder {
             let decoded = try OpenAIRequest.decode(body.readableBytesView)
             let model = try self.model(named: decoded.model, for: key)
             log.model = model.name
-            let kind: CompletionKind = path == "/v1/chat/completions" ? .chat : .text
-            let plan = try GenerationPlan(decoded, kind: kind, model: model, tenant: key.name, priority: key.priority)
-            log.promptTokens = plan.request.promptTokens.count
-            return try await complete(
-                plan, model: model, key: key, context: context, requestID: requestID, log: log, started: started,
-                streaming: &log.streaming)
+            do {
+                let kind: CompletionKind = path == "/v1/chat/completions" ? .chat : .text
+                let plan = try GenerationPlan(
+                    decoded, kind: kind, model: model, tenant: key.name, priority: key.priority)
+                log.promptTokens = plan.request.promptTokens.count
+                return try await complete(
+                    plan, model: model, key: key, context: context, requestID: requestID, log: log, started: started,
+                    streaming: &log.streaming)
+            } catch var error as GatewayError {
+                // Every answer to a key on a model carries its quota headers, refusals included.
+                if error.headers.isEmpty { error.headers = state.quotas.headers(key: key, model: model.name) }
+                throw error
+            }
         }
     }
 

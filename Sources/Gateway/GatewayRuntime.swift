@@ -26,8 +26,7 @@ public struct GatewayRuntime: Sendable {
     /// `factory`.
     public init(
         configuration: BatchgateConfiguration, configurationPath: String?, executable: String,
-        registry: PrometheusCollectorRegistry, logger: Logger, quotas: any QuotaPolicy = UnlimitedQuotas(),
-        cores: Int = ProcessInfo.processInfo.activeProcessorCount
+        registry: PrometheusCollectorRegistry, logger: Logger, cores: Int = ProcessInfo.processInfo.activeProcessorCount
     ) throws {
         let factory = PrometheusMetricsFactory(registry: registry)
         var models: [ServedModel] = []
@@ -52,9 +51,10 @@ public struct GatewayRuntime: Sendable {
         self.configurationPath = configurationPath
         self.schedulers = schedulers
         tls = try configuration.tls.map { try TLSCertificateStore(settings: $0) }
+        let metrics = GatewayMetrics(factory: factory)
         state = GatewayState(
-            models: models, keys: APIKeyStore(configuration.keys), quotas: quotas,
-            metrics: GatewayMetrics(factory: factory),
+            models: models, keys: APIKeyStore(configuration.keys), quotas: QuotaLimiter(metrics: metrics),
+            metrics: metrics,
             registry: configuration.metrics.port == nil ? registry : nil, listener: configuration.listener,
             metricsSettings: configuration.metrics, logger: logger)
         metricsRegistry = registry

@@ -3,7 +3,7 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// Reloads API keys and the TLS certificate on SIGHUP, atomically: a configuration that fails validation
+/// Reloads API keys, their quotas and the TLS certificate on SIGHUP, atomically: a configuration that fails validation
 /// changes nothing, and every one of its problems is logged. Models and listener settings need a restart (a
 /// change to them is logged and ignored).
 public struct ReloadService: Service {
@@ -47,6 +47,7 @@ public struct ReloadService: Service {
             }
         }
         runtime.state.keys.replace(with: fresh.keys)
+        runtime.state.quotas.keysReloaded(fresh.keys)
         logger.notice("reloaded \(fresh.keys.count) API keys and the TLS certificate from \(path)")
         return true
     }

@@ -10,6 +10,8 @@ struct RequestLog: Sendable {
     var error: String?
     var promptTokens = 0
     var completionTokens = 0
+    /// Tokens charged to the key's quota (nil when none applies).
+    var chargedTokens: Int?
     var queueTime: Duration?
     var timeToFirstToken: Duration?
     var total: Duration = .zero
@@ -28,6 +30,7 @@ struct RequestLog: Sendable {
             "queue_s": seconds(queueTime), "ttft_s": seconds(timeToFirstToken), "total_s": seconds(total),
         ]
         if let error { metadata["error"] = "\(error)" }
+        if let chargedTokens { metadata["charged_tokens"] = "\(chargedTokens)" }
         return metadata
     }
 }

@@ -40,7 +40,10 @@ struct TestGateway {
     let registry: PrometheusCollectorRegistry
 
     /// Builds it; `maxBodyBytes` and `maxQueue` shrink limits for the tests that probe them.
-    init(maxBodyBytes: Int = 1 << 20, maxQueue: Int = 64, context: Int = 256) throws {
+    init(
+        maxBodyBytes: Int = 1 << 20, maxQueue: Int = 64, context: Int = 256,
+        keys: [BatchgateConfiguration.APIKey] = TestKeys.entries, quotaClock: (@Sendable () -> Duration)? = nil
+    ) throws {
         let path = try WorkerSupport.tinyModel(context: context)
         var options = EngineOptions()
         options.threads = 1
@@ -60,9 +63,10 @@ struct TestGateway {
         listener.maxBodyBytes = maxBodyBytes
         var logger = Logger(label: "gateway-test")
         logger.logLevel = .warning
+        let metrics = GatewayMetrics(factory: factory)
         state = GatewayState(
-            models: [model], keys: APIKeyStore(TestKeys.entries), metrics: GatewayMetrics(factory: factory),
-            registry: registry, listener: listener, logger: logger)
+            models: [model], keys: APIKeyStore(keys), quotas: QuotaLimiter(metrics: metrics, clock: quotaClock),
+            metrics: metrics, registry: registry, listener: listener, logger: logger)
     }
 
     /// Runs `body` against the application while the scheduler runs.

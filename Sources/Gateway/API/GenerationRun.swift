@@ -55,6 +55,16 @@ struct GenerationRun: Sendable {
             }
             switch event {
             case .token(let token):
+                // A token is delivered only once it is paid for: the quota cannot be overrun by even one token.
+                guard lease.charge(completionTokens: 1) else {
+                    logger.notice(
+                        "token quota exhausted mid-generation; ending the stream with finish_reason length",
+                        metadata: ["model": "\(model.name)", "completion_tokens": "\(ending.completionTokens)"])
+                    let rest = stops.finish() + detokenizer.finish()
+                    if !rest.isEmpty || !pendingTokens.isEmpty { try await emit(rest, pendingTokens) }
+                    end { $0.finishReason = "length" }
+                    return ending
+                }
                 let now = ContinuousClock.now
                 if ending.completionTokens == 0 {
                     ending.timeToFirstToken = now - started
@@ -76,14 +86,6 @@ struct GenerationRun: Sendable {
                 case .stopped(let text):
                     try await emit(text, pendingTokens)
                     end { $0.finishReason = "stop" }
-                    return ending
-                }
-                if !lease.charge(completionTokens: 1) {
-                    logger.notice(
-                        "token quota exhausted mid-generation; ending the stream with finish_reason length",
-                        metadata: ["model": "\(model.name)", "completion_tokens": "\(ending.completionTokens)"])
-                    try await emit(stops.finish() + detokenizer.finish(), pendingTokens)
-                    end { $0.finishReason = "length" }
                     return ending
                 }
             case .finished(let finish):
