@@ -15,7 +15,7 @@ final class LiveGateway {
     static let key = "bg-live-test-key"
 
     /// Starts the gateway and waits until `/health/ready` answers 200.
-    init(workers: Int = 1, maxRunning: Int = 8, maxQueue: Int = 64, extraYAML: String = "") throws {
+    init(workers: Int = 1, maxRunning: Int = 8, maxQueue: Int = 64, keys: String? = nil) throws {
         let model = try WorkerSupport.tinyModel(context: 4096)
         folder = URL(fileURLWithPath: (model as NSString).deletingLastPathComponent)
         port = try Self.freePort()
@@ -39,11 +39,9 @@ final class LiveGateway {
                 kv_cache_mib: 8
                 chat_template: llama2
             keys:
-              - name: live
-                sha256: \(APIKeyDigest.sha256Hex(of: Self.key))
+            \(keys ?? Self.keysYAML())
             logging:
               level: info
-            \(extraYAML)
             """
         let config = folder.appendingPathComponent("batchgate.yaml")
         try yaml.write(to: config, atomically: true, encoding: .utf8)
@@ -63,6 +61,26 @@ final class LiveGateway {
             usleep(100_000)
         }
         throw LiveGatewayError("gateway did not become ready:\n\(logText)")
+    }
+
+    /// The `keys:` entries: the test key, with `quota` (a YAML flow mapping) for every model when given.
+    static func keysYAML(_ extra: [(name: String, key: String, quota: String?)] = []) -> String {
+        ([("live", key, nil)] + extra).map { entry in
+            "  - name: \(entry.name)\n    sha256: \(APIKeyDigest.sha256Hex(of: entry.key))"
+                + (entry.quota.map { "\n    quotas: {\"*\": \($0)}" } ?? "")
+        }.joined(separator: "\n")
+    }
+
+    /// The worker processes (children of the gateway).
+    var workerPIDs: [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && pid_t(fields[1]) == process.processIdentifier
+        }
     }
 
     deinit {

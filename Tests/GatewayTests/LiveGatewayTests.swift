@@ -14,17 +14,21 @@ struct LiveGatewayTests {
     }
 
     /// Runs `Python/NAME` against `gateway` with the openai client; returns its exit status and output.
-    func runClient(_ name: String, against gateway: LiveGateway) throws -> (status: Int32, output: String) {
+    func runClient(
+        _ name: String, against gateway: LiveGateway, key: String = LiveGateway.key, arguments: [String] = [],
+        while during: () -> Void = {}
+    ) throws -> (status: Int32, output: String) {
         try #require(FileManager.default.isExecutableFile(atPath: Self.python), "no \(Self.python): run `make venv`")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "Python/\(name)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.python)
-        process.arguments = [script.path, gateway.url("/v1"), LiveGateway.key, gateway.certificate, "tiny"]
+        process.arguments = [script.path, gateway.url("/v1"), key, gateway.certificate, "tiny"] + arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
+        during()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, output)
@@ -41,7 +45,7 @@ struct LiveGatewayTests {
     @Test("The openai client's automatic retries wait for our Retry-After when the queue is full, then succeed")
     func retryAfter() throws {
         let gateway = try LiveGateway(maxRunning: 1, maxQueue: 1)
-        let (status, output) = try runClient("openai_retry.py", against: gateway)
+        let (status, output) = try runClient("openai_retry.py", against: gateway, arguments: ["2", "503"])
         print(output)
         #expect(status == 0, "\(output)\n--- gateway log ---\n\(gateway.logText.suffix(4000))")
         #expect(output.contains("each retried after its Retry-After"))
@@ -151,5 +155,38 @@ struct LiveGatewayTests {
         #expect(try status("bg-second-key") == "200")
         #expect(gateway.logText.contains("reload refused"))
         #expect(gateway.process.isRunning)
+    }
+
+    @Test("Over a concurrency quota, the openai client's retries wait for our Retry-After on the 429, then succeed")
+    func retryAfterQuota() throws {
+        let gateway = try LiveGateway(
+            keys: LiveGateway.keysYAML([("one", "bg-one-at-a-time", "{concurrent_requests: 1}")]))
+        let (status, output) = try runClient(
+            "openai_retry.py", against: gateway, key: "bg-one-at-a-time", arguments: ["1", "429"])
+        print(output)
+        #expect(status == 0, "\(output)\n--- gateway log ---\n\(gateway.logText.suffix(4000))")
+        #expect(output.contains("each retried after its Retry-After"))
+    }
+
+    @Test("1,000 requests against a concurrency quota, ended every way (workers killed too), leave every slot free")
+    func noSlotLeaks() throws {
+        let gateway = try LiveGateway(
+            maxRunning: 2, maxQueue: 1, keys: LiveGateway.keysYAML([("leaky", "bg-leaky", "{concurrent_requests: 4}")]))
+        let (status, output) = try runClient(
+            "slot_leak.py", against: gateway, key: "bg-leaky", arguments: ["1000"]
+        ) {
+            // Kill the worker twice while the load runs; the scheduler restarts it and requeues its streams.
+            for _ in 0..<2 {
+                usleep(1_500_000)
+                for pid in gateway.workerPIDs { kill(pid, SIGKILL) }
+            }
+        }
+        print(output)
+        #expect(status == 0, "\(output)\n--- gateway log ---\n\(gateway.logText.suffix(3000))")
+        #expect(output.contains("every slot returned"))
+        #expect(gateway.logText.contains("worker died"), "no worker was killed during the load")
+        let gauge = "batchgate_quota_concurrent_requests{model=\"tiny\",key=\"leaky\"}"
+        let metrics = try gateway.curl([gateway.url("/metrics")]).output
+        #expect(try gateway.metric(gauge) == 0, "\(metrics)")
     }
 }

@@ -4,7 +4,9 @@ The gateway runs one sequence at a time with a queue of one (max_running 1, max_
 fill both; a third request then gets 503 queue_full with Retry-After, and the client (max_retries 30) waits that
 long before each retry until the queue has room, then succeeds.
 
-Usage: openai_retry.py BASE_URL API_KEY CA_FILE MODEL
+With FILLERS 1 and STATUS 429 the key's concurrency quota of one does the refusing instead.
+
+Usage: openai_retry.py BASE_URL API_KEY CA_FILE MODEL FILLERS STATUS
 """
 import sys
 import threading
@@ -13,6 +15,7 @@ import time
 import openai
 
 base_url, api_key, ca_file, model = sys.argv[1:5]
+filler_count, refusal_status = int(sys.argv[5]), int(sys.argv[6])
 attempts = []  # (time sent, status, retry-after)
 
 
@@ -27,7 +30,7 @@ def long_generation():
     client.completions.create(model=model, prompt="fill", max_tokens=2000, extra_body={"ignore_eos": True})
 
 
-fillers = [threading.Thread(target=long_generation) for _ in range(2)]
+fillers = [threading.Thread(target=long_generation) for _ in range(filler_count)]
 for filler in fillers:
     filler.start()
     time.sleep(0.3)
@@ -44,12 +47,12 @@ for filler in fillers:
     filler.join()
 
 print(f"attempts: {[(round(t - started, 2), s, r) for t, s, r in attempts]}")
-refused = [a for a in attempts if a[1] == 503]
+refused = [a for a in attempts if a[1] == refusal_status]
 if not refused:
-    print("FAIL no 503 was seen; the queue was not full")
+    print(f"FAIL no {refusal_status} was seen; nothing was full")
     sys.exit(1)
 for (sent, status, retry_after), (next_sent, _, _) in zip(attempts, attempts[1:]):
-    if status == 503:
+    if status == refusal_status:
         if retry_after is None:
             print("FAIL a 503 without Retry-After")
             sys.exit(1)
