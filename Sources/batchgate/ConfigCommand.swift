@@ -7,7 +7,7 @@ struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Work with configuration files.",
-        subcommands: [Check.self]
+        subcommands: [Check.self, Reload.self]
     )
 
     /// `batchgate config check FILE`: load and validate a configuration exactly as `serve` would.

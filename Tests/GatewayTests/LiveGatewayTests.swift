@@ -1,4 +1,5 @@
 import BatchgateConfig
+import BatchgateTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -121,21 +122,37 @@ struct LiveGatewayTests {
             try gateway.curl(["-o", "/dev/null", "-w", "%{http_code}", gateway.url("/health/live")]).output == "200")
     }
 
-    @Test("SIGHUP reloads the keys: a new key works at once, a removed one is refused, a broken file changes nothing")
-    func reloadKeys() throws {
-        let gateway = try LiveGateway()
+    /// A new key works, a removed one is refused, a changed quota applies next, unchanged counters keep their
+    /// state, a broken file changes nothing, and no stream is dropped.
+    @Test("Reloads while streams run change keys and quotas atomically and drop no stream")
+    func reloadUnderLoad() throws {
+        let keys = [
+            (name: "steady", key: "bg-steady", quota: "{requests_per_minute: 3}" as String?),
+            (name: "changing", key: "bg-changing", quota: "{requests_per_minute: 5}"),
+        ]
+        let gateway = try LiveGateway(keys: LiveGateway.keysYAML(keys))
         func status(_ key: String) throws -> String {
             try gateway.curl([
-                "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \(key)",
-                gateway.url("/v1/models"),
+                "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \(key)", "-H",
+                "Content-Type: application/json", "-d", #"{"model":"tiny","prompt":"x","max_tokens":1}"#,
+                gateway.url("/v1/completions"),
             ]).output
         }
-        func reload(_ yaml: String) throws {
-            try yaml.write(
-                to: gateway.folder.appendingPathComponent("batchgate.yaml"), atomically: true, encoding: .utf8)
-            // Wait for the gateway's log to say it handled the signal (one more "reload" line).
+        /// Rewrites the file and reloads, through `batchgate config reload` or a plain SIGHUP; waits for the log.
+        func reload(_ yaml: String, command: Bool) throws {
+            let file = gateway.folder.appendingPathComponent("batchgate.yaml")
+            try yaml.write(to: file, atomically: true, encoding: .utf8)
             let before = gateway.logText.components(separatedBy: "reload").count
-            kill(gateway.process.processIdentifier, SIGHUP)
+            if command {
+                let tool = Process()
+                tool.executableURL = URL(fileURLWithPath: try WorkerSupport.executable())
+                tool.arguments = ["config", "reload", file.path]
+                try tool.run()
+                tool.waitUntilExit()
+                #expect(tool.terminationStatus == 0)
+            } else {
+                kill(gateway.process.processIdentifier, SIGHUP)
+            }
             let deadline = Date().addingTimeInterval(15)
             while gateway.logText.components(separatedBy: "reload").count == before, Date() < deadline {
                 usleep(20_000)
@@ -143,17 +160,37 @@ struct LiveGatewayTests {
         }
         let original = try String(
             contentsOf: gateway.folder.appendingPathComponent("batchgate.yaml"), encoding: .utf8)
-        #expect(try status(LiveGateway.key) == "200")
-        #expect(try status("bg-second-key") == "401")
-        let second = APIKeyDigest.sha256Hex(of: "bg-second-key")
-        let swapped = original.replacingOccurrences(
-            of: APIKeyDigest.sha256Hex(of: LiveGateway.key), with: second)
-        try reload(swapped)
-        #expect(try status("bg-second-key") == "200", "\(gateway.logText)")
+        // Streams of the key that the first reload removes.
+        let outputs = (0..<4).map { gateway.folder.appendingPathComponent("reload-stream-\($0).txt") }
+        let streams = try outputs.map { try gateway.startStream(maxTokens: 3000, output: $0) }
+        for _ in 0..<2 { #expect(try status("bg-steady") == "200") }
+        #expect(try status("bg-newbie") == "401")
+
+        // Reload 1: "live" removed, "newbie" added, "changing" down to 1 a minute, "steady" untouched.
+        var changed = original.replacingOccurrences(of: "{requests_per_minute: 5}", with: "{requests_per_minute: 1}")
+        changed = changed.replacingOccurrences(
+            of: APIKeyDigest.sha256Hex(of: LiveGateway.key), with: APIKeyDigest.sha256Hex(of: "bg-newbie"))
+        try reload(changed, command: true)
+        #expect(try status("bg-newbie") == "200", "\(gateway.logText.suffix(2000))")
         #expect(try status(LiveGateway.key) == "401")
-        try reload(swapped + "\nnot_a_key: [")
-        #expect(try status("bg-second-key") == "200")
+        #expect(try status("bg-changing") == "200")
+        #expect(try status("bg-changing") == "429")
+        // "steady" had used 2 of 3: one more passes, then it is refused.
+        #expect(try status("bg-steady") == "200")
+        #expect(try status("bg-steady") == "429")
+
+        // Reload 2: a broken file changes nothing.
+        try reload(changed + "\nnot_a_key: [", command: false)
         #expect(gateway.logText.contains("reload refused"))
+        #expect(try status("bg-newbie") == "200")
+        #expect(try status(LiveGateway.key) == "401")
+
+        // The streams of the removed key were untouched.
+        for stream in streams { stream.waitUntilExit() }
+        for output in outputs {
+            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            #expect(text.hasSuffix("data: [DONE]\n\n"), "a stream was dropped: \(text.suffix(300))")
+        }
         #expect(gateway.process.isRunning)
     }
 
