@@ -15,7 +15,7 @@ extension GatewayResponder {
     /// Admits `plan` (quota, then the scheduler) and answers with one JSON object or an SSE stream.
     func complete(
         _ plan: GenerationPlan, model: ServedModel, key: BatchgateConfiguration.APIKey, context: GatewayRequestContext,
-        requestID: String, log: RequestLog, started: ContinuousClock.Instant, streaming: inout Bool
+        requestID: String, log: RequestLog, started: ContinuousClock.Instant, loggedHere: inout Bool
     ) async throws -> Response {
         let lease = try state.quotas.admit(key: key, model: model.name, promptTokens: plan.request.promptTokens.count)
         let stream: GenerationStream
@@ -53,10 +53,10 @@ extension GatewayResponder {
             log.chargedTokens = lease.chargedTokens
             log.total = ContinuousClock.now - started
             finish(log)
-            streaming = true  // logged here, with the token counts
+            loggedHere = true  // with the token counts
             return response
         }
-        streaming = true
+        loggedHere = true
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         // Should the body never be written (the client left before the head went out), dropping it still returns

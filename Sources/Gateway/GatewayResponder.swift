@@ -87,7 +87,7 @@ public struct GatewayResponder: HTTPResponder {
             log.status = 500
         }
         response.headers[values: HTTPField.Name("x-request-id")!] = [requestID]
-        if log.streaming == false {
+        if !log.written {
             log.total = ContinuousClock.now - started
             finish(log)
         }
@@ -148,7 +148,7 @@ public struct GatewayResponder: HTTPResponder {
                 log.promptTokens = plan.request.promptTokens.count
                 return try await complete(
                     plan, model: model, key: key, context: context, requestID: requestID, log: log, started: started,
-                    streaming: &log.streaming)
+                    loggedHere: &log.written)
             } catch var error as GatewayError {
                 // Every answer to a key on a model carries its quota headers, refusals included.
                 if error.headers.isEmpty { error.headers = state.quotas.headers(key: key, model: model.name) }

@@ -48,7 +48,8 @@ public struct ReloadService: Service {
         }
         runtime.state.keys.replace(with: fresh.keys)
         runtime.state.quotas.keysReloaded(fresh.keys)
-        logger.notice("reloaded \(fresh.keys.count) API keys and the TLS certificate from \(path)")
+        let certificate = runtime.tls == nil ? "" : " and the TLS certificate"
+        logger.notice("reloaded \(fresh.keys.count) API keys with their quotas\(certificate) from \(path)")
         return true
     }
 }

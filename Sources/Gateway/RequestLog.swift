@@ -15,8 +15,9 @@ struct RequestLog: Sendable {
     var queueTime: Duration?
     var timeToFirstToken: Duration?
     var total: Duration = .zero
-    /// The response streams; the line is written when the stream ends, not when the head is sent.
-    var streaming = false
+    /// The completion path writes the line itself (a stream when it ends, not when its head is sent; a whole
+    /// response with its token counts), so `respond` must not write it again.
+    var written = false
 
     var metadata: Logger.Metadata {
         func seconds(_ duration: Duration?) -> Logger.MetadataValue {
