@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Gateway throughput and added latency: `batchgate serve` over TLS (HTTP/1.1 keep-alive) on a tiny model
-# (dim 64, 2 layers, real llama-spm vocabulary: its forward pass costs microseconds, so the gateway, the
-# scheduler and the shared-memory round trip are what is measured), loaded by wrk from the same 2-core machine.
+# Gateway throughput and added latency: `batchgate serve` over TLS (HTTP/1.1 keep-alive), loaded by wrk from the
+# same 2-core machine. The workers run the deterministic fake engine (`--fake-engine`: no model, tokens from a
+# hash), so what is measured is the gateway: TLS, HTTP, JSON, tokenizer, quotas, scheduler and the shared-memory
+# round trip to a real worker process. ENGINE=real runs the tiny model (dim 64, 2 layers, llama-spm vocabulary)
+# instead, whose 32,000-token output layer then dominates.
 #
 #   scripts/bench-gateway.sh [SECONDS]      (BATCHGATE_BIN defaults to .build-release/release/batchgate)
 #
@@ -29,7 +31,9 @@ keys:
   - {name: bench, sha256: $("$BIN" keys hash --key $KEY)}
 logging: {level: warning}
 YAML
-"$BIN" serve --config "$DIR/bench.yaml" >"$DIR/serve.log" 2>&1 &
+FAKE=--fake-engine
+[ "${ENGINE:-fake}" = real ] && FAKE=
+"$BIN" serve --config "$DIR/bench.yaml" $FAKE >"$DIR/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 100); do
   curl -sk -o /dev/null "https://127.0.0.1:$PORT/health/ready" && break
@@ -47,6 +51,8 @@ echo "== completions, 64 connections, 2 wrk threads"
 wrk -t2 -c64 -d"${SECONDS_PER_RUN}s" --latency -s "$DIR/post.lua" "$URL/v1/completions"
 echo "== completions, 1 connection"
 wrk -t1 -c1 -d"${SECONDS_PER_RUN}s" --latency -s "$DIR/post.lua" "$URL/v1/completions"
+echo "== /health/live, 64 connections (TLS and HTTP alone)"
+wrk -t2 -c64 -d"${SECONDS_PER_RUN}s" --latency "$URL/health/live"
 echo "== /health/live, 1 connection (TLS and HTTP alone)"
 wrk -t1 -c1 -d"${SECONDS_PER_RUN}s" --latency "$URL/health/live"
 echo "== step time from /metrics"

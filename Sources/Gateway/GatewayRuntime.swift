@@ -22,20 +22,22 @@ public struct GatewayRuntime: Sendable {
     /// TLS, unless the listener is plain HTTP.
     public var tls: TLSCertificateStore?
 
-    /// Assembles the gateway: workers are `executable worker …` processes; metrics go to `registry` through
-    /// `factory`.
+    /// Assembles the gateway: workers are `executable worker … extraWorkerArguments` processes; metrics go to
+    /// `registry`.
     public init(
         configuration: BatchgateConfiguration, configurationPath: String?, executable: String,
-        registry: PrometheusCollectorRegistry, logger: Logger, cores: Int = ProcessInfo.processInfo.activeProcessorCount
+        extraWorkerArguments: [String] = [], registry: PrometheusCollectorRegistry, logger: Logger,
+        cores: Int = ProcessInfo.processInfo.activeProcessorCount
     ) throws {
         let factory = PrometheusMetricsFactory(registry: registry)
         var models: [ServedModel] = []
         var schedulers: [ModelScheduler] = []
         for model in configuration.models {
-            let arguments = [
-                "--model", model.path, "--name", model.name, "--threads", "\(model.effectiveThreads(cores: cores))",
-                "--kv-cache-mib", "\(model.kvCacheMiB)", "--max-batch-tokens", "\(model.maxBatchTokens)",
-            ]
+            let arguments =
+                [
+                    "--model", model.path, "--name", model.name, "--threads", "\(model.effectiveThreads(cores: cores))",
+                    "--kv-cache-mib", "\(model.kvCacheMiB)", "--max-batch-tokens", "\(model.maxBatchTokens)",
+                ] + extraWorkerArguments
             let scheduler = ModelScheduler(
                 model: model.name,
                 limits: SchedulerLimits(

@@ -22,8 +22,6 @@ public struct WorkerError: Error, CustomStringConvertible, Sendable {
 ///
 /// Not `Sendable`: it owns the engine, which runs on the calling thread.
 public final class WorkerLoop {
-    /// The engine every step runs on.
-    public let engine: Engine
     /// The model's name, as `Hello` reports it.
     public let modelName: String
     /// The most tokens one step may carry, as `Hello` reports it.
@@ -31,15 +29,25 @@ public final class WorkerLoop {
     private let monitor: PeerMonitor
     private let incoming: ByteRing
     private let outgoing: ByteRing
-    private let executor: StepExecutor
+    private let executor: any StepHandling
 
-    /// A loop on the worker side of `segment`, judging the gateway dead after `stalenessBound` without a beat.
-    public init(
+    /// A loop on the worker side of `segment` running steps on `engine`, judging the gateway dead after
+    /// `stalenessBound` without a beat.
+    public convenience init(
         segment: SharedSegment, engine: Engine, modelName: String, maxBatchTokens: Int,
         stalenessBound: Duration = .seconds(5)
     ) {
-        self.engine = engine
-        executor = StepExecutor(engine: engine)
+        self.init(
+            segment: segment, handler: StepExecutor(engine: engine), modelName: modelName,
+            maxBatchTokens: maxBatchTokens, stalenessBound: stalenessBound)
+    }
+
+    /// A loop on the worker side of `segment` answering steps with `handler`.
+    public init(
+        segment: SharedSegment, handler: any StepHandling, modelName: String, maxBatchTokens: Int,
+        stalenessBound: Duration = .seconds(5)
+    ) {
+        executor = handler
         self.modelName = modelName
         self.maxBatchTokens = maxBatchTokens
         monitor = PeerMonitor(segment: segment, stalenessBound: stalenessBound)

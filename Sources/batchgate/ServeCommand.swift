@@ -60,6 +60,13 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Where --demo and --self-signed keep their files (default: ~/.cache/batchgate).")
     var cacheDirectory: String?
 
+    @Flag(
+        name: .customLong("fake-engine"),
+        help: ArgumentHelp(
+            "Benchmarks of the gateway only: workers answer with deterministic tokens instead of running the model.",
+            visibility: .hidden))
+    var fakeEngine = false
+
     @Option(help: "--demo: the vocab-only GGUF to build the demo model on (default: found in the fixtures folders).")
     var vocab: String?
 
@@ -92,7 +99,8 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let runtime = try GatewayRuntime(
             configuration: start.configuration, configurationPath: start.path, executable: Self.executablePath(),
-            registry: registry, logger: logger)
+            extraWorkerArguments: fakeEngine ? ["--fake-engine"] : [], registry: registry, logger: logger)
+        if fakeEngine { logger.warning("--fake-engine: workers run no model; for measuring the gateway only") }
         let banner = start.banner
         let services = try runtime.services { _ in
             if let banner { FileHandle.standardOutput.write(Data((banner + "\n").utf8)) }

@@ -39,6 +39,11 @@ struct WorkerCommand: ParsableCommand {
     @Option(name: .customLong("max-batch-tokens"), help: "The most tokens one step may carry.")
     var maxBatchTokens: Int = 2048
 
+    @Flag(
+        name: .customLong("fake-engine"),
+        help: "Benchmarks only: answer with the deterministic fake engine instead of running the model.")
+    var fakeEngine = false
+
     func run() throws {
         let segment: SharedSegment
         do {
@@ -60,16 +65,23 @@ struct WorkerCommand: ParsableCommand {
             }
         }
         heartbeat.start()
-        let engine: Engine
-        do {
-            var options = EngineOptions()
-            options.threads = threads
-            options.kvCacheMiB = kvCacheMiB
-            engine = Engine(weights: try ModelWeights(path: model), options: options)
-        } catch {
-            throw fail("cannot load model \(model): \(error)")
+        let handler: any StepHandling
+        if fakeEngine {
+            // Benchmarks of the gateway only: deterministic tokens, no model, a KV budget as if of kvCacheMiB.
+            handler = FakeEngine(
+                kvBlocksTotal: max(64, kvCacheMiB * 64), kvBlockSize: 16, maxBatchTokens: maxBatchTokens,
+                maxRunning: 1 << 16)
+        } else {
+            do {
+                var options = EngineOptions()
+                options.threads = threads
+                options.kvCacheMiB = kvCacheMiB
+                handler = StepExecutor(engine: Engine(weights: try ModelWeights(path: model), options: options))
+            } catch {
+                throw fail("cannot load model \(model): \(error)")
+            }
         }
-        let loop = WorkerLoop(segment: segment, engine: engine, modelName: name, maxBatchTokens: maxBatchTokens)
+        let loop = WorkerLoop(segment: segment, handler: handler, modelName: name, maxBatchTokens: maxBatchTokens)
         do {
             try loop.run()
         } catch {

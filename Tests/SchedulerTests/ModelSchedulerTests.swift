@@ -1,6 +1,7 @@
 import Scheduler
 import Synchronization
 import Testing
+import Worker
 import WorkerProtocol
 
 /// The scheduler's runtime with in-process fake workers: streams, cancellation, overload, timeouts, worker

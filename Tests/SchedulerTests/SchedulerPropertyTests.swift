@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+import Worker
 import WorkerProtocol
 
 @testable import Scheduler

@@ -1,5 +1,6 @@
 import Scheduler
 import Synchronization
+import Worker
 import WorkerProtocol
 
 /// A fake engine behind a lock, as an in-process worker: optional per-step delay, and a step count after

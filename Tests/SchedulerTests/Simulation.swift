@@ -1,4 +1,5 @@
 import InferenceCore
+import Worker
 import WorkerProtocol
 
 @testable import Scheduler

@@ -1,15 +1,15 @@
-import Scheduler
+import Glibc
 import WorkerProtocol
 
-/// A deterministic stand-in for a worker's engine, for scheduler tests: it keeps a paged KV cache of its
-/// own, checks every step against the worker's limits and the protocol's rules, and "samples" a token that
-/// depends only on the sequence's tokens so far, so a recomputed sequence continues exactly as it would have.
-final class FakeEngine {
-    struct Violation: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    struct Held {
+/// A deterministic stand-in for a worker's engine: it keeps a paged KV cache of its own, checks every step against
+/// the worker's limits and the protocol's rules, and "samples" a token that depends only on the sequence's tokens
+/// so far, so a recomputed sequence continues exactly as it would have. It runs no model: it serves the scheduler's
+/// tests and the gateway's overhead benchmark (`batchgate worker --fake-engine`), never a client.
+///
+/// Not `Sendable`: one owner drives it (a worker loop, or a test behind a lock).
+public final class FakeEngine: StepHandling {
+    /// One held sequence.
+    public struct Held: Sendable {
         var tokens: [Int32]
         var pending: Int32?
         var maxTokens: Int
@@ -18,18 +18,29 @@ final class FakeEngine {
         var finished = false
     }
 
-    let kvBlocksTotal: Int
-    let kvBlockSize: Int
-    let maxBatchTokens: Int
-    let maxRunning: Int
-    let contextLength: Int
+    /// KV cache blocks in all.
+    public let kvBlocksTotal: Int
+    /// Tokens per KV block.
+    public let kvBlockSize: Int
+    /// The most tokens one step may carry.
+    public let maxBatchTokens: Int
+    /// The most sequences held at once.
+    public let maxRunning: Int
+    /// The context length `Hello` reports.
+    public let contextLength: Int
     /// Token that ends a sequence (sampled when the history hash says so, unless `ignoreEOS`).
-    let endOfSequence: Int32 = 2
-    private(set) var held: [UInt64: Held] = [:]
-    private(set) var violations: [String] = []
-    private(set) var steps = 0
+    public let endOfSequence: Int32 = 2
+    /// The sequences held, by id.
+    public private(set) var held: [UInt64: Held] = [:]
+    /// Every breach of the limits or the protocol seen so far, in words.
+    public private(set) var violations: [String] = []
+    /// Steps handled.
+    public private(set) var steps = 0
 
-    init(kvBlocksTotal: Int, kvBlockSize: Int, maxBatchTokens: Int, maxRunning: Int, contextLength: Int = 4096) {
+    /// A fake engine with these limits.
+    public init(
+        kvBlocksTotal: Int, kvBlockSize: Int, maxBatchTokens: Int, maxRunning: Int, contextLength: Int = 4096
+    ) {
         self.kvBlocksTotal = kvBlocksTotal
         self.kvBlockSize = kvBlockSize
         self.maxBatchTokens = maxBatchTokens
@@ -37,18 +48,23 @@ final class FakeEngine {
         self.contextLength = contextLength
     }
 
-    var hello: Hello {
+    /// The handshake of a fake worker (pid 1, model "fake").
+    public var hello: Hello { hello(modelName: "fake", maxBatchTokens: maxBatchTokens) }
+
+    /// The handshake, naming `modelName`.
+    public func hello(modelName: String, maxBatchTokens: Int) -> Hello {
         Hello(
-            processID: 1, modelName: "fake", architecture: "fake", vocabularySize: 1000,
+            processID: getpid(), modelName: modelName, architecture: "fake", vocabularySize: 1000,
             contextLength: UInt32(contextLength), kvBlockSize: UInt32(kvBlockSize),
             kvBlocksTotal: UInt32(kvBlocksTotal), maxBatchTokens: UInt32(maxBatchTokens))
     }
 
-    var blocksInUse: Int { held.values.reduce(0) { $0 + blocks($1.tokens.count) } }
+    /// KV blocks the held sequences use.
+    public var blocksInUse: Int { held.values.reduce(0) { $0 + blocks($1.tokens.count) } }
     func blocks(_ tokens: Int) -> Int { (tokens + kvBlockSize - 1) / kvBlockSize }
 
     /// The token a sequence with history `tokens` produces next.
-    static func nextToken(after tokens: [Int32]) -> Int32 {
+    public static func nextToken(after tokens: [Int32]) -> Int32 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for token in tokens.suffix(8) {
             hash = (hash ^ UInt64(UInt32(bitPattern: token))) &* 0x100_0000_01b3
@@ -60,7 +76,8 @@ final class FakeEngine {
 
     private func violate(_ text: String) { violations.append(text) }
 
-    func handle(_ step: Step) -> StepResult {
+    /// Runs one step: records admissions, decodes and releases, and samples one token per producing sequence.
+    public func handle(_ step: Step) -> StepResult {
         steps += 1
         for id in step.release { held[id] = nil }
         let tokens = step.admit.reduce(0) { $0 + $1.tokens.count } + step.decode.count
@@ -125,7 +142,7 @@ final class FakeEngine {
 
     /// What the sequence would produce alone: `maxTokens` tokens after `prompt`, stopping at EOS unless
     /// `ignoreEOS`.
-    static func expectedTokens(prompt: [Int32], maxTokens: Int, ignoreEOS: Bool = false) -> [Int32] {
+    public static func expectedTokens(prompt: [Int32], maxTokens: Int, ignoreEOS: Bool = false) -> [Int32] {
         var history = prompt
         var out: [Int32] = []
         while out.count < maxTokens {
