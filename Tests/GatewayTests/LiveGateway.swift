@@ -12,12 +12,21 @@ final class LiveGateway {
     let folder: URL
     let certificate: String
     let log: URL
+    /// Arguments every curl of `curl(_:)` gets first.
+    var curlArguments: [String]
     static let key = "bg-live-test-key"
 
     /// Starts the gateway and waits until `/health/ready` answers 200.
-    init(workers: Int = 1, maxRunning: Int = 8, maxQueue: Int = 64, keys: String? = nil) throws {
+    /// `prepare` runs in the gateway's folder before it starts and returns extra lines for the `tls:` block and
+    /// extra arguments for every curl (a client certificate).
+    init(
+        workers: Int = 1, maxRunning: Int = 8, maxQueue: Int = 64, keys: String? = nil,
+        prepare: (URL) throws -> (tls: String, curl: [String]) = { _ in ("", []) }
+    ) throws {
         let model = try WorkerSupport.tinyModel(context: 4096)
         folder = URL(fileURLWithPath: (model as NSString).deletingLastPathComponent)
+        let (tlsExtra, curlExtra) = try prepare(folder)
+        curlArguments = curlExtra
         port = try Self.freePort()
         certificate = folder.appendingPathComponent("cert.pem").path
         let yaml = """
@@ -29,6 +38,7 @@ final class LiveGateway {
               certificate: cert.pem
               key: key.pem
               self_signed: true
+            \(tlsExtra)
             models:
               - name: tiny
                 path: tiny.gguf
@@ -97,7 +107,7 @@ final class LiveGateway {
     func curl(_ arguments: [String]) throws -> (output: String, status: Int32) {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-s", "--cacert", certificate, "--max-time", "60"] + arguments
+        curl.arguments = ["-s", "--cacert", certificate, "--max-time", "60"] + curlArguments + arguments
         let pipe = Pipe()
         curl.standardOutput = pipe
         curl.standardError = FileHandle.nullDevice

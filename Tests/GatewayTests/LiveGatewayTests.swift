@@ -226,4 +226,82 @@ struct LiveGatewayTests {
         let metrics = try gateway.curl([gateway.url("/metrics")]).output
         #expect(try gateway.metric(gauge) == 0, "\(metrics)")
     }
+
+    /// Runs the openssl command line in `folder`.
+    static func openssl(_ arguments: [String], in folder: URL) throws {
+        let tool = Process()
+        tool.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        tool.arguments = arguments
+        tool.currentDirectoryURL = folder
+        tool.standardOutput = FileHandle.nullDevice
+        tool.standardError = FileHandle.nullDevice
+        try tool.run()
+        tool.waitUntilExit()
+        try #require(tool.terminationStatus == 0, "openssl \(arguments.joined(separator: " "))")
+    }
+
+    static let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+    @Test("SIGHUP swaps the server certificate for new handshakes")
+    func certificateReload() throws {
+        let gateway = try LiveGateway()
+        let folder = gateway.folder
+        try Self.openssl(
+            ["req", "-x509"] + Self.curve + [
+                "-keyout", "new-key.pem", "-out", "new-cert.pem", "-days", "2", "-subj", "/CN=localhost", "-addext",
+                "subjectAltName=DNS:localhost",
+            ], in: folder)
+        try FileManager.default.copyItem(
+            at: folder.appendingPathComponent("new-cert.pem"), to: folder.appendingPathComponent("trusted.pem"))
+        let trustNew = ["--cacert", folder.appendingPathComponent("trusted.pem").path]
+        func status(_ extra: [String]) throws -> String {
+            let curl = Process()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            curl.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}"] + extra + [gateway.url("/health/live")]
+            let pipe = Pipe()
+            curl.standardOutput = pipe
+            try curl.run()
+            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            curl.waitUntilExit()
+            return text
+        }
+        #expect(try status(trustNew) != "200", "the new certificate is not served yet")
+        for (from, to) in [("new-cert.pem", "cert.pem"), ("new-key.pem", "key.pem")] {
+            #expect(rename(folder.appendingPathComponent(from).path, folder.appendingPathComponent(to).path) == 0)
+        }
+        kill(gateway.process.processIdentifier, SIGHUP)
+        let deadline = Date().addingTimeInterval(15)
+        while try status(trustNew) != "200", Date() < deadline { usleep(50_000) }
+        #expect(try status(trustNew) == "200", "\(gateway.logText.suffix(1000))")
+    }
+
+    @Test("With client_ca set, a client needs a certificate that CA signed (mutual TLS)")
+    func mutualTLS() throws {
+        let curve = Self.curve
+        func openssl(_ arguments: [String], in folder: URL) throws { try Self.openssl(arguments, in: folder) }
+        let gateway = try LiveGateway { folder in
+            try openssl(
+                ["req", "-x509"] + curve + [
+                    "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=test-ca",
+                ], in: folder)
+            try openssl(
+                ["req"] + curve + ["-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=client"], in: folder)
+            try openssl(
+                [
+                    "x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+                    "client.pem", "-days", "2",
+                ], in: folder)
+            let certificate = [
+                "--cert", folder.appendingPathComponent("client.pem").path, "--key",
+                folder.appendingPathComponent("client.key").path,
+            ]
+            return ("  client_ca: ca.pem", certificate)
+        }
+        let withCertificate = try gateway.curl(["-o", "/dev/null", "-w", "%{http_code}", gateway.url("/health/live")])
+        #expect(withCertificate.output == "200")
+        gateway.curlArguments = []
+        let without = try gateway.curl(["-o", "/dev/null", "-w", "%{http_code}", gateway.url("/health/live")])
+        #expect(without.output != "200")
+        #expect(without.status != 0, "the handshake must fail without a client certificate")
+    }
 }
