@@ -29,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // The load generator: HTTP client, latency histograms, and the NIO server of its stub target.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // System and C layers.
@@ -80,11 +84,36 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // `batchgate bench`: open/closed-loop load against an OpenAI-compatible server, HdrHistogram latencies, reports.
+        .target(
+            name: "LoadGenerator",
+            dependencies: [
+                "Tokenizers",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // A streaming OpenAI-shaped server with exact timing, for the load generator's tests and benchmark.
+        .target(
+            name: "LoadGeneratorStub",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+
         // The command line; the only place that wires modules together.
         .executableTarget(
             name: "batchgate",
             dependencies: [
                 "BatchgateConfig", "GGUF", "Tokenizers", "InferenceCore", "WorkerProtocol", "Worker",
+                "LoadGenerator", "LoadGeneratorStub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -118,5 +147,7 @@ let package = Package(
         ),
         .testTarget(name: "BatchgateConfigTests", dependencies: ["BatchgateConfig"], swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["batchgate"], swiftSettings: strict),
+        .testTarget(
+            name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "LoadGeneratorStub"], swiftSettings: strict),
     ]
 )
