@@ -6,7 +6,7 @@ BUILD_FLAGS  ?=
 BIN          := .build/debug/batchgate
 DEMO_MODEL   := .cache/demo/demo-qwen2.gguf
 FIXTURES     := .cache/fixtures/ggml-vocab-qwen2.gguf
-DEBIAN_PKGS  := libopenblas-dev pkg-config python3 python3-venv python3-pip ca-certificates
+DEBIAN_PKGS  := libopenblas-dev pkg-config python3 python3-venv python3-pip ca-certificates chromium
 
 .PHONY: run test deps fixtures build demo-model format lint config-check clean
 

@@ -7,7 +7,8 @@ struct Batchgate: AsyncParsableCommand {
         commandName: "batchgate",
         abstract: "An OpenAI-compatible gateway that batches requests per model onto CPU inference workers.",
         subcommands: [
-            ConfigCommand.self, KeysCommand.self, ModelCommand.self, GenerateCommand.self, BenchIPCCommand.self,
+            ConfigCommand.self, KeysCommand.self, ModelCommand.self, GenerateCommand.self, BenchCommand.self,
+            BenchIPCCommand.self,
             WorkerCommand.self,
         ]
     )
