@@ -24,19 +24,23 @@ public struct LoadRunner: Sendable {
     /// ended; returns the measurements.
     public func run() async -> RunResult {
         // One request before the clock starts, not counted: it opens the first connection and wakes the target.
-        _ = await StreamingRequest(client: client, settings: settings, origin: .now).run(pool[0], scheduled: 0)
-        let recorder = RunRecorder(serviceLevels: settings.serviceLevels)
+        _ = await StreamingRequest(client: client, settings: settings, origin: .now).run(
+            pool[0], request: nil, scheduled: 0)
+        // About 40 points on the latency-over-time chart: windows of a fortieth of the run, 0.1 s to 10 s.
+        let window = settings.duration.map { min(max($0.nanoseconds / 40, 100_000_000), 10_000_000_000) }
+        let recorder = RunRecorder(serviceLevels: settings.serviceLevels, windowNanoseconds: window ?? 1_000_000_000)
         let origin = ContinuousClock.now
         let sender = StreamingRequest(client: client, settings: settings, origin: origin)
+        let requests = pool.map { try? sender.request($0) }
         await withTaskGroup(of: Void.self) { group in
             if settings.progress {
                 group.addTask { await ProgressLine.run(recorder: recorder, origin: origin) }
             }
             switch settings.shape {
             case .rate(let rate, let poisson):
-                await openLoop(rate: rate, poisson: poisson, sender: sender, recorder: recorder)
+                await openLoop(rate: rate, poisson: poisson, sender: sender, requests: requests, recorder: recorder)
             case .concurrency(let clients):
-                await closedLoop(clients: clients, sender: sender, recorder: recorder)
+                await closedLoop(clients: clients, sender: sender, requests: requests, recorder: recorder)
             }
             group.cancelAll()
         }
@@ -53,14 +57,19 @@ public struct LoadRunner: Sendable {
         return Task.isCancelled
     }
 
-    private func send(_ index: Int, scheduled: Int64, sender: StreamingRequest, recorder: RunRecorder) async {
+    private func send(
+        _ index: Int, scheduled: Int64, sender: StreamingRequest, requests: [HTTPClient.Request?],
+        recorder: RunRecorder
+    ) async {
         let prepared = pool[index % pool.count]
         recorder.sending()
-        let outcome = await sender.run(prepared, scheduled: scheduled)
+        let outcome = await sender.run(prepared, request: requests[index % pool.count], scheduled: scheduled)
         recorder.finished(outcome, promptTokens: prepared.promptTokens, cancelled: Task.isCancelled)
     }
 
-    private func openLoop(rate: Double, poisson: Bool, sender: StreamingRequest, recorder: RunRecorder) async {
+    private func openLoop(
+        rate: Double, poisson: Bool, sender: StreamingRequest, requests: [HTTPClient.Request?], recorder: RunRecorder
+    ) async {
         let gate = InFlightGate(limit: settings.maxInFlight)
         var random = SeededRandom(seed: seed ^ 0x5EED)
         let meanGap = 1e9 / max(rate, 1e-6)
@@ -81,7 +90,7 @@ public struct LoadRunner: Sendable {
                 }
                 let number = index
                 group.addTask {
-                    await send(number, scheduled: dueAt, sender: sender, recorder: recorder)
+                    await send(number, scheduled: dueAt, sender: sender, requests: requests, recorder: recorder)
                     gate.release()
                 }
                 index += 1
@@ -90,7 +99,9 @@ public struct LoadRunner: Sendable {
         }
     }
 
-    private func closedLoop(clients: Int, sender: StreamingRequest, recorder: RunRecorder) async {
+    private func closedLoop(
+        clients: Int, sender: StreamingRequest, requests: [HTTPClient.Request?], recorder: RunRecorder
+    ) async {
         let counter = RequestCounter()
         await withDiscardingTaskGroup { group in
             for _ in 0..<max(1, clients) {
@@ -99,7 +110,7 @@ public struct LoadRunner: Sendable {
                         let scheduled = sender.now()
                         guard let index = counter.claim(), !exhausted(sentCount: index, dueNanoseconds: scheduled)
                         else { return }
-                        await send(index, scheduled: scheduled, sender: sender, recorder: recorder)
+                        await send(index, scheduled: scheduled, sender: sender, requests: requests, recorder: recorder)
                     }
                 }
             }

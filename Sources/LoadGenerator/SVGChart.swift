@@ -86,8 +86,9 @@ struct SVGChart {
             let yAt = y(yValue, yMax)
             out +=
                 #"<text x="\#(n(x(xValue, xMax, xMin: xMin)))" y="\#(n(height - bottom + 16))" "#
-                + #"text-anchor="middle">\#(Self.label(xValue))</text>"#
-            out += #"<text x="\#(n(left - 6))" y="\#(n(yAt + 4))" text-anchor="end">\#(Self.label(yValue))</text>"#
+                + #"text-anchor="middle">\#(Self.label(xValue, step: (xMax - xMin) / 4))</text>"#
+            out +=
+                #"<text x="\#(n(left - 6))" y="\#(n(yAt + 4))" text-anchor="end">\#(Self.label(yValue, step: yMax / 4))</text>"#
             out +=
                 #"<line x1="\#(n(left + 1))" x2="\#(n(width - right))" y1="\#(n(yAt))" y2="\#(n(yAt))" stroke="rgb(238,238,238)"/>"#
         }
@@ -109,11 +110,10 @@ struct SVGChart {
 
     private func n(_ value: Double) -> String { String(format: "%.1f", value) }
 
-    static func label(_ value: Double) -> String {
-        if value == 0 { return "0" }
-        if abs(value) >= 100 { return String(format: "%.0f", value) }
-        if abs(value) >= 10 { return String(format: "%.1f", value) }
-        return String(format: "%.2f", value)
+    /// A tick label with as many decimals as the distance between ticks needs.
+    static func label(_ value: Double, step: Double) -> String {
+        let decimals = step > 0 ? Swift.min(4, Swift.max(0, Int((-log10(step)).rounded(.up)) + 1)) : 1
+        return String(format: "%.\(decimals)f", value)
     }
 }
 

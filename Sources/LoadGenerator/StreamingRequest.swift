@@ -10,18 +10,24 @@ struct StreamingRequest: Sendable {
     /// Nanoseconds since the start of the run.
     func now() -> Int64 { (ContinuousClock.now - origin).nanoseconds }
 
-    /// Sends `prepared`, which was due at `scheduled`; never throws: failures are in the outcome.
-    func run(_ prepared: PreparedRequest, scheduled: Int64) async -> RequestOutcome {
+    /// The HTTP request of `prepared`: built once per pooled request and reused for every send of it.
+    func request(_ prepared: PreparedRequest) throws -> HTTPClient.Request {
         var headers: [(String, String)] = [("content-type", "application/json"), ("accept", "text/event-stream")]
         if let key = settings.apiKey { headers.append(("authorization", "Bearer \(key)")) }
+        return try HTTPClient.Request(
+            url: settings.baseURL + settings.endpoint.path, method: .POST, headers: .init(headers),
+            body: .byteBuffer(prepared.body))
+    }
+
+    /// Sends `prepared` (whose HTTP request `request` was built by `request(_:)`), which was due at `scheduled`;
+    /// never throws: failures are in the outcome.
+    func run(_ prepared: PreparedRequest, request: HTTPClient.Request?, scheduled: Int64) async -> RequestOutcome {
         let delegate = StreamTimingDelegate(origin: origin, expectedTokens: prepared.maxTokens)
         let sent = now()
         var outcome = RequestOutcome(
             scheduled: scheduled, sent: sent, firstToken: nil, end: sent, outputTokens: 0, gaps: [], failure: nil)
         do {
-            let request = try HTTPClient.Request(
-                url: settings.baseURL + settings.endpoint.path, method: .POST, headers: .init(headers),
-                body: .byteBuffer(prepared.body))
+            let request = try request ?? self.request(prepared)
             let task = client.execute(
                 request: request, delegate: delegate, deadline: .now() + .nanoseconds(settings.timeout.nanoseconds))
             let result = try await withTaskCancellationHandler {

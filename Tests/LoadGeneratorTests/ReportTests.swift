@@ -13,7 +13,7 @@ extension TimingAccuracyTests {
 extension TimingAccuracyTests.Reports {
     /// A short real run against the stub, with a sweep summary made from two more short runs.
     static func sampleReport() async throws -> BenchReport {
-        try await StubHarness.withStub { _, client, base in
+        try await StubHarness.withStub(StubBehaviour(capacity: 4)) { _, client, base in
             var settings = base
             settings.shape = .rate(20, poisson: true)
             settings.duration = .seconds(2)
