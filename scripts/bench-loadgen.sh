@@ -15,8 +15,12 @@ trap 'kill "$stub_pid" 2>/dev/null || true; rm -rf "$out"' EXIT
 stub_pid=$!
 for _ in $(seq 50); do grep -q listening "$out/stub.txt" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$out/stub.txt")
-"$bin" bench --url "http://127.0.0.1:$port" --rate "$rate" --duration "$duration" --max-tokens "$tokens" \
-    --prompt-tokens 32 --max-in-flight 4096 --quiet --json "$out/report.json"
+stub_before=$(awk '{print $14 + $15}' "/proc/$stub_pid/stat")
+TIMEFORMAT="generator CPU: %U s user + %S s system over %R s"
+time "$bin" bench --url "http://127.0.0.1:$port" --rate "$rate" --duration "$duration" --max-tokens "$tokens" \
+    --prompt-tokens 32 --max-in-flight 4096 --quiet --json "$out/report.json" >"$out/table.txt"
+stub_after=$(awk '{print $14 + $15}' "/proc/$stub_pid/stat")
+echo "stub CPU: $(( (stub_after - stub_before) / $(getconf CLK_TCK) )).$(( (stub_after - stub_before) % $(getconf CLK_TCK) )) s"
 python3 - "$out/report.json" "$rate" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))

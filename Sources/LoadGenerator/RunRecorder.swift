@@ -84,13 +84,12 @@ final class RunRecorder: Sendable {
             if let perToken = Self.timePerOutputToken(outcome) { state.tpot.recordNanoseconds(perToken) }
             for gap in outcome.gaps { state.itl.recordNanoseconds(gap) }
             let window = Int(outcome.scheduled / windowNanoseconds)
-            var pair =
-                state.windows[window] ?? (
-                    LatencyHistogram.latency(digits: .two), LatencyHistogram.latency(digits: .two)
-                )
-            pair.ttft.recordNanoseconds(first - outcome.scheduled)
-            pair.e2e.recordNanoseconds(outcome.end - outcome.scheduled)
-            state.windows[window] = pair
+            // Mutated in place: a copy of the pair would copy both histograms' counts on every request.
+            if state.windows[window] == nil {
+                state.windows[window] = (LatencyHistogram.latency(digits: .two), LatencyHistogram.latency(digits: .two))
+            }
+            state.windows[window]!.ttft.recordNanoseconds(first - outcome.scheduled)
+            state.windows[window]!.e2e.recordNanoseconds(outcome.end - outcome.scheduled)
         }
     }
 
