@@ -74,6 +74,43 @@ struct BenchCLITests {
     }
 }
 
+extension BenchCLITests {
+    @Test("Ctrl-C stops a long run and prints what was measured")
+    func interrupt() throws {
+        let stub = Process()
+        stub.executableURL = try BatchgateProcess.executable()
+        stub.arguments = ["bench", "stub-server", "--port", "0", "--for", "60s"]
+        let announcement = Pipe()
+        stub.standardOutput = announcement
+        try stub.run()
+        defer {
+            stub.terminate()
+            stub.waitUntilExitQuietly()
+        }
+        let line = String(decoding: announcement.fileHandleForReading.availableData, as: UTF8.self)
+        let port = try #require(line.split(separator: ":").last).trimmingCharacters(in: .whitespacesAndNewlines)
+        let bench = Process()
+        bench.executableURL = try BatchgateProcess.executable()
+        bench.arguments = [
+            "bench", "--url", "http://127.0.0.1:\(port)", "--rate", "20", "--duration", "60s", "--max-tokens", "4",
+            "--prompt-tokens", "8", "--quiet",
+        ]
+        let output = Pipe()
+        bench.standardOutput = output
+        bench.standardError = FileHandle.nullDevice
+        let started = Date()
+        try bench.run()
+        Thread.sleep(forTimeInterval: 2)
+        kill(bench.processIdentifier, SIGINT)
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        bench.waitUntilExit()
+        #expect(bench.terminationStatus == 0)
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(printed.contains("interrupted"), "stdout: \(printed)")
+        #expect(!printed.contains("requests 0 completed"), "stdout: \(printed)")
+    }
+}
+
 extension Process {
     /// Waits for the process to end, ignoring whether it had already ended.
     fileprivate func waitUntilExitQuietly() {

@@ -144,3 +144,28 @@ extension TimingAccuracyTests.Reports {
         }
     }
 }
+
+extension TimingAccuracyTests.Reports {
+    @Test("Chat requests stream through the chat endpoint; Poisson arrivals keep the asked mean rate")
+    func chatAndPoisson() async throws {
+        try await StubHarness.withStub { _, client, base in
+            var settings = base
+            settings.endpoint = .chat
+            settings.shape = .concurrency(2)
+            settings.requests = 4
+            let pool = try await StubHarness.pool(client: client, settings: settings, maxTokens: 3)
+            let chat = await BenchSession.run(client: client, settings: settings, pool: pool, seed: 1)
+            #expect(chat.requests_completed == 4 && chat.output_tokens_total == 12 && chat.endpoint == "chat")
+            #expect(chat.prompt_tokens_total == 4 * 32)
+
+            settings.endpoint = .completions
+            settings.requests = nil
+            settings.duration = .seconds(2)
+            settings.shape = .rate(100, poisson: true)
+            let poisson = await BenchSession.run(client: client, settings: settings, pool: pool, seed: 5)
+            // 200 arrivals expected; a Poisson count stays within about 3 standard deviations (±42) of it.
+            #expect((158...242).contains(poisson.requests_sent), "\(poisson.requests_sent) requests in 2 s")
+            #expect(poisson.requests_failed == 0)
+        }
+    }
+}
