@@ -5,6 +5,7 @@ import LoadGenerator
 extension BenchRunCommand {
     func run() async throws {
         let plan = try plan()
+        BenchSession.runTasksOnEventLoops()
         let client = BenchSession.makeClient(insecure: insecure, connections: max(maxInFlight, concurrency ?? 0, 64))
         do {
             let report = try await StopOnInterrupt.run { try await measure(plan: plan, client: client) }
