@@ -72,20 +72,29 @@ struct TimingAccuracyTests {
     func sweep() async throws {
         // 8 generations at once, 4 tokens each (50 + 3 × 10 = 80 ms): at most 100 requests per second.
         let capacity = 8.0 / 0.080
-        let report = try await StubHarness.withStub(StubBehaviour(capacity: 8)) { _, client, base in
-            var settings = base
-            settings.serviceLevels = try ServiceLevel.parseList("ttft_p99=150ms")
-            let pool = try await StubHarness.pool(client: client, settings: settings, maxTokens: 4)
-            return await BenchSession.sweep(
-                client: client, settings: settings, pool: pool, seed: 1, stepDuration: .seconds(3),
-                sweep: Sweep(saturationConcurrency: 32, searchSteps: 5, precision: 0.03))
+        var misses: [String] = []
+        // As above, a sweep that a burst of other work on the machine disturbed is run once more.
+        for attempt in 1...2 {
+            let report = try await StubHarness.withStub(StubBehaviour(capacity: 8)) { _, client, base in
+                var settings = base
+                settings.serviceLevels = try ServiceLevel.parseList("ttft_p99=150ms")
+                let pool = try await StubHarness.pool(client: client, settings: settings, maxTokens: 4)
+                return await BenchSession.sweep(
+                    client: client, settings: settings, pool: pool, seed: 1, stepDuration: .seconds(3),
+                    sweep: Sweep(saturationConcurrency: 32, searchSteps: 5, precision: 0.03))
+            }
+            let sweep = try #require(report.sweep)
+            #expect(sweep.steps.first?.phase == "saturation")
+            #expect(sweep.steps.contains { !$0.passed })
+            #expect(report.load.rate == sweep.max_rate_within_slo)
+            let found = sweep.max_rate_within_slo ?? 0
+            if Self.within(found, capacity, 0.10) && Self.within(sweep.saturation_throughput, capacity, 0.10) {
+                return
+            }
+            misses.append(
+                "attempt \(attempt): found \(found) req/s, saturation \(sweep.saturation_throughput), capacity \(capacity)"
+            )
         }
-        let sweep = try #require(report.sweep)
-        let found = try #require(sweep.max_rate_within_slo)
-        #expect(Self.within(found, capacity, 0.10), "found \(found) req/s, capacity \(capacity)")
-        #expect(Self.within(sweep.saturation_throughput, capacity, 0.10), "saturation \(sweep.saturation_throughput)")
-        #expect(sweep.steps.first?.phase == "saturation")
-        #expect(sweep.steps.contains { !$0.passed })
-        #expect(report.load.rate == found)
+        Issue.record(Comment(rawValue: misses.joined(separator: "; ")))
     }
 }
