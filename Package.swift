@@ -36,6 +36,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The load generator: HTTP client and latency histograms.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // System and C layers.
@@ -112,12 +115,37 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // `batchgate bench`: open/closed-loop load against an OpenAI-compatible server, HdrHistogram latencies, reports.
+        .target(
+            name: "LoadGenerator",
+            dependencies: [
+                "Tokenizers",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // A streaming OpenAI-shaped server with exact timing, for the load generator's tests and benchmark.
+        .target(
+            name: "LoadGeneratorStub",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+
         // The command line; the only place that wires modules together.
         .executableTarget(
             name: "batchgate",
             dependencies: [
                 "BatchgateConfig", "GGUF", "Tokenizers", "InferenceCore", "WorkerProtocol", "Worker", "Scheduler",
-                "Gateway",
+                "Gateway", "LoadGenerator", "LoadGeneratorStub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -167,5 +195,7 @@ let package = Package(
             exclude: ["Python"],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "LoadGeneratorStub"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,74 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOPosix
+
+/// Ties a run together: the HTTP client, the request pool, one run or a sweep, and the report.
+public enum BenchSession {
+    /// The HTTP client runs use (async-http-client's).
+    public typealias Client = HTTPClient
+
+    /// An HTTP client for load: HTTP/1.1 connections up to `connections` per host (so requests never queue inside
+    /// the client unseen), no redirects; `insecure` accepts any TLS certificate.
+    public static func makeClient(insecure: Bool, connections: Int) -> HTTPClient {
+        var configuration =
+            insecure
+            ? HTTPClient.Configuration(
+                certificateVerification: .none, redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)))
+            : HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)))
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+        // A refused connection is an error to count, not something to retry until the connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.httpVersion = .http1Only
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// One run with `settings`, as a report.
+    public static func run(client: HTTPClient, settings: BenchSettings, pool: [PreparedRequest], seed: UInt64) async
+        -> BenchReport
+    {
+        await LoadRunner(client: client, settings: settings, pool: pool, seed: seed).run().report(settings: settings)
+    }
+
+    /// A sweep whose steps each last `stepDuration`; the report's top level is the best passing step (or the
+    /// saturation step when none passed), with every step under `sweep`.
+    public static func sweep(
+        client: HTTPClient, settings: BenchSettings, pool: [PreparedRequest], seed: UInt64, stepDuration: Duration,
+        sweep: Sweep = Sweep()
+    ) async -> BenchReport {
+        let found = await sweep.run { shape in
+            var step = settings
+            step.shape = shape
+            step.duration = stepDuration
+            step.requests = nil
+            return await LoadRunner(client: client, settings: step, pool: pool, seed: seed).run()
+        }
+        let best =
+            found.steps.last { $0.step.passed && $0.step.rate == found.maxRate && $0.step.rate != nil }
+            ?? found.steps[0]
+        var stepSettings = settings
+        stepSettings.shape = best.result.shape
+        var report = best.result.report(settings: stepSettings)
+        report.interrupted = found.steps.contains { $0.result.interrupted }
+        report.sweep = SweepSummary(
+            slo: settings.serviceLevels.map(\.description), saturation_throughput: found.saturation,
+            max_rate_within_slo: found.maxRate, steps: found.steps.map(\.step))
+        return report
+    }
+}
+
+extension BenchSession {
+    /// Makes the HTTP client's event-loop threads Swift Concurrency's global executor (for this process, once),
+    /// so that a request's task and its connection no longer wake each other across two thread pools: a large part
+    /// of the generator's CPU at thousands of requests per second. Call it from the main thread before the load.
+    /// Returns whether it took effect.
+    @discardableResult
+    public static func runTasksOnEventLoops() -> Bool {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
+    /// The first model id the target's `GET /v1/models` lists.
+    public static func firstModel(client: HTTPClient, settings: BenchSettings) async throws -> String {
+        try await BenchHTTP.firstModel(client, settings: settings)
+    }
+}
