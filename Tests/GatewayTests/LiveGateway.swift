@@ -20,10 +20,10 @@ final class LiveGateway {
     /// `prepare` runs in the gateway's folder before it starts and returns extra lines for the `tls:` block and
     /// extra arguments for every curl (a client certificate).
     init(
-        workers: Int = 1, maxRunning: Int = 8, maxQueue: Int = 64, keys: String? = nil,
+        workers: Int = 1, maxRunning: Int = 8, maxQueue: Int = 64, keys: String? = nil, vocabulary: Int? = 512,
         prepare: (URL) throws -> (tls: String, curl: [String]) = { _ in ("", []) }
     ) throws {
-        let model = try WorkerSupport.tinyModel(context: 4096)
+        let model = try WorkerSupport.tinyModel(context: 4096, vocabulary: vocabulary)
         folder = URL(fileURLWithPath: (model as NSString).deletingLastPathComponent)
         let (tlsExtra, curlExtra) = try prepare(folder)
         curlArguments = curlExtra

@@ -304,4 +304,37 @@ struct LiveGatewayTests {
         #expect(without.output != "200")
         #expect(without.status != 0, "the handshake must fail without a client certificate")
     }
+
+    @Test("batchgate bench against the gateway reports the output-token throughput its /metrics counted, within 5%")
+    func benchAgreesWithMetrics() throws {
+        // The whole llama-spm vocabulary, so that prompts of an exact token length can be made of words.
+        let gateway = try LiveGateway(vocabulary: nil)
+        let counter = "batchgate_generation_tokens_total{model=\"tiny\"}"
+        let before = try gateway.metric(counter) ?? 0
+        let report = gateway.folder.appendingPathComponent("bench.json")
+        let bench = Process()
+        bench.executableURL = URL(fileURLWithPath: try WorkerSupport.executable())
+        bench.arguments = [
+            "bench", "--url", gateway.url(""), "--insecure", "--api-key", LiveGateway.key, "--rate", "20",
+            "--requests", "100", "--prompt-tokens", "16", "--max-tokens", "24", "--json", report.path, "--quiet",
+        ]
+        let output = Pipe()
+        bench.standardOutput = FileHandle.nullDevice
+        bench.standardError = output
+        try bench.run()
+        let errors = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        bench.waitUntilExit()
+        try #require(bench.terminationStatus == 0, "\(errors)")
+        let after = try gateway.metric(counter) ?? 0
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any])
+        let duration = try #require(json["duration_s"] as? Double)
+        let reported = try #require(json["output_token_throughput"] as? Double)
+        #expect(json["requests_completed"] as? Int == 100, "\(json["errors"] ?? "")")
+        #expect(json["output_tokens_total"] as? Int == 2400)
+        // The gateway also counted the generator's one warm-up request, which the report leaves out.
+        let counted = (after - before) / duration
+        print("bench: \(reported) tokens/s; /metrics: \(counted) tokens/s over \(duration) s")
+        #expect(abs(reported - counted) / counted < 0.05)
+    }
 }

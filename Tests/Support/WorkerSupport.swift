@@ -19,18 +19,18 @@ public enum WorkerSupport {
         return path
     }
 
-    /// Writes a tiny llama (by default dim 64, 2 layers, 4 heads, 2 KV heads; the first 512 tokens of the
-    /// llama-spm vocab; F16 weights) into a fresh temp directory, as `batchgate model create` would, and returns
-    /// its path.
+    /// Writes a tiny llama (by default dim 64, 2 layers, 4 heads, 2 KV heads; the first `vocabulary` tokens of the
+    /// llama-spm vocab, all 32,000 when nil; F16 weights) into a fresh temp directory, as `batchgate model create`
+    /// would, and returns its path.
     public static func tinyModel(
         embedding: Int = 64, layers: Int = 2, heads: Int = 4, kvHeads: Int = 2, feedForward: Int = 128,
-        context: Int = 256, type: GGMLType = .f16
+        context: Int = 256, type: GGMLType = .f16, vocabulary: Int? = 512
     ) throws -> String {
         var tokenizer = try RandomModelBuilder.tokenizerMetadata(
             fromVocabAt: try vocabPath("ggml-vocab-llama-spm.gguf"))
         for key in ["tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type"] {
-            if case .array(let type, let items) = tokenizer[key] {
-                tokenizer[key] = .array(elementType: type, values: Array(items.prefix(512)))
+            if let vocabulary, case .array(let type, let items) = tokenizer[key] {
+                tokenizer[key] = .array(elementType: type, values: Array(items.prefix(vocabulary)))
             }
         }
         let hyperparameters = ModelHyperparameters(
