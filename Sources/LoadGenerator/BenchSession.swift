@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Ties a run together: the HTTP client, the request pool, one run or a sweep, and the report.
 public enum BenchSession {
@@ -36,12 +37,20 @@ public enum BenchSession {
         client: HTTPClient, settings: BenchSettings, pool: [PreparedRequest], seed: UInt64, stepDuration: Duration,
         sweep: Sweep = Sweep()
     ) async -> BenchReport {
+        // Each step continues through the pool where the last one stopped, so that no prompt is sent twice before
+        // the pool runs out: a server that keeps recent prompts (llama-server reuses a slot's last prompt) would
+        // otherwise answer the repeats from its cache, and the sweep would measure that cache.
+        let offset = Mutex(0)
         let found = await sweep.run { shape in
             var step = settings
             step.shape = shape
             step.duration = stepDuration
             step.requests = nil
-            return await LoadRunner(client: client, settings: step, pool: pool, seed: seed).run()
+            let start = offset.withLock { $0 }
+            let rotated = Array(pool[start...] + pool[..<start])
+            let result = await LoadRunner(client: client, settings: step, pool: rotated, seed: seed).run()
+            offset.withLock { $0 = (start + result.state.sent + 1) % pool.count }
+            return result
         }
         let best =
             found.steps.last { $0.step.passed && $0.step.rate == found.maxRate && $0.step.rate != nil }
