@@ -79,8 +79,5 @@ public final class GatewayMetrics: Sendable {
 
 extension Metrics.Timer {
     /// Records a Swift `Duration`.
-    func record(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
+    func record(_ duration: Duration) { recordNanoseconds(duration.inNanoseconds) }
 }

@@ -43,8 +43,5 @@ public enum GatewayServer {
 
 extension TimeAmount {
     /// The same span as a Swift `Duration`, to the nanosecond.
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
+    init(_ duration: Duration) { self = .nanoseconds(duration.inNanoseconds) }
 }

@@ -22,8 +22,7 @@ struct RequestLog: Sendable {
     var metadata: Logger.Metadata {
         func seconds(_ duration: Duration?) -> Logger.MetadataValue {
             guard let duration else { return "-" }
-            let (whole, attoseconds) = duration.components
-            return "\(Double(whole) + Double(attoseconds) / 1e18)"
+            return "\(duration.inSeconds)"
         }
         var metadata: Logger.Metadata = [
             "request_id": "\(id)", "path": "\(path)", "key": "\(key ?? "-")", "model": "\(model ?? "-")",

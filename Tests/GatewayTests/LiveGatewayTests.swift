@@ -254,16 +254,9 @@ struct LiveGatewayTests {
         try FileManager.default.copyItem(
             at: folder.appendingPathComponent("new-cert.pem"), to: folder.appendingPathComponent("trusted.pem"))
         let trustNew = ["--cacert", folder.appendingPathComponent("trusted.pem").path]
+        /// The status of `/health/live` with `extra` curl arguments (a later `--cacert` replaces the gateway's).
         func status(_ extra: [String]) throws -> String {
-            let curl = Process()
-            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            curl.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}"] + extra + [gateway.url("/health/live")]
-            let pipe = Pipe()
-            curl.standardOutput = pipe
-            try curl.run()
-            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            curl.waitUntilExit()
-            return text
+            try gateway.curl(["-o", "/dev/null", "-w", "%{http_code}"] + extra + [gateway.url("/health/live")]).output
         }
         #expect(try status(trustNew) != "200", "the new certificate is not served yet")
         for (from, to) in [("new-cert.pem", "cert.pem"), ("new-key.pem", "key.pem")] {

@@ -40,6 +40,12 @@ struct GenerationRun: Sendable {
         var pendingTokens: [GeneratedToken] = []
         var last = started
         let perModel = metrics.model(model.name)
+        /// Sends what the stop matcher and the detokenizer still hold, with the tokens not sent yet.
+        func flush() async throws {
+            let rest = stops.finish() + detokenizer.finish()
+            if !rest.isEmpty || !pendingTokens.isEmpty { try await emit(rest, pendingTokens) }
+            pendingTokens.removeAll()
+        }
         func end(_ update: (inout Ending) -> Void) {
             update(&ending)
             model.scheduler.cancel(stream.id)
@@ -60,8 +66,7 @@ struct GenerationRun: Sendable {
                     logger.notice(
                         "token quota exhausted mid-generation; ending the stream with finish_reason length",
                         metadata: ["model": "\(model.name)", "completion_tokens": "\(ending.completionTokens)"])
-                    let rest = stops.finish() + detokenizer.finish()
-                    if !rest.isEmpty || !pendingTokens.isEmpty { try await emit(rest, pendingTokens) }
+                    try await flush()
                     end { $0.finishReason = "length" }
                     return ending
                 }
@@ -92,8 +97,7 @@ struct GenerationRun: Sendable {
                 ending.queueTime = finish.queueTime
                 switch finish.reason {
                 case .stop, .length:
-                    let rest = stops.finish() + detokenizer.finish()
-                    if !rest.isEmpty || !pendingTokens.isEmpty { try await emit(rest, pendingTokens) }
+                    try await flush()
                     ending.finishReason = finish.reason == .stop ? "stop" : "length"
                 case .cancelled: ending.clientGone = true
                 case .error(let error): ending.error = GatewayError(error)

@@ -150,8 +150,7 @@ public final class QuotaLimiter: QuotaPolicy {
 
     /// A duration as OpenAI writes it in `x-ratelimit-reset-*`: `1s`, `6m0s`, `20ms`.
     static func openAIDuration(_ duration: Duration) -> String {
-        let milliseconds = Int(
-            (Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15).rounded(.up))
+        let milliseconds = Int((duration.inSeconds * 1000).rounded(.up))
         if milliseconds < 1000 { return "\(milliseconds)ms" }
         let seconds = (milliseconds + 999) / 1000
         if seconds < 60 { return "\(seconds)s" }

@@ -49,10 +49,9 @@ public struct QuotaReport: Codable, Sendable, Equatable {
         init(model: String, account: QuotaLimiter.Account) {
             func bucket(_ bucket: SlidingWindowLimit?) -> Bucket? {
                 bucket.map {
-                    let wait = $0.untilFull.components
-                    return Bucket(
+                    Bucket(
                         limit: Int($0.capacity), remaining: Int($0.level.rounded(.down)),
-                        resetSeconds: Double(wait.seconds) + Double(wait.attoseconds) / 1e18)
+                        resetSeconds: $0.untilFull.inSeconds)
                 }
             }
             self.model = model
