@@ -65,6 +65,21 @@ KERNEL void bg_f16_matmul(
     }
 }
 
+KERNEL void bg_f16_scores(
+    const uint16_t *keys, size_t key_stride, size_t count, const float *queries, size_t query_count, size_t columns,
+    float scale, float *scores, size_t score_stride) {
+    // Each key is read once for up to three queries, as a weight row is for three activation rows above.
+    for (size_t t = 0; t < count; t++) {
+        const uint16_t *key = keys + t * key_stride;
+        size_t q = 0;
+        for (; q + 3 <= query_count; q += 3) {
+            tile(3, key, queries + q * columns, columns, scores + q * score_stride + t, score_stride);
+        }
+        for (; q < query_count; q++) tile(1, key, queries + q * columns, columns, scores + q * score_stride + t, 1);
+        for (q = 0; q < query_count; q++) scores[q * score_stride + t] *= scale;
+    }
+}
+
 KERNEL void bg_widen_f16(const uint16_t *input, float *output, size_t count) {
     size_t i = 0;
     for (; i + 8 <= count; i += 8) {
@@ -89,6 +104,13 @@ void bg_f16_matmul(
     size_t columns, float *output, size_t output_stride) {
     (void)weights, (void)row_begin, (void)row_end, (void)activations, (void)activation_count, (void)columns;
     (void)output, (void)output_stride;
+}
+
+void bg_f16_scores(
+    const uint16_t *keys, size_t key_stride, size_t count, const float *queries, size_t query_count, size_t columns,
+    float scale, float *scores, size_t score_stride) {
+    (void)keys, (void)key_stride, (void)count, (void)queries, (void)query_count, (void)columns, (void)scale;
+    (void)scores, (void)score_stride;
 }
 
 void bg_widen_f16(const uint16_t *input, float *output, size_t count) {

@@ -1,9 +1,10 @@
-// Q8_0 × Q8_0 block dot products in tiles of up to 8 (weight row, activation row) pairs, one pair per float lane.
+// Q8_0 weights × Q8_0 activations in ggml's order, in tiles of up to 4 weight rows × 2 activation rows.
 //
-// Per block and pair: |w| (unsigned) times a with w's sign moved onto it (`maddubs`), pairs of int16 summed to
-// int32 (`madd` with ones), then eight pairs' eight partial sums folded into one vector of eight exact block sums
-// by a tree of horizontal adds. Each lane then takes `sum += float(qi) * (dw * da)` with no fused steps, so every
-// pair rounds exactly as the scalar Swift kernel does, whatever tile it lands in.
+// Each (weight row, activation row) pair has eight float lanes. Per block, `maddubs` multiplies |w| by a with w's
+// sign moved onto it and adds neighbouring products, `madd` with ones adds those pairs, so int32 lane l holds the
+// exact sum of products 4l…4l+3; then lane l = fma(d_w * d_a, float(that sum), lane l). At the end the lanes are
+// summed as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)). This is what ggml's AVX2 `vec_dot_q8_0_q8_0` and llamafile's
+// Q8_0 tiles compute, and it depends only on the pair, never on the tile it lands in.
 #include "CKernels.h"
 
 #if defined(__x86_64__)
@@ -14,99 +15,113 @@
 
 enum { weight_block = 34, activation_block = 48 };
 
-#ifndef PREFETCH_PANELS
-#define PREFETCH_PANELS 8
+#ifndef PREFETCH_DISTANCE
+#define PREFETCH_DISTANCE 32768
+#else
+
+void bg_q8_0_matmul(
+    const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end, const uint8_t *activations,
+    size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output, size_t output_stride) {
+    (void)weights, (void)weight_row_bytes, (void)row_begin, (void)row_end, (void)activations;
+    (void)activation_row_bytes, (void)activation_count, (void)blocks, (void)output, (void)output_stride;
+}
+
+void bg_quantize_q8_0(const float *input, uint8_t *output, size_t blocks) {
+    (void)input, (void)output, (void)blocks;
+}
+
+#endif
+#ifndef PANEL_ROWS
+#define PANEL_ROWS 16
+#else
+
+void bg_q8_0_matmul(
+    const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end, const uint8_t *activations,
+    size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output, size_t output_stride) {
+    (void)weights, (void)weight_row_bytes, (void)row_begin, (void)row_end, (void)activations;
+    (void)activation_row_bytes, (void)activation_count, (void)blocks, (void)output, (void)output_stride;
+}
+
+void bg_quantize_q8_0(const float *input, uint8_t *output, size_t blocks) {
+    (void)input, (void)output, (void)blocks;
+}
+
 #endif
 
 #define KERNEL __attribute__((target("avx2,fma,f16c")))
 #define INLINE __attribute__((always_inline)) static inline
 
-/// Eight vectors of eight int32 partial sums to one vector of their eight totals (lane p: total of p[p]).
-KERNEL INLINE __m256i fold8(const __m256i p[8]) {
-    __m256i s01 = _mm256_hadd_epi32(p[0], p[1]);
-    __m256i s23 = _mm256_hadd_epi32(p[2], p[3]);
-    __m256i s45 = _mm256_hadd_epi32(p[4], p[5]);
-    __m256i s67 = _mm256_hadd_epi32(p[6], p[7]);
-    __m256i t0 = _mm256_hadd_epi32(s01, s23);
-    __m256i t1 = _mm256_hadd_epi32(s45, s67);
-    return _mm256_add_epi32(_mm256_permute2x128_si256(t0, t1, 0x20), _mm256_permute2x128_si256(t0, t1, 0x31));
+/// The eight lanes of `x` summed in ggml's order: halves, then the upper pair, then the odd lane.
+KERNEL INLINE float lane_sum(__m256 x) {
+    __m128 r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
+    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_add_ss(r, _mm_movehdup_ps(r));
+    return _mm_cvtss_f32(r);
 }
 
-/// The F16 scale at the start of a weight block, as a float.
-KERNEL INLINE float weight_scale(const uint8_t *block) {
-    uint16_t bits;
-    memcpy(&bits, block, 2);
-    return _cvtsh_ss(bits);
-}
-
-/// `rows` × `cols` pairs (rows * cols <= 8): weight rows at `w` (`wrb` apart), activation rows at `a` (`arb`
-/// apart); lane r * cols + c is pair (r, c); results go to `out[c * stride + r]`. Called with constant shapes so
-/// the loops unroll.
+/// `rows` × `cols` pairs (rows <= 4, cols <= 2): weight rows at `w` (`wrb` apart), activation rows at `a` (`arb`
+/// apart); pair (r, c) goes to `out[c * stride + r]`. Called with constant shapes so every loop unrolls.
 ///
-/// When `ahead` is not null, `ahead_bytes` bytes from it are prefetched, spread over the blocks: the weight rows
-/// the call reaches next, so that short rows (too short for the hardware prefetcher to ramp up) still stream.
+/// When `ahead` is not null, one cache line from it every `ahead_step` bytes per block is prefetched: the weight
+/// rows a decode step reaches next, so that short rows still stream at memory speed.
 KERNEL INLINE void tile(
     int rows, int cols, const uint8_t *w, size_t wrb, const uint8_t *a, size_t arb, size_t blocks, float *out,
-    size_t stride, const uint8_t *ahead, size_t ahead_bytes) {
+    size_t stride, const uint8_t *ahead, size_t ahead_step) {
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc = _mm256_setzero_ps();
-    size_t ahead_step = ahead ? (ahead_bytes / blocks + 64) & ~(size_t)63 : 0;
+    __m256 acc[4][2];
+    for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c++) acc[r][c] = _mm256_setzero_ps();
+    }
+    // The pairs' block scales go through memory so each is broadcast by a load rather than two shuffles.
+    float scales[8] __attribute__((aligned(32)));
     for (size_t b = 0; b < blocks; b++) {
         if (ahead) {
             for (size_t line = 0; line < ahead_step; line += 64) {
                 _mm_prefetch((const char *)ahead + b * ahead_step + line, _MM_HINT_T0);
             }
         }
-        __m256i wq[8], wabs[8], aq[8], p[8];
-        float dw[8], da[8], lane_dw[8], lane_da[8];
+        uint64_t bits = 0;
         for (int r = 0; r < rows; r++) {
-            const uint8_t *block = w + r * wrb + b * weight_block;
-            dw[r] = weight_scale(block);
-            wq[r] = _mm256_loadu_si256((const __m256i *)(block + 2));
-            wabs[r] = _mm256_sign_epi8(wq[r], wq[r]);
+            uint16_t h;
+            memcpy(&h, w + r * wrb + b * weight_block, 2);
+            bits |= (uint64_t)h << (16 * r);
         }
+        __m128 dw = _mm_cvtph_ps(_mm_cvtsi64_si128((long long)bits));
+        __m256i aq[2];
         for (int c = 0; c < cols; c++) {
             const uint8_t *block = a + c * arb + b * activation_block;
-            memcpy(&da[c], block, 4);
+            _mm_store_ps(scales + 4 * c, _mm_mul_ps(dw, _mm_broadcast_ss((const float *)block)));
             aq[c] = _mm256_loadu_si256((const __m256i *)(block + 4));
         }
-        for (int q = 0; q < 8; q++) {
-            p[q] = _mm256_setzero_si256();
-            lane_dw[q] = 0;
-            lane_da[q] = 0;
-        }
+        __asm__ volatile("" : : "r"(scales) : "memory");
         for (int r = 0; r < rows; r++) {
+            __m256i wq = _mm256_loadu_si256((const __m256i *)(w + r * wrb + b * weight_block + 2));
+            __m256i wabs = _mm256_sign_epi8(wq, wq);
             for (int c = 0; c < cols; c++) {
-                __m256i signed_a = _mm256_sign_epi8(aq[c], wq[r]);
-                p[r * cols + c] = _mm256_madd_epi16(_mm256_maddubs_epi16(wabs[r], signed_a), ones);
-                lane_dw[r * cols + c] = dw[r];
-                lane_da[r * cols + c] = da[c];
+                __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, _mm256_sign_epi8(aq[c], wq)), ones);
+                acc[r][c] = _mm256_fmadd_ps(_mm256_broadcast_ss(scales + 4 * c + r), _mm256_cvtepi32_ps(sums), acc[r][c]);
             }
         }
-        __m256 sums = _mm256_cvtepi32_ps(fold8(p));
-        __m256 scale = _mm256_mul_ps(_mm256_loadu_ps(lane_dw), _mm256_loadu_ps(lane_da));
-        acc = _mm256_add_ps(acc, _mm256_mul_ps(sums, scale));
     }
-    float result[8];
-    _mm256_storeu_ps(result, acc);
     for (int r = 0; r < rows; r++) {
-        for (int c = 0; c < cols; c++) out[c * stride + r] = result[r * cols + c];
+        for (int c = 0; c < cols; c++) out[c * stride + r] = lane_sum(acc[r][c]);
     }
 }
 
-/// Activation rows `a` (`count` of them) against weight rows `row_begin..<row_end`, with `cols` activation rows
-/// per tile and as many weight rows as fill eight lanes.
-/// The first group also prefetches the weight rows `PREFETCH_PANELS` panels ahead.
+/// Weight rows `r0..<r1` against `cols` activation rows at `act`: tiles of four weight rows, then single rows.
+/// A single activation row (a decode step) also prefetches the weights `PREFETCH_DISTANCE` bytes ahead.
 #define PANEL(COLS)                                                                                                \
     do {                                                                                                           \
         size_t r = r0;                                                                                             \
-        for (; r + 8 / (COLS) <= r1; r += 8 / (COLS)) {                                                            \
+        for (; r + 4 <= r1; r += 4) {                                                                              \
             const uint8_t *ahead = NULL;                                                                           \
-            size_t ahead_rows = 8 / (COLS);                                                                        \
-            if (i == 0 && r + (PREFETCH_PANELS * 8 + ahead_rows) <= row_end)                                       \
-                ahead = weights + (r + PREFETCH_PANELS * 8) * weight_row_bytes;                                    \
-            tile(8 / (COLS), COLS, weights + r * weight_row_bytes, weight_row_bytes, act, activation_row_bytes,   \
-                 blocks, out + r, output_stride, ahead, ahead_rows * weight_row_bytes);                            \
+            size_t step = 0;                                                                                       \
+            if ((COLS) == 1 && (r + 4) * weight_row_bytes + PREFETCH_DISTANCE <= row_end * weight_row_bytes) {    \
+                ahead = weights + r * weight_row_bytes + PREFETCH_DISTANCE;                                        \
+                step = (4 * weight_row_bytes / blocks + 63) & ~(size_t)63;                                         \
+            }                                                                                                      \
+            tile(4, COLS, weights + r * weight_row_bytes, weight_row_bytes, act, activation_row_bytes, blocks,     \
+                 out + r, output_stride, ahead, step);                                                             \
         }                                                                                                          \
         for (; r < r1; r++)                                                                                        \
             tile(1, COLS, weights + r * weight_row_bytes, weight_row_bytes, act, activation_row_bytes, blocks,     \
@@ -116,29 +131,54 @@ KERNEL INLINE void tile(
 KERNEL void bg_q8_0_matmul(
     const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end, const uint8_t *activations,
     size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output, size_t output_stride) {
-    // Panels of 8 weight rows stay in cache while every activation row passes over them, so the weights stream
-    // from memory once per call.
-    for (size_t r0 = row_begin; r0 < row_end; r0 += 8) {
-        size_t r1 = r0 + 8 < row_end ? r0 + 8 : row_end;
+    // A panel of weight rows stays in cache while every activation row passes over it, two at a time, so the
+    // weights stream from memory once per call.
+    for (size_t r0 = row_begin; r0 < row_end; r0 += PANEL_ROWS) {
+        size_t r1 = r0 + PANEL_ROWS < row_end ? r0 + PANEL_ROWS : row_end;
         size_t i = 0;
-        while (i < activation_count) {
-            size_t left = activation_count - i;
+        for (; i + 2 <= activation_count; i += 2) {
             const uint8_t *act = activations + i * activation_row_bytes;
             float *out = output + i * output_stride;
-            if (left >= 4) {
-                PANEL(4);
-                i += 4;
-            } else if (left >= 2) {
-                PANEL(2);
-                i += 2;
-            } else {
-                PANEL(1);
-                i += 1;
-            }
+            PANEL(2);
+        }
+        if (i < activation_count) {
+            const uint8_t *act = activations + i * activation_row_bytes;
+            float *out = output + i * output_stride;
+            PANEL(1);
         }
     }
 }
 
+KERNEL void bg_quantize_q8_0(const float *input, uint8_t *output, size_t blocks) {
+    const __m256 sign_mask = _mm256_set1_ps(-0.0f);
+    for (size_t b = 0; b < blocks; b++) {
+        const float *x = input + 32 * b;
+        uint8_t *block = output + b * activation_block;
+        __m256 v[4];
+        __m256 amax = _mm256_setzero_ps();
+        for (int j = 0; j < 4; j++) {
+            v[j] = _mm256_loadu_ps(x + 8 * j);
+            amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign_mask, v[j]));
+        }
+        __m128 m = _mm_max_ps(_mm256_extractf128_ps(amax, 1), _mm256_castps256_ps128(amax));
+        m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+        m = _mm_max_ss(m, _mm_movehdup_ps(m));
+        float max = _mm_cvtss_f32(m);
+        float d = _cvtsh_ss(_cvtss_sh(max / 127.0f, _MM_FROUND_TO_NEAREST_INT));
+        memcpy(block, &d, 4);
+        __m256 id = _mm256_set1_ps(max != 0.0f ? 127.0f / max : 0.0f);
+        __m256i q[4];
+        for (int j = 0; j < 4; j++) {
+            q[j] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[j], id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        }
+        // int32 → int16 → int8; the packs interleave 128-bit lanes, which the permute undoes.
+        __m256i s16a = _mm256_packs_epi32(q[0], q[1]);
+        __m256i s16b = _mm256_packs_epi32(q[2], q[3]);
+        __m256i s8 = _mm256_packs_epi16(s16a, s16b);
+        s8 = _mm256_permutevar8x32_epi32(s8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(block + 4), s8);
+    }
+}
 #else
 
 void bg_q8_0_matmul(
@@ -146,6 +186,10 @@ void bg_q8_0_matmul(
     size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output, size_t output_stride) {
     (void)weights, (void)weight_row_bytes, (void)row_begin, (void)row_end, (void)activations;
     (void)activation_row_bytes, (void)activation_count, (void)blocks, (void)output, (void)output_stride;
+}
+
+void bg_quantize_q8_0(const float *input, uint8_t *output, size_t blocks) {
+    (void)input, (void)output, (void)blocks;
 }
 
 #endif

@@ -109,6 +109,91 @@ struct NativeKernelTests {
         }
     }
 
+    @Test("Q8_0 activation blocks from the C quantizer equal Q8Block.quantize byte for byte, ties and zeros included")
+    func quantizeQ8_0() {
+        var x = KernelTests.values(32 * 40, seed: 13).map { $0 * 37 }
+        // A block of zeros, one scaled by exactly 1 whose values are halves (ties go to even), one with a single value.
+        x += [Float](repeating: 0, count: 32)
+        x += [127, 2.5, -3.5, 0.5, -0.5, 1.5, -1.5, 126.5] + [Float](repeating: 0.25, count: 24)
+        x += [Float](repeating: 0, count: 31) + [-3]
+        let blocks = x.count / 32
+        var native = [UInt8](repeating: 0xAA, count: blocks * Q8Block.stride)
+        var swift = native
+        x.withUnsafeBufferPointer { input in
+            native.withUnsafeMutableBytes { o in
+                NativeKernels.quantizeQ8_0(input.baseAddress!, into: o.baseAddress!, blocks: blocks)
+            }
+            swift.withUnsafeMutableBytes { o in
+                for b in 0..<blocks {
+                    Q8Block.quantize(input.baseAddress! + 32 * b, into: o.baseAddress! + b * Q8Block.stride)
+                }
+            }
+        }
+        for b in 0..<blocks {
+            let range = (b * Q8Block.stride)..<(b * Q8Block.stride + 36)
+            #expect(Array(native[range]) == Array(swift[range]), "block \(b)")
+        }
+    }
+
+    @Test("Grouped attention gives each query head what it gets alone, and agrees with the Swift path")
+    func groupedAttention() throws {
+        let d = 64
+        let groupSize = 7
+        let kvHeads = 2
+        let length = 37  // over two 16-slot blocks, the last one partial
+        let cache = PagedKVCache(layers: 1, kvDimension: kvHeads * d, capacityMiB: 1)
+        let sequence = SequenceID(1)
+        try cache.reserve(sequence, tokens: length)
+        let table = cache.table(of: sequence)
+        let kv = KernelTests.values(2 * length * kvHeads * d, seed: 21)
+        for t in 0..<length {
+            let k = cache.keyRow(block: table[t / cache.blockSize], layer: 0, slot: t % cache.blockSize)
+            let v = cache.valueRow(block: table[t / cache.blockSize], layer: 0, slot: t % cache.blockSize)
+            for j in 0..<(kvHeads * d) {
+                k[j] = HalfFloat.f16(from: kv[2 * (t * kvHeads * d + j)])
+                v[j] = HalfFloat.f16(from: kv[2 * (t * kvHeads * d + j) + 1])
+            }
+        }
+        let query = KernelTests.values(groupSize * kvHeads * d, seed: 22).map { $0 * 4 }
+        let scale = 1 / Float(d).squareRoot()
+        var grouped = [Float](repeating: .nan, count: query.count)
+        var alone = grouped
+        var swift = grouped
+        var scores = [Float](repeating: 0, count: groupSize * length)
+        query.withUnsafeBufferPointer { q in
+            scores.withUnsafeMutableBufferPointer { s in
+                grouped.withUnsafeMutableBufferPointer { o in
+                    for kvHead in 0..<kvHeads {
+                        Attention.group(
+                            kvHead, query: q.baseAddress!, table: table, length: length, layer: 0, cache: cache,
+                            headDimension: d, groupSize: groupSize, scale: scale, scores: s.baseAddress!,
+                            output: o.baseAddress!)
+                    }
+                }
+                alone.withUnsafeMutableBufferPointer { o in
+                    for head in 0..<(groupSize * kvHeads) {
+                        Attention.native(
+                            q.baseAddress! + head * d, kvHead: head / groupSize, heads: 1, table: table,
+                            length: length, layer: 0, cache: cache, headDimension: d, scale: scale,
+                            scores: s.baseAddress!, output: o.baseAddress! + head * d)
+                    }
+                }
+                swift.withUnsafeMutableBufferPointer { o in
+                    for head in 0..<(groupSize * kvHeads) {
+                        Attention.head(
+                            head, query: q.baseAddress!, table: table, length: length, layer: 0, cache: cache,
+                            headDimension: d, groupSize: groupSize, scale: scale, scores: s.baseAddress!,
+                            output: o.baseAddress! + head * d)
+                    }
+                }
+            }
+        }
+        for i in grouped.indices {
+            #expect(grouped[i].bitPattern == alone[i].bitPattern, "element \(i)")
+            #expect(abs(grouped[i] - swift[i]) <= 1e-3 * max(1, abs(swift[i])), "element \(i)")
+        }
+    }
+
     @Test("Rounding through F16 equals Float16 conversion, specials and subnormals included")
     func roundThroughF16() {
         var x = KernelTests.values(61, seed: 12).map { $0 * 1000 }

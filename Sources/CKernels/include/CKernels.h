@@ -13,16 +13,22 @@
 /// 1 when this CPU has AVX2, FMA and F16C (the kernels below may be called), otherwise 0.
 int bg_kernels_available(void);
 
-/// Q8_0 weights times prepared Q8_0 activations, for weight rows `row_begin..<row_end`:
-/// `output[i * output_stride + r] = Σ_b float(q_w·q_a of block b) * (d_w * d_a)`, summed block after block.
+/// Q8_0 weights times prepared Q8_0 activations, for weight rows `row_begin..<row_end`, in ggml's order: for each
+/// (weight row r, activation row i) pair, eight float lanes start at zero; for each block b, lane l becomes
+/// `fma(d_w * d_a, float(exact int sum of products 4l..4l+3), lane l)`; `output[i * output_stride + r]` is then
+/// `((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))`.
 ///
 /// Weight row `r` starts at `weights + r * weight_row_bytes` and holds `blocks` 34-byte blocks (F16 scale, 32 int8).
 /// Activation row `i` starts at `activations + i * activation_row_bytes` and holds `blocks` 48-byte blocks (the
-/// scale as a float, 32 int8, padding). The integer block sums are exact; the float steps round exactly as
-/// `sum += Float(qi) * (dw * da)` does.
+/// scale as a float, 32 int8, padding), as `bg_quantize_q8_0` writes them.
 void bg_q8_0_matmul(
     const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end, const uint8_t *activations,
     size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output, size_t output_stride);
+
+/// Quantizes `blocks` blocks of 32 floats at `input` into 48-byte activation blocks at `output` as ggml's x86
+/// `quantize_row_q8_0` does: `d = amax / 127` rounded to F16 (stored widened, as a float), then the 32 values
+/// `x * (127 / amax)` rounded to the nearest integer, ties to even (all zero when `amax` is zero).
+void bg_quantize_q8_0(const float *input, uint8_t *output, size_t blocks);
 
 /// F16 weights times F32 activations that already hold F16-rounded values, for weight rows `row_begin..<row_end`:
 /// `output[i * output_stride + r] = dot(weight row r, activation row i)` over `columns` elements.
@@ -35,16 +41,19 @@ void bg_f16_matmul(
     const uint16_t *weights, size_t row_begin, size_t row_end, const float *activations, size_t activation_count,
     size_t columns, float *output, size_t output_stride);
 
-/// Attention scores: `scores[t] = dot(key t, query) * scale` for `count` F16 keys `key_stride` halves apart, each
-/// dotted with `columns` F16-rounded floats at `query` exactly as `bg_f16_matmul` dots one pair.
-void bg_f16_dots(
-    const uint16_t *keys, size_t key_stride, size_t count, const float *query, size_t columns, float scale,
-    float *scores);
+/// Attention scores of `query_count` queries (F16-rounded floats, `columns` apart) against `count` F16 keys
+/// `key_stride` halves apart: `scores[q * score_stride + t] = dot(key t, query q) * scale`, each dot product formed
+/// exactly as `bg_f16_matmul` forms one (so it does not depend on how many queries share the call).
+void bg_f16_scores(
+    const uint16_t *keys, size_t key_stride, size_t count, const float *queries, size_t query_count, size_t columns,
+    float scale, float *scores, size_t score_stride);
 
-/// Attention output: `output[i] += weights[t] * value_t[i]` for `count` F16 value rows `value_stride` halves apart,
-/// token after token (fused multiply-adds in groups of 8 columns; a tail of under 8 columns unfused).
-void bg_f16_weighted_sum(
-    const uint16_t *values, size_t value_stride, size_t count, const float *weights, size_t columns, float *output);
+/// Attention outputs of `query_count` queries sharing `count` F16 value rows `value_stride` halves apart:
+/// `output[q * output_stride + i] += weights[q * weight_stride + t] * value_t[i]`, token after token (fused
+/// multiply-adds in groups of 8 columns; a tail of under 8 columns unfused), the same for any `query_count`.
+void bg_f16_weighted_sums(
+    const uint16_t *values, size_t value_stride, size_t count, const float *weights, size_t weight_stride,
+    size_t query_count, size_t columns, float *output, size_t output_stride);
 
 /// `output[i]` = the IEEE half `input[i]` as a float, for `count` halves.
 void bg_widen_f16(const uint16_t *input, float *output, size_t count);

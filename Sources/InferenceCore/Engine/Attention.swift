@@ -6,8 +6,32 @@ import GGUF
 /// llama.cpp's default (non-flash) CPU graph does: the query rounded to F16 and dotted with the F16 keys, scaled,
 /// softmax with the sum in `Double`, the probabilities rounded to F16 and dotted with the F16 values.
 enum Attention {
-    /// Writes the `headDimension` outputs of query head `head` for a token that sees the first `length` cached
-    /// tokens of the sequence whose block table is `table`.
+    /// Writes the outputs of the `groupSize` query heads that share key-value head `kvHead` (`headDimension` each,
+    /// at `output + head * headDimension`) for a token that sees the first `length` cached tokens of the sequence
+    /// whose block table is `table`. `scores` holds `groupSize * length` floats. Each head's result is the same
+    /// as if it were computed alone.
+    @_optimize(speed)
+    static func group(
+        _ kvHead: Int, query: UnsafePointer<Float>, table: [Int], length: Int, layer: Int, cache: PagedKVCache,
+        headDimension: Int, groupSize: Int, scale: Float, scores: UnsafeMutablePointer<Float>,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        let heads = (kvHead * groupSize)..<((kvHead + 1) * groupSize)
+        if NativeKernels.available {
+            return native(
+                query + heads.lowerBound * headDimension, kvHead: kvHead, heads: groupSize, table: table,
+                length: length, layer: layer, cache: cache, headDimension: headDimension, scale: scale,
+                scores: scores, output: output + heads.lowerBound * headDimension)
+        }
+        for h in heads {
+            head(
+                h, query: query, table: table, length: length, layer: layer, cache: cache,
+                headDimension: headDimension, groupSize: groupSize, scale: scale, scores: scores,
+                output: output + h * headDimension)
+        }
+    }
+
+    /// The Swift path for one query head `head` (used where the C kernels cannot run).
     @_optimize(speed)
     static func head(
         _ head: Int, query: UnsafePointer<Float>, table: [Int], length: Int, layer: Int, cache: PagedKVCache,
@@ -17,11 +41,6 @@ enum Attention {
         let kvHead = head / groupSize
         let d = headDimension
         let q = query + head * d
-        if NativeKernels.available {
-            return native(
-                q, kvHead: kvHead, table: table, length: length, layer: layer, cache: cache, headDimension: d,
-                scale: scale, scores: scores, output: output)
-        }
         withUnsafeTemporaryAllocation(of: UInt16.self, capacity: d) { q16 in
             for i in 0..<d { q16[i] = HalfFloat.f16(from: q[i]) }
             let qRaw = UnsafeRawPointer(q16.baseAddress!)
@@ -67,36 +86,41 @@ enum Attention {
         return Float(1 / sum)
     }
 
-    /// `head` with the C kernels: the same steps, block by block of the cache (keys and values of one block's
-    /// slots are `kvDimension` apart), the scores' dot products in `bg_f16_matmul`'s order.
+    /// `group` with the C kernels: the same steps as `head` for each of `heads` queries (at `q`, `headDimension`
+    /// apart), block by block of the cache (a block's keys and values are `kvDimension` apart), each key and value
+    /// read once for all of them; the scores' dot products in `bg_f16_matmul`'s order.
     @_optimize(speed)
     static func native(
-        _ q: UnsafePointer<Float>, kvHead: Int, table: [Int], length: Int, layer: Int, cache: PagedKVCache,
-        headDimension d: Int, scale: Float, scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+        _ q: UnsafePointer<Float>, kvHead: Int, heads: Int, table: [Int], length: Int, layer: Int,
+        cache: PagedKVCache, headDimension d: Int, scale: Float, scores: UnsafeMutablePointer<Float>,
+        output: UnsafeMutablePointer<Float>
     ) {
         let stride = cache.kvDimension
         let size = cache.blockSize
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: d) { rounded in
-            NativeKernels.roundThroughF16(q, into: rounded.baseAddress!, count: d)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: heads * d) { rounded in
+            NativeKernels.roundThroughF16(q, into: rounded.baseAddress!, count: heads * d)
             var t = 0
             while t < length {
                 let slots = min(size, length - t)
                 let keys = cache.keyRow(block: table[t / size], layer: layer, slot: 0) + kvHead * d
-                bg_f16_dots(keys, stride, slots, rounded.baseAddress!, d, scale, scores + t)
+                bg_f16_scores(keys, stride, slots, rounded.baseAddress!, heads, d, scale, scores + t, length)
                 t += slots
             }
         }
-        var maximum = -Float.infinity
-        for t in 0..<length { maximum = max(maximum, scores[t]) }
-        let inverse = exponentiate(scores, count: length, maximum: maximum)
-        for t in 0..<length { scores[t] *= inverse }
-        NativeKernels.roundThroughF16(scores, into: scores, count: length)
-        for i in 0..<d { output[i] = 0 }
+        for h in 0..<heads {
+            let row = scores + h * length
+            var maximum = -Float.infinity
+            for t in 0..<length { maximum = max(maximum, row[t]) }
+            let inverse = exponentiate(row, count: length, maximum: maximum)
+            for t in 0..<length { row[t] *= inverse }
+            NativeKernels.roundThroughF16(row, into: row, count: length)
+        }
+        for i in 0..<(heads * d) { output[i] = 0 }
         var t = 0
         while t < length {
             let slots = min(size, length - t)
             let values = cache.valueRow(block: table[t / size], layer: layer, slot: 0) + kvHead * d
-            bg_f16_weighted_sum(values, stride, slots, scores + t, d, output)
+            bg_f16_weighted_sums(values, stride, slots, scores + t, length, heads, d, output, d)
             t += slots
         }
     }

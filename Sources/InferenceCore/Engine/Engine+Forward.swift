@@ -35,11 +35,8 @@ extension Engine {
                     b.x + i * dim, weight: layer.attentionNorm, epsilon: h.rmsNormEpsilon, into: b.normed + i * dim)
             }
             MatrixMultiply.multiply(
-                layer.query, input: b.normed, count: n, output: b.query, pool: pool, blasMinimumRows: blas)
-            MatrixMultiply.multiply(
-                layer.key, input: b.normed, count: n, output: b.key, pool: pool, blasMinimumRows: blas)
-            MatrixMultiply.multiply(
-                layer.value, input: b.normed, count: n, output: b.value, pool: pool, blasMinimumRows: blas)
+                [layer.query, layer.key, layer.value], input: b.normed, count: n,
+                outputs: [b.query, b.key, b.value], pool: pool, blasMinimumRows: blas)
             for i in 0..<n {
                 if let bias = layer.queryBias { for j in 0..<dim { b.query[i * dim + j] += bias[j] } }
                 if let bias = layer.keyBias { for j in 0..<kvDim { b.key[i * kvDim + j] += bias[j] } }
@@ -66,15 +63,15 @@ extension Engine {
             }
             let groupSize = h.headCount / h.headCountKV
             let cache = kvCache
-            pool.parallelRanges(n * h.headCount) { range in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: longest) { scores in
+            pool.parallelRanges(n * h.headCountKV) { range in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: groupSize * longest) { scores in
                     for item in range {
-                        let i = item / h.headCount
-                        let head = item % h.headCount
-                        Attention.head(
-                            head, query: b.query + i * dim, table: rows[i].table, length: rows[i].position + 1,
-                            layer: l, cache: cache, headDimension: headDim, groupSize: groupSize, scale: scale,
-                            scores: scores.baseAddress!, output: b.attention + i * dim + head * headDim)
+                        let i = item / h.headCountKV
+                        Attention.group(
+                            item % h.headCountKV, query: b.query + i * dim, table: rows[i].table,
+                            length: rows[i].position + 1, layer: l, cache: cache, headDimension: headDim,
+                            groupSize: groupSize, scale: scale, scores: scores.baseAddress!,
+                            output: b.attention + i * dim)
                     }
                 }
             }
@@ -88,9 +85,8 @@ extension Engine {
                     b.x + i * dim, weight: layer.feedForwardNorm, epsilon: h.rmsNormEpsilon, into: b.normed + i * dim)
             }
             MatrixMultiply.multiply(
-                layer.gate, input: b.normed, count: n, output: b.gate, pool: pool, blasMinimumRows: blas)
-            MatrixMultiply.multiply(
-                layer.up, input: b.normed, count: n, output: b.up, pool: pool, blasMinimumRows: blas)
+                [layer.gate, layer.up], input: b.normed, count: n, outputs: [b.gate, b.up], pool: pool,
+                blasMinimumRows: blas)
             TransformerMath.swiGLU(b.gate, up: b.up, count: n * ff)
             MatrixMultiply.multiply(
                 layer.down, input: b.gate, count: n, output: b.projected, pool: pool, blasMinimumRows: blas)

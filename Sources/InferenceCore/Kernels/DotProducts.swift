@@ -67,19 +67,35 @@ enum DotProducts {
         return sum
     }
 
-    /// Q8_0 weights (34-byte blocks) · Q8_0 activations (`Q8Block`): exact int dot per block times both scales.
+    /// Q8_0 weights (34-byte blocks) · Q8_0 activations (`Q8Block`) in ggml's AVX2 order: eight float lanes, lane
+    /// `l` taking, block after block, a fused `d_w * d_a` times the exact integer sum of products `4l…4l+3`; the
+    /// lanes summed at the end by `laneSum` (what `bg_q8_0_matmul` computes, bit for bit).
     @_optimize(speed) @inline(__always)
     static func q8_0(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, _ n: Int) -> Float {
-        var sum: Float = 0
+        var lanes = SIMD8<Float>()
         for b in 0..<(n / 32) {
             let wb = w + 34 * b
             let ab = a + Q8Block.stride * b
             let dw = HalfFloat.float(fromF16: wb.loadUnaligned(as: UInt16.self))
             let da = ab.load(as: Float.self)
-            let qi = int8x32(wb + 2, ab + 4)
-            sum += Float(qi) * (dw * da)
+            let qw = (wb + 2).assumingMemoryBound(to: Int8.self)
+            let qa = (ab + 4).assumingMemoryBound(to: Int8.self)
+            var sums = SIMD8<Float>()
+            for l in 0..<8 {
+                var s: Int32 = 0
+                for j in (4 * l)..<(4 * l + 4) { s &+= Int32(qw[j]) &* Int32(qa[j]) }
+                sums[l] = Float(s)
+            }
+            lanes.addProduct(SIMD8(repeating: dw * da), sums)
         }
-        return sum
+        return laneSum(lanes)
+    }
+
+    /// Eight float lanes summed as ggml's `hsum_float_8` does: `((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))`.
+    @inline(__always)
+    static func laneSum(_ x: SIMD8<Float>) -> Float {
+        let low = x.lowHalf + x.highHalf
+        return (low[0] + low[2]) + (low[1] + low[3])
     }
 
     /// Q4_0 weights (18-byte blocks: scale, 16 bytes of nibbles; low nibbles are elements 0…15, high 16…31, both

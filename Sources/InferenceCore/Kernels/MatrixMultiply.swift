@@ -25,13 +25,47 @@ public enum MatrixMultiply {
         multiply(weight, activations: activations, output: output, pool: pool)
     }
 
+    /// Several weight matrices of one type and width (a layer's query, key and value, or its gate and up) against
+    /// the same input: `outputs[k]` gets `multiply(weights[k], input: …)`. On the streaming path the input is
+    /// prepared once and the matrices' rows are shared out as one job, so small matrices do not each pay for a
+    /// round of the pool; the results are the same as separate calls.
+    public static func multiply(
+        _ weights: [WeightMatrix], input: UnsafePointer<Float>, count: Int, outputs: [UnsafeMutablePointer<Float>],
+        pool: ComputePool, blasMinimumRows: Int = .max
+    ) {
+        precondition(weights.count == outputs.count, "one output per weight matrix")
+        let first = weights[0]
+        let streaming =
+            count < blasMinimumRows || !(first.type == .f32 || (first.type == .f16 && NativeKernels.available))
+        guard streaming, weights.allSatisfy({ $0.type == first.type && $0.columns == first.columns }) else {
+            for (w, o) in zip(weights, outputs) {
+                multiply(w, input: input, count: count, output: o, pool: pool, blasMinimumRows: blasMinimumRows)
+            }
+            return
+        }
+        let activations = PreparedActivations(
+            input, count: count, columns: first.columns, type: ActivationType(weight: first.type))
+        // Where each matrix starts in the combined row space (rounded up to the Q8_0 kernel's 16-row panels).
+        var starts = [0]
+        for w in weights { starts.append(starts.last! + (w.rows + 15) / 16 * 16) }
+        pool.parallelRanges(starts.last!, minimumPerThread: 16, granularity: 16) { range in
+            for k in weights.indices {
+                let lower = max(range.lowerBound, starts[k]) - starts[k]
+                let upper = min(range.upperBound, starts[k] + weights[k].rows) - starts[k]
+                if lower < upper {
+                    multiplyRows(lower..<upper, of: weights[k], activations: activations, output: outputs[k])
+                }
+            }
+        }
+    }
+
     /// The streaming path on already prepared activations (their type must be `ActivationType(weight: weight.type)`).
     public static func multiply(
         _ weight: WeightMatrix, activations: PreparedActivations, output: UnsafeMutablePointer<Float>,
         pool: ComputePool
     ) {
-        // Ranges of whole 8-row panels, the tile height of the Q8_0 kernel.
-        pool.parallelRanges(weight.rows, minimumPerThread: 16, granularity: 8) { range in
+        // Ranges of whole 16-row panels, the panel height of the Q8_0 kernel.
+        pool.parallelRanges(weight.rows, minimumPerThread: 16, granularity: 16) { range in
             multiplyRows(range, of: weight, activations: activations, output: output)
         }
     }

@@ -24,6 +24,12 @@ enum NativeKernels {
             weight.columns / 32, output, weight.rows)
     }
 
+    /// `blocks` blocks of 32 floats quantized into `Q8Block`s, exactly as `Q8Block.quantize` does.
+    @inline(__always)
+    static func quantizeQ8_0(_ input: UnsafePointer<Float>, into output: UnsafeMutableRawPointer, blocks: Int) {
+        bg_quantize_q8_0(input, output.assumingMemoryBound(to: UInt8.self), blocks)
+    }
+
     /// F16 weight rows `range` × every activation row prepared as F16-rounded floats (`halvesWidened`).
     @inline(__always)
     static func f16(

@@ -52,6 +52,8 @@ public final class PreparedActivations: @unchecked Sendable {
             case .bf16:
                 let out = dst.assumingMemoryBound(to: UInt16.self)
                 for i in 0..<columns { out[i] = HalfFloat.bf16(from: src[i]) }
+            case .q8_0 where NativeKernels.available:
+                NativeKernels.quantizeQ8_0(src, into: dst, blocks: columns / 32)
             case .q8_0:
                 for b in 0..<(columns / 32) { Q8Block.quantize(src + 32 * b, into: dst + b * Q8Block.stride) }
             }
@@ -83,7 +85,10 @@ enum Q8Block {
         let id: Float = amax != 0 ? 127 / amax : 0
         let qs = (out + 4).assumingMemoryBound(to: Int8.self)
         for j in 0..<32 {
-            qs[j] = Int8((x[j] * id).rounded(.toNearestOrEven))
+            // Finite values lie within ±127; a NaN or infinity (a broken model) becomes -128, as in the C kernel,
+            // and the engine's logit check reports it.
+            let q = (x[j] * id).rounded(.toNearestOrEven)
+            qs[j] = q.isFinite ? Int8(max(-128, min(127, q))) : -128
         }
     }
 }
