@@ -1,5 +1,10 @@
-// F16 weights × F32 activations (F16-rounded already) with FMA, one weight row against up to three activation rows
-// at a time so each converted weight vector serves several products.
+// F16 weights × F32 activations (F16-rounded already) with FMA, in tiles of up to 4 weight rows × 2 activation rows.
+//
+// Each (weight row, activation row) pair has one vector of eight float lanes, and every eight columns add their
+// products into it with one fused multiply-add; the lanes are summed at the end as ((l0+l4)+(l2+l6)) +
+// ((l1+l5)+(l3+l7)), and a tail of under eight columns is added in double. This is llamafile's order for F16
+// tiles, and it depends only on the pair, so batching cannot change a result. Attention scores use the
+// four-vector order of ggml's `vec_dot_f16` instead (`score_tile`).
 #include "CKernels.h"
 
 #if defined(__x86_64__)
@@ -10,7 +15,50 @@
 #define KERNEL __attribute__((target("avx2,fma,f16c")))
 #define INLINE __attribute__((always_inline)) static inline
 
-/// Eight lanes summed: halves added, then two horizontal adds (ggml's AVX2 reduction order).
+#ifndef PREFETCH_DISTANCE
+#define PREFETCH_DISTANCE 16384
+#endif
+
+/// The eight lanes of `x` summed in ggml's order: halves, then the upper pair, then the odd lane.
+KERNEL INLINE float lane_sum(__m256 x) {
+    __m128 r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
+    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_add_ss(r, _mm_movehdup_ps(r));
+    return _mm_cvtss_f32(r);
+}
+
+/// `rows` weight rows at `w` × `cols` activation rows at `a` (rows <= 4, cols <= 2; both `n` elements apart);
+/// pair (r, c) goes to `out[c * stride + r]`. Called with constant shapes so the loops unroll. When `ahead` is not
+/// null, the same rows that far ahead are prefetched (a decode step's next weights).
+KERNEL INLINE void tile(
+    int rows, int cols, const uint16_t *w, const float *a, size_t n, float *out, size_t stride,
+    const uint16_t *ahead) {
+    __m256 acc[4][2];
+    for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c++) acc[r][c] = _mm256_setzero_ps();
+    }
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        if (ahead && (i & 31) == 0) {
+            for (int r = 0; r < rows; r++) _mm_prefetch((const char *)(ahead + r * n + i), _MM_HINT_T0);
+        }
+        __m256 wv[4];
+        for (int r = 0; r < rows; r++) wv[r] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + r * n + i)));
+        for (int c = 0; c < cols; c++) {
+            __m256 av = _mm256_loadu_ps(a + c * n + i);
+            for (int r = 0; r < rows; r++) acc[r][c] = _mm256_fmadd_ps(wv[r], av, acc[r][c]);
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c++) {
+            double sum = lane_sum(acc[r][c]);
+            for (size_t k = i; k < n; k++) sum += (double)(_cvtsh_ss(w[r * n + k]) * a[c * n + k]);
+            out[c * stride + r] = (float)sum;
+        }
+    }
+}
+
+/// Eight lanes summed: halves added, then two horizontal adds (ggml's AVX2 `vec_dot_f16` reduction).
 KERNEL INLINE float sum8(__m256 x) {
     __m128 t = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
     t = _mm_hadd_ps(t, t);
@@ -18,9 +66,10 @@ KERNEL INLINE float sum8(__m256 x) {
     return _mm_cvtss_f32(t);
 }
 
-/// One weight row `w` against `cols` activation rows at `a` (`n` floats apart); results to `out[c * stride]`.
-/// (One row streams well with the hardware prefetcher alone, unlike the Q8_0 kernel's eight.)
-KERNEL INLINE void tile(int cols, const uint16_t *w, const float *a, size_t n, float *out, size_t stride) {
+/// One key `w` against `cols` queries at `a` (`n` floats apart) in ggml's `vec_dot_f16` order: four vectors of
+/// eight lanes over 32-element steps, reduced (0+2)+(1+3), then `sum8`; a tail of under 32 added in double.
+/// Results to `out[c * stride]`.
+KERNEL INLINE void score_tile(int cols, const uint16_t *w, const float *a, size_t n, float *out, size_t stride) {
     __m256 acc[3][4];
     for (int c = 0; c < cols; c++) {
         for (int j = 0; j < 4; j++) acc[c][j] = _mm256_setzero_ps();
@@ -42,25 +91,38 @@ KERNEL INLINE void tile(int cols, const uint16_t *w, const float *a, size_t n, f
     }
 }
 
+/// Weight rows `r0..<r1` against `COLS` activation rows at `act`: tiles of four weight rows, then single rows.
+/// The first pass over a panel (the only one in a decode step) also prefetches the weights `PREFETCH_DISTANCE`
+/// bytes ahead, so that they arrive while this panel is computed.
+#define PANEL(COLS)                                                                                                \
+    do {                                                                                                           \
+        size_t r = r0;                                                                                             \
+        for (; r + 4 <= r1; r += 4) {                                                                              \
+            const uint16_t *ahead = NULL;                                                                          \
+            if (i == 0 && (r + 4) * columns * 2 + PREFETCH_DISTANCE <= row_end * columns * 2)                 \
+                ahead = weights + r * columns + PREFETCH_DISTANCE / 2;                                             \
+            tile(4, COLS, weights + r * columns, act, columns, out + r, output_stride, ahead);                     \
+        }                                                                                                          \
+        for (; r < r1; r++) tile(1, COLS, weights + r * columns, act, columns, out + r, output_stride, NULL);      \
+    } while (0)
+
 KERNEL void bg_f16_matmul(
     const uint16_t *weights, size_t row_begin, size_t row_end, const float *activations, size_t activation_count,
     size_t columns, float *output, size_t output_stride) {
-    // Panels of 16 weight rows: a group of activation rows is read from cache by every row of the panel before
-    // the next group, and the panel itself stays in cache, so weights stream from memory once per call.
+    // Panels of 16 weight rows stay in cache while every activation row passes over them, two at a time, so the
+    // weights stream from memory once per call.
     for (size_t r0 = row_begin; r0 < row_end; r0 += 16) {
         size_t r1 = r0 + 16 < row_end ? r0 + 16 : row_end;
         size_t i = 0;
-        for (; i + 3 <= activation_count; i += 3) {
-            for (size_t r = r0; r < r1; r++) {
-                tile(3, weights + r * columns, activations + i * columns, columns, output + i * output_stride + r,
-                     output_stride);
-            }
+        for (; i + 2 <= activation_count; i += 2) {
+            const float *act = activations + i * columns;
+            float *out = output + i * output_stride;
+            PANEL(2);
         }
-        for (; i < activation_count; i++) {
-            for (size_t r = r0; r < r1; r++) {
-                tile(1, weights + r * columns, activations + i * columns, columns, output + i * output_stride + r,
-                     output_stride);
-            }
+        if (i < activation_count) {
+            const float *act = activations + i * columns;
+            float *out = output + i * output_stride;
+            PANEL(1);
         }
     }
 }
@@ -68,24 +130,18 @@ KERNEL void bg_f16_matmul(
 KERNEL void bg_f16_scores(
     const uint16_t *keys, size_t key_stride, size_t count, const float *queries, size_t query_count, size_t columns,
     float scale, float *scores, size_t score_stride) {
-    // Each key is read once for up to three queries, as a weight row is for three activation rows above.
+    // Each key is read once for up to three queries.
     for (size_t t = 0; t < count; t++) {
         const uint16_t *key = keys + t * key_stride;
         size_t q = 0;
         for (; q + 3 <= query_count; q += 3) {
-            tile(3, key, queries + q * columns, columns, scores + q * score_stride + t, score_stride);
+            score_tile(3, key, queries + q * columns, columns, scores + q * score_stride + t, score_stride);
         }
-        for (; q < query_count; q++) tile(1, key, queries + q * columns, columns, scores + q * score_stride + t, 1);
+        for (; q < query_count; q++) {
+            score_tile(1, key, queries + q * columns, columns, scores + q * score_stride + t, 1);
+        }
         for (q = 0; q < query_count; q++) scores[q * score_stride + t] *= scale;
     }
-}
-
-KERNEL void bg_widen_f16(const uint16_t *input, float *output, size_t count) {
-    size_t i = 0;
-    for (; i + 8 <= count; i += 8) {
-        _mm256_storeu_ps(output + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(input + i))));
-    }
-    for (; i < count; i++) output[i] = _cvtsh_ss(input[i]);
 }
 
 KERNEL void bg_round_through_f16(const float *input, float *output, size_t count) {
@@ -111,10 +167,6 @@ void bg_f16_scores(
     float scale, float *scores, size_t score_stride) {
     (void)keys, (void)key_stride, (void)count, (void)queries, (void)query_count, (void)columns, (void)scale;
     (void)scores, (void)score_stride;
-}
-
-void bg_widen_f16(const uint16_t *input, float *output, size_t count) {
-    (void)input, (void)output, (void)count;
 }
 
 void bg_round_through_f16(const float *input, float *output, size_t count) {

@@ -17,35 +17,9 @@ enum { weight_block = 34, activation_block = 48 };
 
 #ifndef PREFETCH_DISTANCE
 #define PREFETCH_DISTANCE 32768
-#else
-
-void bg_q8_0_matmul(
-    const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end, const uint8_t *activations,
-    size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output, size_t output_stride) {
-    (void)weights, (void)weight_row_bytes, (void)row_begin, (void)row_end, (void)activations;
-    (void)activation_row_bytes, (void)activation_count, (void)blocks, (void)output, (void)output_stride;
-}
-
-void bg_quantize_q8_0(const float *input, uint8_t *output, size_t blocks) {
-    (void)input, (void)output, (void)blocks;
-}
-
 #endif
 #ifndef PANEL_ROWS
 #define PANEL_ROWS 16
-#else
-
-void bg_q8_0_matmul(
-    const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end, const uint8_t *activations,
-    size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output, size_t output_stride) {
-    (void)weights, (void)weight_row_bytes, (void)row_begin, (void)row_end, (void)activations;
-    (void)activation_row_bytes, (void)activation_count, (void)blocks, (void)output, (void)output_stride;
-}
-
-void bg_quantize_q8_0(const float *input, uint8_t *output, size_t blocks) {
-    (void)input, (void)output, (void)blocks;
-}
-
 #endif
 
 #define KERNEL __attribute__((target("avx2,fma,f16c")))
@@ -109,14 +83,15 @@ KERNEL INLINE void tile(
 }
 
 /// Weight rows `r0..<r1` against `cols` activation rows at `act`: tiles of four weight rows, then single rows.
-/// A single activation row (a decode step) also prefetches the weights `PREFETCH_DISTANCE` bytes ahead.
+/// The first pass over a panel (the only one in a decode step) also prefetches the weights `PREFETCH_DISTANCE`
+/// bytes ahead, so that they arrive while this panel is computed.
 #define PANEL(COLS)                                                                                                \
     do {                                                                                                           \
         size_t r = r0;                                                                                             \
         for (; r + 4 <= r1; r += 4) {                                                                              \
             const uint8_t *ahead = NULL;                                                                           \
             size_t step = 0;                                                                                       \
-            if ((COLS) == 1 && (r + 4) * weight_row_bytes + PREFETCH_DISTANCE <= row_end * weight_row_bytes) {    \
+            if (i == 0 && (r + 4) * weight_row_bytes + PREFETCH_DISTANCE <= row_end * weight_row_bytes) {    \
                 ahead = weights + r * weight_row_bytes + PREFETCH_DISTANCE;                                        \
                 step = (4 * weight_row_bytes / blocks + 63) & ~(size_t)63;                                         \
             }                                                                                                      \

@@ -34,16 +34,17 @@ void bg_quantize_q8_0(const float *input, uint8_t *output, size_t blocks);
 /// `output[i * output_stride + r] = dot(weight row r, activation row i)` over `columns` elements.
 ///
 /// Weight row `r` is `columns` halves at `weights + r * columns`; activation row `i` is `columns` floats at
-/// `activations + i * columns`. Products accumulate with FMA in four 8-lane sums over 32-element steps, reduced
-/// (0+2, 1+3, then halves, then pairs) as ggml's AVX2 `vec_dot_f16` does; a tail of under 32 elements is added
-/// in double.
+/// `activations + i * columns`. Each pair's products accumulate with FMA into one vector of eight lanes, eight
+/// columns at a time, summed at the end as `((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))` (llamafile's F16
+/// order); a tail of under eight columns is added in double.
 void bg_f16_matmul(
     const uint16_t *weights, size_t row_begin, size_t row_end, const float *activations, size_t activation_count,
     size_t columns, float *output, size_t output_stride);
 
 /// Attention scores of `query_count` queries (F16-rounded floats, `columns` apart) against `count` F16 keys
-/// `key_stride` halves apart: `scores[q * score_stride + t] = dot(key t, query q) * scale`, each dot product formed
-/// exactly as `bg_f16_matmul` forms one (so it does not depend on how many queries share the call).
+/// `key_stride` halves apart: `scores[q * score_stride + t] = dot(key t, query q) * scale`, each dot product in
+/// ggml's `vec_dot_f16` order (four vectors of eight lanes over 32-element steps, reduced (0+2)+(1+3), halves, two
+/// horizontal adds; a tail of under 32 in double), the same however many queries share the call.
 void bg_f16_scores(
     const uint16_t *keys, size_t key_stride, size_t count, const float *queries, size_t query_count, size_t columns,
     float scale, float *scores, size_t score_stride);
@@ -54,9 +55,6 @@ void bg_f16_scores(
 void bg_f16_weighted_sums(
     const uint16_t *values, size_t value_stride, size_t count, const float *weights, size_t weight_stride,
     size_t query_count, size_t columns, float *output, size_t output_stride);
-
-/// `output[i]` = the IEEE half `input[i]` as a float, for `count` halves.
-void bg_widen_f16(const uint16_t *input, float *output, size_t count);
 
 /// `output[i] = input[i]` rounded to the nearest IEEE half (ties to even) and widened back, for `count` floats.
 void bg_round_through_f16(const float *input, float *output, size_t count);

@@ -88,7 +88,7 @@ enum Attention {
 
     /// `group` with the C kernels: the same steps as `head` for each of `heads` queries (at `q`, `headDimension`
     /// apart), block by block of the cache (a block's keys and values are `kvDimension` apart), each key and value
-    /// read once for all of them; the scores' dot products in `bg_f16_matmul`'s order.
+    /// read once for all of them; the scores' dot products in ggml's `vec_dot_f16` order (`bg_f16_scores`).
     @_optimize(speed)
     static func native(
         _ q: UnsafePointer<Float>, kvHead: Int, heads: Int, table: [Int], length: Int, layer: Int,

@@ -12,28 +12,40 @@ enum DotProducts {
         cblas_sdot(Int32(n), w.assumingMemoryBound(to: Float.self), 1, a.assumingMemoryBound(to: Float.self), 1)
     }
 
-    /// F16 weights · F16 activations, products summed in F32 (as `ggml_vec_dot_f16`).
+    /// F16 weights · F16 activations in llamafile's F16 order, as `bg_f16_matmul` (bit for bit): one vector of
+    /// eight lanes takes a fused product of every eight elements, the lanes are summed by `laneSum`, and a tail of
+    /// under eight elements is added in `Double`.
     @_optimize(speed) @inline(__always)
     static func f16(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, _ n: Int) -> Float {
-        var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
+        var lanes = SIMD8<Float>()
         var i = 0
-        while i + 32 <= n {
-            acc0.addProduct(
-                HalfWidening.f16(w.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)),
-                HalfWidening.f16(a.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)))
-            acc1.addProduct(
-                HalfWidening.f16(w.loadUnaligned(fromByteOffset: 2 * i + 32, as: SIMD16<UInt16>.self)),
-                HalfWidening.f16(a.loadUnaligned(fromByteOffset: 2 * i + 32, as: SIMD16<UInt16>.self)))
-            i += 32
+        while i + 16 <= n {
+            let wv = HalfWidening.f16(w.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self))
+            let av = HalfWidening.f16(a.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self))
+            lanes.addProduct(wv.lowHalf, av.lowHalf)
+            lanes.addProduct(wv.highHalf, av.highHalf)
+            i += 16
         }
-        var sum = (acc0 + acc1).sum()
+        /// Element `i` of `p` as a float.
+        func element(_ p: UnsafeRawPointer, _ i: Int) -> Float {
+            HalfFloat.float(fromF16: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+        }
+        if i + 8 <= n {
+            var wv = SIMD8<Float>()
+            var av = SIMD8<Float>()
+            for j in 0..<8 {
+                wv[j] = element(w, i + j)
+                av[j] = element(a, i + j)
+            }
+            lanes.addProduct(wv, av)
+            i += 8
+        }
+        var sum = Double(laneSum(lanes))
         while i < n {
-            sum +=
-                HalfFloat.float(fromF16: w.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                * HalfFloat.float(fromF16: a.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+            sum += Double(element(w, i) * element(a, i))
             i += 1
         }
-        return sum
+        return Float(sum)
     }
 
     /// BF16 weights · BF16 activations, summed in F32.

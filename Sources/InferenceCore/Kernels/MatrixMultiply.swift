@@ -3,10 +3,10 @@ import GGUF
 
 /// `output = activations × weightᵀ` for a stored weight matrix: every activation row meets every weight row.
 ///
-/// Small batches take the streaming path: the weight rows are split between the pool's threads, each weight row is
-/// read once and dotted with every prepared activation row. F32 weights with at least `blasMinimumRows` activation
-/// rows go through OpenBLAS `sgemm`, one call per thread on its share of the weight rows; so do F16 weights (as
-/// F32 tiles of 64 rows, widened exactly, times the F16-rounded activations) when the C kernels run.
+/// The weight rows are split between the pool's threads; each weight row is read once and dotted with every
+/// prepared activation row, in an order that depends only on the pair, so batching cannot change a result. F32
+/// weights with at least `blasMinimumRows` activation rows go through OpenBLAS `sgemm` instead, one call per
+/// thread on its share of the weight rows.
 public enum MatrixMultiply {
     /// Computes `output[i * weight.rows + r] = dot(weight row r, input row i)` for `count` input rows of
     /// `weight.columns` floats.
@@ -19,9 +19,6 @@ public enum MatrixMultiply {
         }
         let activations = PreparedActivations(
             input, count: count, columns: weight.columns, type: ActivationType(weight: weight.type))
-        if weight.type == .f16 && activations.halvesWidened && count >= blasMinimumRows {
-            return halfSgemm(weight, activations: activations, output: output, pool: pool)
-        }
         multiply(weight, activations: activations, output: output, pool: pool)
     }
 
@@ -35,9 +32,8 @@ public enum MatrixMultiply {
     ) {
         precondition(weights.count == outputs.count, "one output per weight matrix")
         let first = weights[0]
-        let streaming =
-            count < blasMinimumRows || !(first.type == .f32 || (first.type == .f16 && NativeKernels.available))
-        guard streaming, weights.allSatisfy({ $0.type == first.type && $0.columns == first.columns }) else {
+        let alike = weights.allSatisfy { $0.type == first.type && $0.columns == first.columns }
+        guard alike && (count < blasMinimumRows || first.type != .f32) else {
             for (w, o) in zip(weights, outputs) {
                 multiply(w, input: input, count: count, output: o, pool: pool, blasMinimumRows: blasMinimumRows)
             }
@@ -127,34 +123,6 @@ public enum MatrixMultiply {
             cblas_sgemm(
                 CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(range.count), Int32(k), 1, input,
                 Int32(k), b + range.lowerBound * k, Int32(k), 0, output + range.lowerBound, Int32(rows))
-        }
-    }
-
-    /// F16 weights through OpenBLAS: each chunk of weight rows is widened to F32 64 rows at a time and multiplied
-    /// with the activations (already F16-rounded floats, so every product is the one the dot kernel forms).
-    static func halfSgemm(
-        _ weight: WeightMatrix, activations: PreparedActivations, output: UnsafeMutablePointer<Float>,
-        pool: ComputePool
-    ) {
-        let rows = weight.rows
-        let k = weight.columns
-        let count = activations.count
-        let a = UnsafePointer(activations.storage.assumingMemoryBound(to: Float.self))
-        let w = weight.base.assumingMemoryBound(to: UInt16.self)
-        let tile = 64
-        pool.parallelRanges(rows, minimumPerThread: tile) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: tile * k) { buffer in
-                let b = buffer.baseAddress!
-                var r = range.lowerBound
-                while r < range.upperBound {
-                    let n = min(tile, range.upperBound - r)
-                    NativeKernels.widenF16(w + r * k, into: b, count: n * k)
-                    cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(n), Int32(k), 1, a, Int32(k), b,
-                        Int32(k), 0, output + r, Int32(rows))
-                    r += n
-                }
-            }
         }
     }
 }

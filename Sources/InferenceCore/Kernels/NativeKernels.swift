@@ -47,10 +47,4 @@ enum NativeKernels {
     static func roundThroughF16(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
         bg_round_through_f16(input, output, count)
     }
-
-    /// `count` IEEE halves widened to floats.
-    @inline(__always)
-    static func widenF16(_ input: UnsafePointer<UInt16>, into output: UnsafeMutablePointer<Float>, count: Int) {
-        bg_widen_f16(input, output, count)
-    }
 }
