@@ -24,10 +24,12 @@ KEY=bg-headline
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_ready() { for _ in $(seq 600); do curl -s -o /dev/null -w '%{http_code}' "$1" | grep -q 200 && return 0; sleep 0.5; done; return 1; }
 sweep() {  # NAME URL [API KEY]
+  # bench exits 1 when the sweep found no rate within the SLO (its reports are written all the same): say so and go
+  # on to the other server rather than stop here.
   "$BIN" bench --url "$2" ${3:+--api-key "$3"} --model q --sweep --slo ttft_p99=2s,tpot_p99=250ms \
     --step-duration "$STEP" --prompt-tokens 128 --max-tokens 64 --tokenizer "$MODEL" --quiet \
     --prompt-pool "${PROMPT_POOL:-5000}" \
-    --json "$OUT/$1.json" --html "$OUT/$1.html"
+    --json "$OUT/$1.json" --html "$OUT/$1.html" || echo "== $1: bench exited $? (see its message above)"
 }
 
 SERVERS=${SERVERS:-batchgate llama-server}

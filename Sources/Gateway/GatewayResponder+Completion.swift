@@ -37,7 +37,7 @@ extension GatewayResponder {
             defer { lease.release() }
             var text = ""
             var tokens: [GeneratedToken] = []
-            let ending = try await run.run(stream, started: started) { piece, pieceTokens in
+            let ending = try await run.run(stream, id: stream.id, started: started) { piece, pieceTokens in
                 text += piece
                 tokens += pieceTokens
             }
@@ -55,6 +55,16 @@ extension GatewayResponder {
             finish(log)
             loggedHere = true  // with the token counts
             return response
+        }
+        // The head waits for the scheduler's first event: a request refused while it waited in the queue (queue
+        // timeout, no live worker) is answered with its status and error body, as a non-streamed one is; only an
+        // error after the first token goes out as an SSE error event.
+        let generation: PrefetchedEvents
+        do {
+            generation = try await run.firstEvent(of: stream)
+        } catch {
+            lease.release()
+            throw error
         }
         loggedHere = true
         headers[.contentType] = "text/event-stream"
@@ -76,7 +86,7 @@ extension GatewayResponder {
                 group.addTask {
                     defer { output.finish() }
                     return try await produceEvents(
-                        run: run, stream: stream, builder: builder, output: output, started: started)
+                        run: run, events: generation, builder: builder, output: output, started: started)
                 }
                 do {
                     for await event in events { try await writer.write(event) }
@@ -124,7 +134,7 @@ extension GatewayResponder {
 
     /// Runs the generation and turns it into SSE events on `output`; a client too slow to take them is cut off.
     func produceEvents(
-        run: GenerationRun, stream: GenerationStream, builder: ResponseBuilder,
+        run: GenerationRun, events: PrefetchedEvents, builder: ResponseBuilder,
         output: AsyncStream<ByteBuffer>.Continuation, started: ContinuousClock.Instant
     ) async throws -> GenerationRun.Ending {
         func send(_ buffer: ByteBuffer) throws(SlowClient) {
@@ -134,12 +144,12 @@ extension GatewayResponder {
         var ending: GenerationRun.Ending
         do {
             if builder.plan.kind == .chat { try send(Self.event(builder.roleChunk())) }
-            ending = try await run.run(stream, started: started) { text, tokens in
+            ending = try await run.run(events, id: events.id, started: started) { text, tokens in
                 try send(Self.event(builder.chunk(text: text, tokens: tokens, offset: offset)))
                 offset += text.utf8.count
             }
         } catch is SlowClient {
-            run.model.scheduler.cancel(stream.id)
+            run.model.scheduler.cancel(events.id)
             state.logger.notice(
                 "client read its stream too slowly; cut off and its sequence released",
                 metadata: ["model": "\(run.model.name)"])

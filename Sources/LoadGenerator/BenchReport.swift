@@ -89,6 +89,12 @@ public struct SweepStep: Codable, Sendable, Equatable {
     public var concurrency: Int?
     /// Whether every objective held and at least 99% of requests succeeded.
     public var passed: Bool
+    /// Requests the step sent and that ended (absent in reports written before it was recorded).
+    public var requests_sent: Int?
+    /// Requests that streamed to `[DONE]`.
+    public var requests_completed: Int?
+    /// From the step's first due time to its last byte.
+    public var duration_s: Double?
     /// Completed requests per second.
     public var request_throughput: Double
     /// Output tokens per second.
@@ -103,6 +109,11 @@ public struct SweepStep: Codable, Sendable, Equatable {
     public var tpot_ms: LatencySummary
     /// Corrected end-to-end latency.
     public var e2e_ms: LatencySummary
+    /// Seconds the sweep waited before this step for the target to drain what the previous step left queued
+    /// (absent when the previous step could have left nothing).
+    public var drain_s: Double?
+    /// Whether the target drained within the limit before this step (absent when there was no wait).
+    public var drained: Bool?
 }
 
 /// What a sweep found.
@@ -111,6 +122,9 @@ public struct SweepSummary: Codable, Sendable, Equatable {
     public var slo: [String]
     /// Request throughput of the saturation step.
     public var saturation_throughput: Double
+    /// Time to first token of one small probe request on the idle target, before the first step: what the drain
+    /// between steps waits to come back near (absent when no probe succeeded, or in older reports).
+    public var idle_ttft_ms: Double?
     /// The highest offered rate that met every objective, or nil when none did.
     public var max_rate_within_slo: Double?
     /// Every run, in order.

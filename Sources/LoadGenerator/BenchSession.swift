@@ -31,27 +31,38 @@ public enum BenchSession {
         await LoadRunner(client: client, settings: settings, pool: pool, seed: seed).run().report(settings: settings)
     }
 
-    /// A sweep whose steps each last `stepDuration`; the report's top level is the best passing step (or the
+    /// A sweep whose steps each last `stepDuration`, stretched to the sweep's minimum number of requests; between
+    /// steps it waits for the target to drain (see `Sweep`). The report's top level is the best passing step (or the
     /// saturation step when none passed), with every step under `sweep`.
     public static func sweep(
         client: HTTPClient, settings: BenchSettings, pool: [PreparedRequest], seed: UInt64, stepDuration: Duration,
         sweep: Sweep = Sweep()
     ) async -> BenchReport {
+        // The idle target's time to first token, before any load: what the drain between steps waits to get back to.
+        let probe = DrainProbe(client: client, settings: settings, prompt: pool[0])
+        let idle = sweep.drainLimit > .zero ? await probe.idleTimeToFirstToken() : nil
+        var drain: Sweep.Drain?
+        if sweep.drainLimit > .zero {
+            drain = { await probe.waitForDrain(idle: idle, limit: sweep.drainLimit) }
+        }
         // Each step continues through the pool where the last one stopped, so that no prompt is sent twice before
         // the pool runs out: a server that keeps recent prompts (llama-server reuses a slot's last prompt) would
         // otherwise answer the repeats from its cache, and the sweep would measure that cache.
         let offset = Mutex(0)
-        let found = await sweep.run { shape in
-            var step = settings
-            step.shape = shape
-            step.duration = stepDuration
-            step.requests = nil
-            let start = offset.withLock { $0 }
-            let rotated = Array(pool[start...] + pool[..<start])
-            let result = await LoadRunner(client: client, settings: step, pool: rotated, seed: seed).run()
-            offset.withLock { $0 = (start + result.state.sent + 1) % pool.count }
-            return result
-        }
+        let found = await sweep.run(
+            step: { shape in
+                var step = settings
+                step.shape = shape
+                step.duration = stepDuration
+                step.requests = nil
+                step.minimumRequests = sweep.minimumStepRequests
+                step.longestDuration = stepDuration * sweep.maximumStretch
+                let start = offset.withLock { $0 }
+                let rotated = Array(pool[start...] + pool[..<start])
+                let result = await LoadRunner(client: client, settings: step, pool: rotated, seed: seed).run()
+                offset.withLock { $0 = (start + result.state.sent + 1) % pool.count }
+                return result
+            }, drain: drain)
         let best =
             found.steps.last { $0.step.passed && $0.step.rate == found.maxRate && $0.step.rate != nil }
             ?? found.steps[0]
@@ -61,7 +72,8 @@ public enum BenchSession {
         report.interrupted = found.steps.contains { $0.result.interrupted }
         report.sweep = SweepSummary(
             slo: settings.serviceLevels.map(\.description), saturation_throughput: found.saturation,
-            max_rate_within_slo: found.maxRate, steps: found.steps.map(\.step))
+            idle_ttft_ms: idle.map { $0.seconds * 1000 }, max_rate_within_slo: found.maxRate,
+            steps: found.steps.map(\.step))
         return report
     }
 }

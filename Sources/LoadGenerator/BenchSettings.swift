@@ -36,6 +36,11 @@ public struct BenchSettings: Sendable {
     public var duration: Duration?
     /// Stop after sending this many requests.
     public var requests: Int?
+    /// Keep sending past `duration` until this many requests were sent (a sweep step's minimum), but never past
+    /// `longestDuration`.
+    public var minimumRequests = 0
+    /// How far `minimumRequests` may stretch the run past `duration`; without it the minimum is not applied.
+    public var longestDuration: Duration?
     /// Longest a request may take, from its send to its last byte; longer ones count as `timeout` errors.
     public var timeout: Duration = .seconds(60)
     /// Most requests in flight at once in open loop; a request due while this many are in flight waits, and the

@@ -27,7 +27,7 @@ public struct LoadRunner: Sendable {
         _ = await StreamingRequest(client: client, settings: settings, origin: .now).run(
             pool[0], request: nil, scheduled: 0)
         // About 40 points on the latency-over-time chart: windows of a fortieth of the run, 0.1 s to 10 s.
-        let window = settings.duration.map { min(max($0.nanoseconds / 40, 100_000_000), 10_000_000_000) }
+        let window = plannedDuration.map { min(max($0.nanoseconds / 40, 100_000_000), 10_000_000_000) }
         let recorder = RunRecorder(serviceLevels: settings.serviceLevels, windowNanoseconds: window ?? 1_000_000_000)
         let origin = ContinuousClock.now
         let sender = StreamingRequest(client: client, settings: settings, origin: origin)
@@ -51,9 +51,24 @@ public struct LoadRunner: Sendable {
             interrupted: stoppedEarly, windowSeconds: Double(recorder.windowNanoseconds) / 1e9)
     }
 
+    /// How long the run should send: its duration, or (open loop) as long as its minimum number of requests takes,
+    /// up to its longest duration.
+    private var plannedDuration: Duration? {
+        guard let duration = settings.duration else { return nil }
+        guard settings.minimumRequests > 0, let longest = settings.longestDuration,
+            case .rate(let rate, _) = settings.shape, rate > 0
+        else { return duration }
+        return min(max(duration, .seconds(Double(settings.minimumRequests) / rate)), longest)
+    }
+
     private func exhausted(sentCount: Int, dueNanoseconds: Int64) -> Bool {
         if let requests = settings.requests, sentCount >= requests { return true }
-        if let duration = settings.duration, dueNanoseconds >= duration.nanoseconds { return true }
+        if let duration = settings.duration, dueNanoseconds >= duration.nanoseconds {
+            // Past its duration a run still short of its minimum goes on, up to its longest duration.
+            guard sentCount < settings.minimumRequests, let longest = settings.longestDuration,
+                dueNanoseconds < longest.nanoseconds
+            else { return true }
+        }
         return Task.isCancelled
     }
 

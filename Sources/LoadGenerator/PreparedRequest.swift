@@ -35,6 +35,20 @@ public struct PreparedRequest: Sendable {
     }
 }
 
+extension PreparedRequest {
+    /// The same request with `max_tokens` set to `tokens` (the sweep's drain probe needs only the first token).
+    func limited(toTokens tokens: Int) -> PreparedRequest {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+            let data = try? JSONSerialization.data(
+                withJSONObject: object.merging(["max_tokens": tokens]) { $1 }, options: [.sortedKeys])
+        else { return self }
+        var limited = self
+        limited.body = ByteBuffer(bytes: data)
+        limited.maxTokens = tokens
+        return limited
+    }
+}
+
 /// Where prompts come from.
 public enum PromptSource: Sendable {
     /// Synthetic prompts with token lengths drawn from the first spec and output lengths from the second.

@@ -9,7 +9,7 @@ public enum ReportCSV {
             [
                 "phase", "mode", "rate", "concurrency", "passed", "requests_completed", "requests_failed", "duration_s",
                 "output_tokens_total", "request_throughput", "output_token_throughput", "goodput", "success_rate",
-            ] + metrics.flatMap { metric in keys.map { "\(metric.dropLast(3))_\($0)_ms" } }
+            ] + metrics.flatMap { metric in keys.map { "\(metric.dropLast(3))_\($0)_ms" } } + ["drain_s"]
         var lines = [header.joined(separator: ",")]
         if let sweep = report.sweep {
             for step in sweep.steps {
@@ -17,10 +17,12 @@ public enum ReportCSV {
                 lines.append(
                     ([
                         step.phase, step.rate == nil ? "concurrency" : "rate", format(step.rate),
-                        step.concurrency.map(String.init) ?? "", step.passed ? "true" : "false", "", "", "", "",
-                        format(step.request_throughput), format(step.output_token_throughput), format(step.goodput),
-                        format(step.success_rate),
-                    ] + cells(summaries)).joined(separator: ","))
+                        step.concurrency.map(String.init) ?? "", step.passed ? "true" : "false",
+                        step.requests_completed.map(String.init) ?? "",
+                        step.requests_sent.map { "\($0 - (step.requests_completed ?? 0))" } ?? "",
+                        format(step.duration_s), "", format(step.request_throughput),
+                        format(step.output_token_throughput), format(step.goodput), format(step.success_rate),
+                    ] + cells(summaries) + [format(step.drain_s)]).joined(separator: ","))
             }
         } else {
             let summaries = [
@@ -33,7 +35,7 @@ public enum ReportCSV {
                     "", "\(report.requests_completed)", "\(report.requests_failed)", format(report.duration_s),
                     "\(report.output_tokens_total)", format(report.request_throughput),
                     format(report.output_token_throughput), format(report.goodput), format(report.success_rate),
-                ] + cells(summaries)).joined(separator: ","))
+                ] + cells(summaries) + [""]).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -39,17 +39,35 @@ public enum ReportComparison {
         func pad(_ text: String, _ width: Int) -> String {
             String(repeating: " ", count: max(0, width - text.count)) + text
         }
+        // Each value column is as wide as its name (two spaces before it), and never narrower than 16.
+        let widths = (max(16, names.0.count + 2), max(16, names.1.count + 2))
         var lines = [
-            "figure".padding(toLength: 28, withPad: " ", startingAt: 0) + pad(names.0, 16) + pad(names.1, 16)
-                + pad("change", 10)
+            "figure".padding(toLength: 28, withPad: " ", startingAt: 0) + pad(names.0, widths.0)
+                + pad(names.1, widths.1) + pad("change", 10)
         ]
         for (name, left, right) in rows {
             let change =
                 left == 0 ? (right == 0 ? "0%" : "new") : String(format: "%+.1f%%", (right - left) / left * 100)
             lines.append(
-                name.padding(toLength: 28, withPad: " ", startingAt: 0) + pad(String(format: "%.3f", left), 16)
-                    + pad(String(format: "%.3f", right), 16) + pad(change, 10))
+                name.padding(toLength: 28, withPad: " ", startingAt: 0) + pad(String(format: "%.3f", left), widths.0)
+                    + pad(String(format: "%.3f", right), widths.1) + pad(change, 10))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The column names of two report paths: each file's name without `.json`, with as many of its folders in front
+    /// as it takes to tell the two apart (`a/run` and `b/run`).
+    public static func columnNames(_ first: String, _ second: String) -> (String, String) {
+        func parts(_ path: String) -> [String] {
+            var parts = path.split(separator: "/").map(String.init)
+            if let last = parts.last, last.hasSuffix(".json"), last.count > 5 {
+                parts[parts.count - 1] = String(last.dropLast(5))
+            }
+            return parts.isEmpty ? [path] : parts
+        }
+        let (a, b) = (parts(first), parts(second))
+        var depth = 1
+        while depth < max(a.count, b.count), a.suffix(depth) == b.suffix(depth) { depth += 1 }
+        return (a.suffix(depth).joined(separator: "/"), b.suffix(depth).joined(separator: "/"))
     }
 }

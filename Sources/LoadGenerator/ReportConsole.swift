@@ -41,15 +41,23 @@ public enum ReportConsole {
                 String(format: "sweep: saturation %.2f req/s; ", sweep.saturation_throughput)
                     + (sweep.max_rate_within_slo.map { String(format: "highest rate within the SLO %.2f req/s", $0) }
                         ?? "no rate met the SLO"))
-            lines.append(row("step", ["offered", "req/s", "goodput", "ttft p99", "tpot p99", "e2e p99", "passed"]))
+            lines.append(
+                row(
+                    "step",
+                    [
+                        "drain s", "offered", "requests", "req/s", "goodput", "ttft p99", "tpot p99", "e2e p99",
+                        "passed",
+                    ]))
             for step in sweep.steps {
                 let offered = step.rate.map { String(format: "%.2f", $0) } ?? "c=\(step.concurrency ?? 0)"
+                // The wait before the step for the target to drain; "!" marks one that reached its limit.
+                let drain = step.drain_s.map { String(format: "%.1f", $0) + (step.drained == false ? "!" : "") } ?? "-"
                 lines.append(
                     row(
                         step.phase,
                         [
-                            offered, String(format: "%.2f", step.request_throughput),
-                            String(format: "%.2f", step.goodput),
+                            drain, offered, step.requests_sent.map(String.init) ?? "-",
+                            String(format: "%.2f", step.request_throughput), String(format: "%.2f", step.goodput),
                             String(format: "%.1f", step.ttft_ms.p99), String(format: "%.1f", step.tpot_ms.p99),
                             String(format: "%.1f", step.e2e_ms.p99), step.passed ? "yes" : "no",
                         ]))

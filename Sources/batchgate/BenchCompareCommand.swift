@@ -18,15 +18,10 @@ struct BenchCompareCommand: ParsableCommand {
         do {
             let a = try ReportComparison.load(first)
             let b = try ReportComparison.load(second)
-            print(ReportComparison.render(a, b, names: (Self.shortName(first), Self.shortName(second))))
+            print(ReportComparison.render(a, b, names: ReportComparison.columnNames(first, second)))
         } catch {
             ModelCommand.printError("error: \(error)")
             throw ExitCode.failure
         }
-    }
-
-    static func shortName(_ path: String) -> String {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        return name.count > 15 ? String(name.suffix(15)) : name
     }
 }

@@ -12,6 +12,13 @@ extension BenchRunCommand {
             try? await client.shutdown()
             print(ReportConsole.render(report))
             try write(report)
+            // A run that measured nothing usable fails, so that a script does not take it for a result.
+            if let shortfall = report.shortfall {
+                ModelCommand.printError("batchgate bench: \(shortfall)")
+                throw ExitCode.failure
+            }
+        } catch let error as ExitCode {
+            throw error
         } catch let error as BenchError {
             try? await client.shutdown()
             ModelCommand.printError("error: \(error.message)")
@@ -53,7 +60,8 @@ extension BenchRunCommand {
             return await BenchSession.run(client: client, settings: settings, pool: pool, seed: seed)
         }
         return await BenchSession.sweep(
-            client: client, settings: settings, pool: pool, seed: seed, stepDuration: plan.stepDuration)
+            client: client, settings: settings, pool: pool, seed: seed, stepDuration: plan.stepDuration,
+            sweep: Sweep(minimumStepRequests: minStepRequests, drainLimit: plan.drainTimeout))
     }
 
     private func write(_ report: BenchReport) throws {

@@ -55,6 +55,12 @@ struct BenchRunCommand: AsyncParsableCommand {
     @Option(help: "Length of each sweep step.")
     var stepDuration = "10s"
 
+    @Option(help: "Sweep: each step goes on until it has sent this many requests (up to 10× --step-duration).")
+    var minStepRequests = 20
+
+    @Option(help: "Sweep: longest wait between steps for the target to drain its backlog (0 turns the wait off).")
+    var drainTimeout = "60s"
+
     @Option(help: "Prompt tokens: N, N±D (normal) or LOW..HIGH (uniform).")
     var promptTokens = "128"
 
@@ -104,6 +110,7 @@ struct BenchRunCommand: AsyncParsableCommand {
         var serviceLevels: [ServiceLevel]
         var duration: Duration?
         var stepDuration: Duration
+        var drainTimeout: Duration
         var timeout: Duration
         var promptTokens: LengthSpec
         var maxTokens: LengthSpec
@@ -122,8 +129,8 @@ struct BenchRunCommand: AsyncParsableCommand {
         if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate must be a positive number") }
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
         if let requests, requests < 1 { throw ValidationError("--requests must be at least 1") }
-        guard promptPool >= 1, maxInFlight >= 1 else {
-            throw ValidationError("--prompt-pool and --max-in-flight must be at least 1")
+        guard promptPool >= 1, maxInFlight >= 1, minStepRequests >= 1 else {
+            throw ValidationError("--prompt-pool, --max-in-flight and --min-step-requests must be at least 1")
         }
         guard tokenizer == nil || prompts == nil else {
             throw ValidationError("give --tokenizer or --prompts, not both")
@@ -142,12 +149,13 @@ struct BenchRunCommand: AsyncParsableCommand {
                 rate.map { .rate($0, poisson: poisson) } ?? concurrency.map { .concurrency($0) }
             let stepDuration = try BenchDuration.parse(stepDuration)
             let timeout = try BenchDuration.parse(timeout)
+            let drainTimeout = try BenchDuration.parse(drainTimeout)
             guard stepDuration > .zero, timeout > .zero, (runDuration ?? .seconds(1)) > .zero else {
                 throw ValidationError("--duration, --step-duration and --timeout must be longer than zero")
             }
             return Plan(
                 shape: shape, serviceLevels: levels, duration: runDuration, stepDuration: stepDuration,
-                timeout: timeout, promptTokens: try LengthSpec(parsing: promptTokens),
+                drainTimeout: drainTimeout, timeout: timeout, promptTokens: try LengthSpec(parsing: promptTokens),
                 maxTokens: try LengthSpec(parsing: maxTokens), endpoint: endpoint)
         } catch let error as BenchError {
             throw ValidationError(error.message)

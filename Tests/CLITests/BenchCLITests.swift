@@ -27,24 +27,9 @@ struct BenchCLITests {
 
     @Test("A closed-loop run against the stub writes JSON, CSV and HTML, and compare reads the JSON back")
     func endToEnd() throws {
-        let stub = Process()
-        stub.executableURL = try BatchgateProcess.executable()
-        stub.arguments = ["bench", "stub-server", "--port", "0", "--for", "60s"]
-        let output = Pipe()
-        stub.standardOutput = output
-        try stub.run()
-        defer {
-            stub.terminate()
-            stub.waitUntilExitQuietly()
-        }
-        var announced = ""
-        while !announced.contains("\n") {
-            let data = output.fileHandleForReading.availableData
-            guard !data.isEmpty else { break }
-            announced += String(decoding: data, as: UTF8.self)
-        }
-        let port = try #require(
-            announced.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        let stub = try StubProcess.start()
+        defer { stub.stop() }
+        let port = stub.port
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-cli-e2e-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -67,6 +52,13 @@ struct BenchCLITests {
         #expect(html.contains("<svg"))
         let compared = try BatchgateProcess.run(["bench", "compare", json, json])
         #expect(compared.status == 0 && compared.stdout.contains("goodput"), "stderr: \(compared.stderr)")
+        // Columns are named by the files' names, whole however long.
+        let baseline = directory.appendingPathComponent("baseline-of-a-rather-long-report-name.json").path
+        try FileManager.default.copyItem(atPath: json, toPath: baseline)
+        let named = try BatchgateProcess.run(["bench", "compare", baseline, json])
+        let header = named.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(named.status == 0, "stderr: \(named.stderr)")
+        #expect(header.contains(" baseline-of-a-rather-long-report-name ") && header.contains(" run "), "\(header)")
         let missing = try BatchgateProcess.run([
             "bench", "compare", json, directory.appendingPathComponent("no.json").path,
         ])
@@ -77,18 +69,9 @@ struct BenchCLITests {
 extension BenchCLITests {
     @Test("Ctrl-C stops a long run and prints what was measured")
     func interrupt() throws {
-        let stub = Process()
-        stub.executableURL = try BatchgateProcess.executable()
-        stub.arguments = ["bench", "stub-server", "--port", "0", "--for", "60s"]
-        let announcement = Pipe()
-        stub.standardOutput = announcement
-        try stub.run()
-        defer {
-            stub.terminate()
-            stub.waitUntilExitQuietly()
-        }
-        let line = String(decoding: announcement.fileHandleForReading.availableData, as: UTF8.self)
-        let port = try #require(line.split(separator: ":").last).trimmingCharacters(in: .whitespacesAndNewlines)
+        let stub = try StubProcess.start()
+        defer { stub.stop() }
+        let port = stub.port
         let bench = Process()
         bench.executableURL = try BatchgateProcess.executable()
         bench.arguments = [
@@ -111,9 +94,86 @@ extension BenchCLITests {
     }
 }
 
-extension Process {
-    /// Waits for the process to end, ignoring whether it had already ended.
-    fileprivate func waitUntilExitQuietly() {
-        if isRunning { waitUntilExit() }
+extension BenchCLITests {
+    @Test("Every request failing (a closed port) exits 1, after printing and writing the report")
+    func everyRequestFailed() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let prompts = try directory.write("prompts.jsonl", #"{"prompt": "hello there"}"# + "\n")
+        let json = directory.path + "/refused.json"
+        let result = try BatchgateProcess.run([
+            "bench", "--url", "http://127.0.0.1:1", "--model", "m", "--prompts", prompts, "--concurrency", "1",
+            "--requests", "3", "--quiet", "--json", json,
+        ])
+        #expect(result.status == 1, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("every request failed"), "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("requests 0 completed, 3 failed"), "stdout: \(result.stdout)")
+        let report =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        #expect((report?["errors"] as? [String: Int]) == ["connection": 3])
+    }
+
+    @Test("A sweep that finds no rate within the SLO exits 1, with its report written")
+    func sweepFindsNoRate() throws {
+        let stub = try StubProcess.start()
+        defer { stub.stop() }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let json = directory.path + "/sweep.json"
+        // The stub's first token comes after 50 ms: no rate meets 1 ms.
+        let result = try BatchgateProcess.run([
+            "bench", "--url", "http://127.0.0.1:\(stub.port)", "--sweep", "--slo", "ttft_p99=1ms", "--step-duration",
+            "300ms", "--min-step-requests", "2", "--max-tokens", "2", "--prompt-tokens", "8", "--quiet", "--json", json,
+        ])
+        #expect(result.status == 1, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("no rate met the SLO"), "stderr: \(result.stderr)")
+        let report =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        let sweep = try #require(report?["sweep"] as? [String: Any])
+        let steps = try #require(sweep["steps"] as? [[String: Any]])
+        #expect(steps.count >= 2 && steps.allSatisfy { ($0["passed"] as? Bool) == false })
+        #expect(sweep["max_rate_within_slo"] == nil || sweep["max_rate_within_slo"] is NSNull)
+        #expect((report?["requests_completed"] as? Int ?? 0) > 0)
+    }
+}
+
+/// The hidden `batchgate bench stub-server` on a free port of loopback, for the runs above.
+struct StubProcess {
+    let process: Process
+    /// The port it announced.
+    let port: String
+
+    /// Starts it and waits for its "listening on 127.0.0.1:PORT" line.
+    static func start() throws -> StubProcess {
+        let stub = Process()
+        stub.executableURL = try BatchgateProcess.executable()
+        stub.arguments = ["bench", "stub-server", "--port", "0", "--for", "60s"]
+        let output = Pipe()
+        stub.standardOutput = output
+        try stub.run()
+        var announced = ""
+        while !announced.contains("\n") {
+            let data = output.fileHandleForReading.availableData
+            guard !data.isEmpty else { break }
+            announced += String(decoding: data, as: UTF8.self)
+        }
+        let port = announced.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard let port, Int(port) != nil else {
+            stub.terminate()
+            stub.waitUntilExit()
+            throw StubNotStarted(output: announced)
+        }
+        return StubProcess(process: stub, port: port)
+    }
+
+    /// Stops it and waits for it to end.
+    func stop() {
+        process.terminate()
+        if process.isRunning { process.waitUntilExit() }
+    }
+
+    struct StubNotStarted: Error, CustomStringConvertible {
+        let output: String
+        var description: String { "bench stub-server did not announce its port: \(output)" }
     }
 }

@@ -39,10 +39,13 @@ struct TestGateway {
     let scheduler: ModelScheduler
     let registry: PrometheusCollectorRegistry
 
-    /// Builds it; `maxBodyBytes` and `maxQueue` shrink limits for the tests that probe them.
+    /// Builds it; `maxBodyBytes` and `maxQueue` shrink limits for the tests that probe them, `limits` replaces the
+    /// scheduler's limits (its `maxQueue` then wins), the worker's steps wait while `hold` is held, and with
+    /// `workerFails` the worker never starts (every launch fails).
     init(
         maxBodyBytes: Int = 1 << 20, maxQueue: Int = 64, context: Int = 256,
-        keys: [BatchgateConfiguration.APIKey] = TestKeys.entries, quotaClock: (@Sendable () -> Duration)? = nil
+        keys: [BatchgateConfiguration.APIKey] = TestKeys.entries, quotaClock: (@Sendable () -> Duration)? = nil,
+        limits: SchedulerLimits? = nil, hold: StepHold? = nil, workerFails: Bool = false
     ) throws {
         let path = try WorkerSupport.tinyModel(context: context)
         var options = EngineOptions()
@@ -51,12 +54,19 @@ struct TestGateway {
         let engine = Engine(weights: try ModelWeights(path: path), options: options)
         let executor = Mutex(StepExecutor(engine: engine))
         let hello = executor.withLock { $0.hello(modelName: "tiny", maxBatchTokens: 256) }
-        let link = InProcessWorkerLink(hello: hello) { step in executor.withLock { $0.handle(step) } }
+        let link = InProcessWorkerLink(hello: hello) { step in
+            await hold?.wait()
+            return executor.withLock { $0.handle(step) }
+        }
         registry = PrometheusCollectorRegistry()
         let factory = PrometheusMetricsFactory(registry: registry)
         scheduler = ModelScheduler(
-            model: "tiny", limits: SchedulerLimits(maxBatchTokens: 256, maxRunning: 8, maxQueue: maxQueue), workers: 1,
-            launcher: InProcessWorkerLauncher { _ in link }, tickInterval: .milliseconds(10), metricsFactory: factory)
+            model: "tiny", limits: limits ?? SchedulerLimits(maxBatchTokens: 256, maxRunning: 8, maxQueue: maxQueue),
+            workers: 1,
+            launcher: InProcessWorkerLauncher { _ in
+                if workerFails { throw WorkerLinkError("this test's worker never starts") }
+                return link
+            }, tickInterval: .milliseconds(10), metricsFactory: factory)
         let model = try ServedModel(
             BatchgateConfiguration.Model(name: "tiny", path: path, chatTemplate: .llama2), scheduler: scheduler)
         var listener = BatchgateConfiguration.Listener()
@@ -75,6 +85,20 @@ struct TestGateway {
     ) async throws -> Value {
         let app = try GatewayServer.application(state: state, tls: nil, services: [scheduler])
         return try await app.test(.router) { client in try await body(client) }
+    }
+}
+
+/// Holds the in-process worker's steps while held, so that a test can keep one request running (and the ones
+/// behind it waiting in the queue) for as long as it likes.
+final class StepHold: Sendable {
+    private let held = Mutex(true)
+
+    /// Lets every step through from now on.
+    func release() { held.withLock { $0 = false } }
+
+    /// Returns once the hold is released.
+    func wait() async {
+        while held.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(5)) }
     }
 }
 

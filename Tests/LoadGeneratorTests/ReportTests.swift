@@ -22,7 +22,7 @@ extension TimingAccuracyTests.Reports {
                 client: client, settings: settings, promptTokens: "16..48", maxTokens: 8)
             return await BenchSession.sweep(
                 client: client, settings: settings, pool: pool, seed: 1, stepDuration: .milliseconds(700),
-                sweep: Sweep(saturationConcurrency: 8, searchSteps: 1, precision: 0.5))
+                sweep: Sweep(saturationConcurrency: 8, searchSteps: 1, precision: 0.5, minimumStepRequests: 5))
         }
     }
 

@@ -29,9 +29,10 @@ struct GenerationRun: Sendable {
         var timeToFirstToken: Duration?
     }
 
-    /// Consumes `stream`, calling `emit` with each piece of text and the tokens that made it.
+    /// Consumes `stream` (the events of the scheduler's request `id`), calling `emit` with each piece of text and the
+    /// tokens that made it.
     func run(
-        _ stream: GenerationStream, started: ContinuousClock.Instant,
+        _ stream: some AsyncSequence<GenerationEvent, Never>, id: UInt64, started: ContinuousClock.Instant,
         emit: (String, [GeneratedToken]) async throws -> Void
     ) async throws -> Ending {
         var ending = Ending(promptTokens: plan.request.promptTokens.count)
@@ -48,7 +49,7 @@ struct GenerationRun: Sendable {
         }
         func end(_ update: (inout Ending) -> Void) {
             update(&ending)
-            model.scheduler.cancel(stream.id)
+            model.scheduler.cancel(id)
         }
         for await event in stream {
             guard isConnected() else {
