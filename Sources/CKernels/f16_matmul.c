@@ -29,7 +29,8 @@ KERNEL INLINE float lane_sum(__m256 x) {
 
 /// `rows` weight rows at `w` × `cols` activation rows at `a` (rows <= 4, cols <= 2; both `n` elements apart);
 /// pair (r, c) goes to `out[c * stride + r]`. Called with constant shapes so the loops unroll. When `ahead` is not
-/// null, the same rows that far ahead are prefetched (a decode step's next weights).
+/// null, the same rows that far ahead are prefetched (the weights the first pass over a panel reaches next); that
+/// loop is a separate copy so the other passes carry no prefetch test.
 KERNEL INLINE void tile(
     int rows, int cols, const uint16_t *w, const float *a, size_t n, float *out, size_t stride,
     const uint16_t *ahead) {
@@ -38,17 +39,25 @@ KERNEL INLINE void tile(
         for (int c = 0; c < cols; c++) acc[r][c] = _mm256_setzero_ps();
     }
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        if (ahead && (i & 31) == 0) {
+#define STEP(I)                                                                                                    \
+    do {                                                                                                           \
+        __m256 wv[4];                                                                                              \
+        for (int r = 0; r < rows; r++) {                                                                           \
+            wv[r] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + r * n + (I))));                          \
+        }                                                                                                          \
+        for (int c = 0; c < cols; c++) {                                                                           \
+            __m256 av = _mm256_loadu_ps(a + c * n + (I));                                                          \
+            for (int r = 0; r < rows; r++) acc[r][c] = _mm256_fmadd_ps(wv[r], av, acc[r][c]);                      \
+        }                                                                                                          \
+    } while (0)
+    if (ahead) {
+        for (; i + 32 <= n; i += 32) {
             for (int r = 0; r < rows; r++) _mm_prefetch((const char *)(ahead + r * n + i), _MM_HINT_T0);
-        }
-        __m256 wv[4];
-        for (int r = 0; r < rows; r++) wv[r] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + r * n + i)));
-        for (int c = 0; c < cols; c++) {
-            __m256 av = _mm256_loadu_ps(a + c * n + i);
-            for (int r = 0; r < rows; r++) acc[r][c] = _mm256_fmadd_ps(wv[r], av, acc[r][c]);
+            STEP(i); STEP(i + 8); STEP(i + 16); STEP(i + 24);
         }
     }
+    for (; i + 8 <= n; i += 8) STEP(i);
+#undef STEP
     for (int r = 0; r < rows; r++) {
         for (int c = 0; c < cols; c++) {
             double sum = lane_sum(acc[r][c]);

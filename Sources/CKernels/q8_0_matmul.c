@@ -33,49 +33,61 @@ KERNEL INLINE float lane_sum(__m256 x) {
     return _mm_cvtss_f32(r);
 }
 
-/// `rows` × `cols` pairs (rows <= 4, cols <= 2): weight rows at `w` (`wrb` apart), activation rows at `a` (`arb`
-/// apart); pair (r, c) goes to `out[c * stride + r]`. Called with constant shapes so every loop unrolls.
+/// Block `b` of `rows` × `cols` pairs (rows <= 4, cols <= 2) added into `acc`: weight rows at `w` (`wrb` apart),
+/// activation rows at `a` (`arb` apart). The pairs' block scales go through `scales` in memory, so each is
+/// broadcast by a load rather than by two shuffles.
+KERNEL INLINE void block_step(
+    int rows, int cols, const uint8_t *w, size_t wrb, const uint8_t *a, size_t arb, size_t b, __m256 acc[4][2],
+    float *scales) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    uint64_t bits = 0;
+    for (int r = 0; r < rows; r++) {
+        uint16_t h;
+        memcpy(&h, w + r * wrb + b * weight_block, 2);
+        bits |= (uint64_t)h << (16 * r);
+    }
+    __m128 dw = _mm_cvtph_ps(_mm_cvtsi64_si128((long long)bits));
+    __m256i aq[2];
+    for (int c = 0; c < cols; c++) {
+        const uint8_t *block = a + c * arb + b * activation_block;
+        _mm_store_ps(scales + 4 * c, _mm_mul_ps(dw, _mm_broadcast_ss((const float *)block)));
+        aq[c] = _mm256_loadu_si256((const __m256i *)(block + 4));
+    }
+    __asm__ volatile("" : : "r"(scales) : "memory");
+    for (int r = 0; r < rows; r++) {
+        __m256i wq = _mm256_loadu_si256((const __m256i *)(w + r * wrb + b * weight_block + 2));
+        __m256i wabs = _mm256_sign_epi8(wq, wq);
+        for (int c = 0; c < cols; c++) {
+            __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, _mm256_sign_epi8(aq[c], wq)), ones);
+            __m256 scale = _mm256_broadcast_ss(scales + 4 * c + r);
+            acc[r][c] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc[r][c]);
+        }
+    }
+}
+
+/// `rows` × `cols` pairs (rows <= 4, cols <= 2) over all `blocks`; pair (r, c) goes to `out[c * stride + r]`.
+/// Called with constant shapes so every loop unrolls.
 ///
 /// When `ahead` is not null, one cache line from it every `ahead_step` bytes per block is prefetched: the weight
-/// rows a decode step reaches next, so that short rows still stream at memory speed.
+/// rows the first pass over a panel reaches next, so that short rows still stream at memory speed. That loop is a
+/// separate copy so the other passes carry no prefetch test.
 KERNEL INLINE void tile(
     int rows, int cols, const uint8_t *w, size_t wrb, const uint8_t *a, size_t arb, size_t blocks, float *out,
     size_t stride, const uint8_t *ahead, size_t ahead_step) {
-    const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[4][2];
     for (int r = 0; r < rows; r++) {
         for (int c = 0; c < cols; c++) acc[r][c] = _mm256_setzero_ps();
     }
-    // The pairs' block scales go through memory so each is broadcast by a load rather than two shuffles.
     float scales[8] __attribute__((aligned(32)));
-    for (size_t b = 0; b < blocks; b++) {
-        if (ahead) {
+    if (ahead) {
+        for (size_t b = 0; b < blocks; b++) {
             for (size_t line = 0; line < ahead_step; line += 64) {
                 _mm_prefetch((const char *)ahead + b * ahead_step + line, _MM_HINT_T0);
             }
+            block_step(rows, cols, w, wrb, a, arb, b, acc, scales);
         }
-        uint64_t bits = 0;
-        for (int r = 0; r < rows; r++) {
-            uint16_t h;
-            memcpy(&h, w + r * wrb + b * weight_block, 2);
-            bits |= (uint64_t)h << (16 * r);
-        }
-        __m128 dw = _mm_cvtph_ps(_mm_cvtsi64_si128((long long)bits));
-        __m256i aq[2];
-        for (int c = 0; c < cols; c++) {
-            const uint8_t *block = a + c * arb + b * activation_block;
-            _mm_store_ps(scales + 4 * c, _mm_mul_ps(dw, _mm_broadcast_ss((const float *)block)));
-            aq[c] = _mm256_loadu_si256((const __m256i *)(block + 4));
-        }
-        __asm__ volatile("" : : "r"(scales) : "memory");
-        for (int r = 0; r < rows; r++) {
-            __m256i wq = _mm256_loadu_si256((const __m256i *)(w + r * wrb + b * weight_block + 2));
-            __m256i wabs = _mm256_sign_epi8(wq, wq);
-            for (int c = 0; c < cols; c++) {
-                __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, _mm256_sign_epi8(aq[c], wq)), ones);
-                acc[r][c] = _mm256_fmadd_ps(_mm256_broadcast_ss(scales + 4 * c + r), _mm256_cvtepi32_ps(sums), acc[r][c]);
-            }
-        }
+    } else {
+        for (size_t b = 0; b < blocks; b++) block_step(rows, cols, w, wrb, a, arb, b, acc, scales);
     }
     for (int r = 0; r < rows; r++) {
         for (int c = 0; c < cols; c++) out[c * stride + r] = lane_sum(acc[r][c]);

@@ -88,11 +88,14 @@ public final class ComputePool: @unchecked Sendable {
     }
 
     /// Splits `0..<count` into contiguous ranges of at least `minimumPerThread` items (a multiple of `granularity`
-    /// except the last), a few per thread, and calls `body` once for each (small counts run on the caller alone).
+    /// except the last), `chunksPerThread` per thread, and calls `body` once for each (small counts run on the
+    /// caller alone). More chunks balance uneven items and busy cores; fewer keep each thread's memory reads in
+    /// long runs that the prefetchers follow.
     public func parallelRanges(
-        _ count: Int, minimumPerThread: Int = 1, granularity: Int = 1, _ body: (Range<Int>) -> Void
+        _ count: Int, minimumPerThread: Int = 1, granularity: Int = 1, chunksPerThread: Int = 8,
+        _ body: (Range<Int>) -> Void
     ) {
-        let chunks = min(threadCount * 8, max(1, count / max(minimumPerThread, 1)))
+        let chunks = min(threadCount * max(chunksPerThread, 1), max(1, count / max(minimumPerThread, 1)))
         guard threadCount > 1 && chunks > 1 else { return body(0..<count) }
         let step = max(1, granularity)
         let size = ((count + chunks - 1) / chunks + step - 1) / step * step

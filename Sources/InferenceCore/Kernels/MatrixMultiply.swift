@@ -44,7 +44,7 @@ public enum MatrixMultiply {
         // Where each matrix starts in the combined row space (rounded up to the Q8_0 kernel's 16-row panels).
         var starts = [0]
         for w in weights { starts.append(starts.last! + (w.rows + 15) / 16 * 16) }
-        pool.parallelRanges(starts.last!, minimumPerThread: 16, granularity: 16) { range in
+        pool.parallelRanges(starts.last!, minimumPerThread: 16, granularity: 16, chunksPerThread: 2) { range in
             for k in weights.indices {
                 let lower = max(range.lowerBound, starts[k]) - starts[k]
                 let upper = min(range.upperBound, starts[k] + weights[k].rows) - starts[k]
@@ -60,8 +60,9 @@ public enum MatrixMultiply {
         _ weight: WeightMatrix, activations: PreparedActivations, output: UnsafeMutablePointer<Float>,
         pool: ComputePool
     ) {
-        // Ranges of whole 16-row panels, the panel height of the Q8_0 kernel.
-        pool.parallelRanges(weight.rows, minimumPerThread: 16, granularity: 16) { range in
+        // Ranges of whole 16-row panels (the kernels' panel height), two per thread: long runs of weight rows keep
+        // the prefetchers streaming (decode at batch 1 measured 4% faster than with eight smaller ranges).
+        pool.parallelRanges(weight.rows, minimumPerThread: 16, granularity: 16, chunksPerThread: 2) { range in
             multiplyRows(range, of: weight, activations: activations, output: output)
         }
     }
