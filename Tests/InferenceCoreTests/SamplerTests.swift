@@ -29,6 +29,38 @@ struct SamplerTests {
         #expect(draws(p) != draws(q))
     }
 
+    @Test("Plain temperature sampling follows the softmax (no cut, no sort)")
+    func temperatureFrequencies() {
+        var p = SamplingParameters()
+        p.temperature = 1
+        p.seed = 5
+        let n = 20_000
+        var counts = [Int](repeating: 0, count: Self.logits.count)
+        for t in draws(p, n) { counts[Int(t)] += 1 }
+        let weights = Self.logits.map { exp(Double($0)) }
+        let total = weights.reduce(0, +)
+        for (i, w) in weights.enumerated() {
+            let expected = Double(n) * w / total
+            // Five standard deviations of a binomial count.
+            let sigma = (expected * (1 - w / total)).squareRoot()
+            #expect(abs(Double(counts[i]) - expected) <= 5 * sigma + 1, "token \(i): \(counts[i]) vs \(expected)")
+        }
+    }
+
+    @Test("The one-pass top-k equals sorting and cutting, ties and banned tokens included")
+    func largest() {
+        var random = Xoshiro256StarStar(seed: 9)
+        for _ in 0..<50 {
+            // Few distinct values, so there are many ties.
+            var l = (0..<300).map { _ in Float(random.next() % 17) - 8 }
+            l[Int(random.next() % 300)] = -.infinity
+            let k = Int(random.next() % 40) + 1
+            var sorted = l.indices.filter { l[$0] > -.infinity }
+            sorted.sort { l[$0] > l[$1] || (l[$0] == l[$1] && $0 < $1) }
+            #expect(Sampler.largest(k, of: l) == Array(sorted.prefix(k)))
+        }
+    }
+
     @Test("Top-k keeps only the k most likely")
     func topK() {
         var p = SamplingParameters()

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// Logits are processed in this order: logit bias, penalties, end-of-generation ban (`ignoreEOS`); then greedy
 /// takes the first maximum, otherwise top-k, temperature softmax, top-p and min-p cut the candidates and one
-/// uniform draw from the sequence's stream picks a token.
+/// uniform draw from the sequence's stream picks a token (walking the candidates from the most likely, or in token
+/// order when nothing is cut).
 public struct Sampler: Sendable {
     /// The request's parameters.
     public let parameters: SamplingParameters
@@ -61,12 +62,18 @@ public struct Sampler: Sendable {
 
     /// Top-k, temperature, top-p and min-p, then one draw.
     mutating func draw(_ l: [Float]) -> Int32 {
-        var candidates = l.indices.filter { l[$0] > -.infinity }
-        guard !candidates.isEmpty else { return Self.argmax(l) }
-        candidates.sort { l[$0] > l[$1] || (l[$0] == l[$1] && $0 < $1) }
-        if parameters.topK > 0 && candidates.count > parameters.topK {
-            candidates.removeLast(candidates.count - parameters.topK)
+        if parameters.topK <= 0 && parameters.topP >= 1 && parameters.minP <= 0 { return drawFromAll(l) }
+        var candidates: [Int]
+        if parameters.topK > 0 && parameters.topK <= 256 {
+            candidates = Self.largest(parameters.topK, of: l)
+        } else {
+            candidates = l.indices.filter { l[$0] > -.infinity }
+            candidates.sort { l[$0] > l[$1] || (l[$0] == l[$1] && $0 < $1) }
+            if parameters.topK > 0 && candidates.count > parameters.topK {
+                candidates.removeLast(candidates.count - parameters.topK)
+            }
         }
+        guard !candidates.isEmpty else { return Self.argmax(l) }
         let top = l[candidates[0]]
         var probabilities = candidates.map { Double(expf((l[$0] - top) / parameters.temperature)) }
         let total = probabilities.reduce(0, +)
@@ -94,6 +101,47 @@ public struct Sampler: Sendable {
             if u < cumulative { return Int32(candidates[i]) }
         }
         return Int32(candidates[keep - 1])
+    }
+
+    /// Temperature sampling with no cut (no top-k, top-p or min-p): one draw walked in token order. The order of
+    /// the walk does not change the distribution, and skipping the sort of the whole vocabulary saves about 15 ms
+    /// per token on a 150k vocabulary, which a step of 16 sequences would otherwise spend on one core.
+    @_optimize(speed)
+    mutating func drawFromAll(_ l: [Float]) -> Int32 {
+        var top = -Float.infinity
+        for v in l { top = max(top, v) }
+        guard top > -.infinity else { return Self.argmax(l) }
+        var probabilities = [Double](repeating: 0, count: l.count)
+        var total = 0.0
+        for i in l.indices where l[i] > -.infinity {
+            let p = Double(expf((l[i] - top) / parameters.temperature))
+            probabilities[i] = p
+            total += p
+        }
+        let u = Double(random.next() >> 11) * 0x1p-53 * total
+        var cumulative = 0.0
+        var last = 0
+        for i in l.indices where probabilities[i] > 0 {
+            cumulative += probabilities[i]
+            last = i
+            if u < cumulative { return Int32(i) }
+        }
+        return Int32(last)
+    }
+
+    /// The indices of the `k` largest logits (banned ones, at minus infinity, left out), largest first and ties by
+    /// lower index: what sorting every candidate and keeping the first `k` gives, in one pass (for small `k`).
+    @_optimize(speed)
+    static func largest(_ k: Int, of l: [Float]) -> [Int] {
+        var best: [Int] = []
+        best.reserveCapacity(k + 1)
+        for i in l.indices where l[i] > -.infinity {
+            if best.count == k, l[i] <= l[best[k - 1]] { continue }
+            let at = best.firstIndex { l[i] > l[$0] } ?? best.count
+            best.insert(i, at: at)
+            if best.count > k { best.removeLast() }
+        }
+        return best
     }
 
     /// `token`'s log-probability under `logits` and the `top` most likely tokens (log-softmax: `expf` of each logit
