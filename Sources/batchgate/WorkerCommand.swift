@@ -76,7 +76,13 @@ struct WorkerCommand: ParsableCommand {
                 var options = EngineOptions()
                 options.threads = threads
                 options.kvCacheMiB = kvCacheMiB
-                handler = StepExecutor(engine: Engine(weights: try ModelWeights(path: model), options: options))
+                let weights = try ModelWeights(path: model)
+                // A server idles between requests: keep the model's pages resident rather than read back from disk.
+                if let refused = weights.file.mapping.lockInMemory() {
+                    FileHandle.standardError.write(
+                        Data("batchgate worker: could not lock \(model) in memory (\(refused)); continuing\n".utf8))
+                }
+                handler = StepExecutor(engine: Engine(weights: weights, options: options))
             } catch {
                 throw fail("cannot load model \(model): \(error)")
             }
