@@ -64,6 +64,11 @@ public final class ProcessWorkerLink: WorkerLink, @unchecked Sendable {
     private let stepTimeout: Duration
     private let queue: DispatchQueue
     private var stopped = false
+    /// Beats this side's heartbeat every 100 ms for as long as the link lives. The worker counts a gateway whose
+    /// heartbeat stands still for the staleness bound as dead and exits; beating only while waiting on a ring
+    /// made every idle worker exit after 5 s and come back after a doubling back-off (up to 10 s), which a
+    /// request arriving then waited for.
+    private let heartbeat: DispatchSourceTimer
 
     init(segment: SharedSegment, pid: pid_t, helloTimeout: Duration, stepTimeout: Duration, stalenessBound: Duration) {
         self.segment = segment
@@ -74,7 +79,13 @@ public final class ProcessWorkerLink: WorkerLink, @unchecked Sendable {
         toWorker = .outgoing(monitor)
         fromWorker = .incoming(monitor)
         queue = DispatchQueue(label: "batchgate.worker-link.\(pid)")
+        heartbeat = DispatchSource.makeTimerSource(queue: .global())
+        heartbeat.schedule(deadline: .now(), repeating: .milliseconds(100))
+        heartbeat.setEventHandler { [segment] in segment.beat() }
+        heartbeat.resume()
     }
+
+    deinit { heartbeat.cancel() }
 
     /// Runs `body` on the link's queue. Cancelling the waiting task kills the worker, so that a blocked ring wait
     /// ends at once with "peer died" instead of running out its timeout.
@@ -119,6 +130,7 @@ public final class ProcessWorkerLink: WorkerLink, @unchecked Sendable {
         _ = try? await onQueue { [self] in
             guard !stopped else { return }
             stopped = true
+            heartbeat.cancel()
             kill(pid, SIGKILL)
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
