@@ -3,11 +3,9 @@
 #include "CKernels.h"
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "kernel_support.h"
 
 #pragma STDC FP_CONTRACT OFF
-
-#define KERNEL __attribute__((target("avx2,fma,f16c")))
 
 KERNEL void bg_f16_weighted_sums(
     const uint16_t *values, size_t value_stride, size_t count, const float *weights, size_t weight_stride,

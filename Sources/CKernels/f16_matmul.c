@@ -8,24 +8,13 @@
 #include "CKernels.h"
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "kernel_support.h"
 
 #pragma STDC FP_CONTRACT OFF
-
-#define KERNEL __attribute__((target("avx2,fma,f16c")))
-#define INLINE __attribute__((always_inline)) static inline
 
 #ifndef PREFETCH_DISTANCE
 #define PREFETCH_DISTANCE 16384
 #endif
-
-/// The eight lanes of `x` summed in ggml's order: halves, then the upper pair, then the odd lane.
-KERNEL INLINE float lane_sum(__m256 x) {
-    __m128 r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
-    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
-    r = _mm_add_ss(r, _mm_movehdup_ps(r));
-    return _mm_cvtss_f32(r);
-}
 
 /// `rows` weight rows at `w` × `cols` activation rows at `a` (rows <= 4, cols <= 2; both `n` elements apart);
 /// pair (r, c) goes to `out[c * stride + r]`. Called with constant shapes so the loops unroll. When `ahead` is not

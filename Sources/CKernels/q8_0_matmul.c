@@ -8,7 +8,7 @@
 #include "CKernels.h"
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "kernel_support.h"
 #include <string.h>
 
 #pragma STDC FP_CONTRACT OFF
@@ -21,17 +21,6 @@ enum { weight_block = 34, activation_block = 48 };
 #ifndef PANEL_ROWS
 #define PANEL_ROWS 16
 #endif
-
-#define KERNEL __attribute__((target("avx2,fma,f16c")))
-#define INLINE __attribute__((always_inline)) static inline
-
-/// The eight lanes of `x` summed in ggml's order: halves, then the upper pair, then the odd lane.
-KERNEL INLINE float lane_sum(__m256 x) {
-    __m128 r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
-    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
-    r = _mm_add_ss(r, _mm_movehdup_ps(r));
-    return _mm_cvtss_f32(r);
-}
 
 /// Block `b` of `rows` × `cols` pairs (rows <= 4, cols <= 2) added into `acc`: weight rows at `w` (`wrb` apart),
 /// activation rows at `a` (`arb` apart). The pairs' block scales go through `scales` in memory, so each is
