@@ -103,6 +103,8 @@ public struct SweepStep: Codable, Sendable, Equatable {
     public var goodput: Double
     /// Share of requests that succeeded.
     public var success_rate: Double
+    /// Failed requests by kind, as in the report's top level (absent in reports written before it was recorded).
+    public var errors: [String: Int]?
     /// Corrected TTFT.
     public var ttft_ms: LatencySummary
     /// Time per output token.

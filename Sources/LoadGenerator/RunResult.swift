@@ -22,6 +22,10 @@ public struct RunResult: Sendable {
         guard let first = state.firstScheduled else { return 0 }
         return Double(max(0, state.lastEnd - first)) / 1e9
     }
+    /// Failed requests by kind (`http_503`, `timeout`, …).
+    public var errorsByKind: [String: Int] {
+        Dictionary(uniqueKeysWithValues: state.failures.map { ($0.key.description, $0.value) })
+    }
     /// Completed requests per second.
     public var requestThroughput: Double { rate(state.completed) }
     /// completed / sent (1 when nothing was sent).
@@ -88,7 +92,7 @@ public struct RunResult: Sendable {
             target: settings.baseURL, endpoint: settings.endpoint.rawValue, model: settings.model, load: load,
             interrupted: interrupted, requests_sent: requestsSent, requests_completed: state.completed,
             requests_failed: requestsFailed, success_rate: successRate,
-            errors: Dictionary(uniqueKeysWithValues: state.failures.map { ($0.key.description, $0.value) }),
+            errors: errorsByKind,
             duration_s: durationSeconds, prompt_tokens_total: state.promptTokens,
             output_tokens_total: state.outputTokens, request_throughput: requestThroughput,
             output_token_throughput: rate(state.outputTokens),

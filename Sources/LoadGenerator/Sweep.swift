@@ -101,7 +101,7 @@ public struct Sweep: Sendable {
             requests_sent: result.requestsSent, requests_completed: result.requestsCompleted,
             duration_s: result.durationSeconds, request_throughput: result.requestThroughput,
             output_token_throughput: report.outputTokenThroughput, goodput: report.goodput,
-            success_rate: result.successRate, ttft_ms: result.summary(.ttft), tpot_ms: result.summary(.tpot),
-            e2e_ms: result.summary(.e2e))
+            success_rate: result.successRate, errors: result.errorsByKind, ttft_ms: result.summary(.ttft),
+            tpot_ms: result.summary(.tpot), e2e_ms: result.summary(.e2e))
     }
 }

@@ -9,6 +9,7 @@ final class StubGate: Sendable {
         var waiting: [@Sendable (_ queued: Bool) -> Void] = []
         var firstArrival: NIODeadline?
         var started = 0
+        var connections = 0
     }
 
     let behaviour: StubBehaviour
@@ -20,6 +21,14 @@ final class StubGate: Sendable {
 
     /// Generation requests started so far.
     var generationsStarted: Int { state.withLock { $0.started } }
+
+    /// Connections accepted so far.
+    var connectionsAccepted: Int { state.withLock { $0.connections } }
+
+    /// Counts a newly accepted connection.
+    func accepted() {
+        state.withLock { $0.connections += 1 }
+    }
 
     /// Notes an arrival (which anchors the stall window) and runs `start` now, or (with `queued` true) when a slot
     /// frees up.

@@ -32,7 +32,8 @@ public final class StubServer: Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
-                    channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMapThrowing {
+                    gate.accepted()
+                    return channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMapThrowing {
                         try channel.pipeline.syncOperations.addHandler(StubHandler(gate: gate))
                     }
                 }
@@ -46,6 +47,9 @@ public final class StubServer: Sendable {
 
     /// Generation requests the server has started (admitted past its capacity gate).
     public var generationsStarted: Int { gate.generationsStarted }
+
+    /// Connections the server has accepted.
+    public var connectionsAccepted: Int { gate.connectionsAccepted }
 
     /// Closes the listener and stops the event loops.
     public func shutdown() async throws {
