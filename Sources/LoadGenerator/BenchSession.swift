@@ -16,12 +16,8 @@ public enum BenchSession {
             ? HTTPClient.Configuration(
                 certificateVerification: .none, redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)))
             : HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)))
-        // Idle connections are closed after 2 s, before the server does it: llama-server and uvicorn (vLLM) close
-        // theirs after 5 s, and a request sent on a connection the server is closing at that moment fails as a
-        // `connection` error that is the generator's doing, not the target's (seen at 0.2 req/s against
-        // llama-server). Reconnecting costs a millisecond or two against seconds per request.
         configuration.connectionPool = .init(
-            idleTimeout: .seconds(2), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
         // A refused connection is an error to count, not something to retry until the connect timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.httpVersion = .http1Only

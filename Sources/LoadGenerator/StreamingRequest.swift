@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Glibc
 import NIOCore
 
 /// Sends one streamed completion request and times its chunks.
@@ -21,36 +22,58 @@ struct StreamingRequest: Sendable {
 
     /// Sends `prepared` (whose HTTP request `request` was built by `request(_:)`), which was due at `scheduled`;
     /// never throws: failures are in the outcome.
+    ///
+    /// A server may close a keep-alive connection right after an answer without announcing it (llama-server does
+    /// after every stream), so a request that goes out on that connection at that moment meets a closed connection
+    /// before any byte of an answer. Such a request is sent once more, on another connection, as HTTP clients do;
+    /// its latency still counts from its due time, and a second failure counts as a `connection` error.
     func run(_ prepared: PreparedRequest, request: HTTPClient.Request?, scheduled: Int64) async -> RequestOutcome {
-        let delegate = StreamTimingDelegate(origin: origin, expectedTokens: prepared.maxTokens)
         let sent = now()
+        let deadline = NIODeadline.now() + .nanoseconds(settings.timeout.nanoseconds)
         var outcome = RequestOutcome(
             scheduled: scheduled, sent: sent, firstToken: nil, end: sent, outputTokens: 0, gaps: [], failure: nil)
-        do {
-            let request = try request ?? self.request(prepared)
-            let task = client.execute(
-                request: request, delegate: delegate, deadline: .now() + .nanoseconds(settings.timeout.nanoseconds))
-            let result = try await withTaskCancellationHandler {
-                try await task.futureResult.get()
-            } onCancel: {
-                task.cancel()
+        for attempt in 1...2 {
+            let delegate = StreamTimingDelegate(origin: origin, expectedTokens: prepared.maxTokens)
+            do {
+                let request = try request ?? self.request(prepared)
+                let task = client.execute(request: request, delegate: delegate, deadline: deadline)
+                let result = try await withTaskCancellationHandler {
+                    try await task.futureResult.get()
+                } onCancel: {
+                    task.cancel()
+                }
+                outcome.end = result.end
+                outcome.firstToken = result.firstToken
+                outcome.gaps = result.gaps
+                outcome.outputTokens = result.usageTokens ?? result.chunks
+                outcome.failure = nil
+                if result.status != 200 {
+                    outcome.failure = .status(result.status)
+                } else if result.streamError {
+                    outcome.failure = .streamError
+                } else if !result.done {
+                    outcome.failure = .streamCut
+                }
+                return outcome
+            } catch {
+                outcome.end = now()
+                outcome.failure = Self.classify(error, headersReceived: delegate.headReceived)
+                guard attempt == 1, !Task.isCancelled,
+                    Self.metClosedConnection(error, headersReceived: delegate.headReceived)
+                else { return outcome }
             }
-            outcome.end = result.end
-            outcome.firstToken = result.firstToken
-            outcome.gaps = result.gaps
-            outcome.outputTokens = result.usageTokens ?? result.chunks
-            if result.status != 200 {
-                outcome.failure = .status(result.status)
-            } else if result.streamError {
-                outcome.failure = .streamError
-            } else if !result.done {
-                outcome.failure = .streamCut
-            }
-        } catch {
-            outcome.end = now()
-            outcome.failure = Self.classify(error, headersReceived: delegate.headReceived)
         }
         return outcome
+    }
+
+    /// Whether `error` is a connection the server had closed before it sent any part of an answer: closed while
+    /// the request was on its way, already closed when it was written, or reset.
+    static func metClosedConnection(_ error: any Error, headersReceived: Bool) -> Bool {
+        guard !headersReceived else { return false }
+        if let error = error as? HTTPClientError { return error == .remoteConnectionClosed }
+        if let error = error as? ChannelError { return error == .ioOnClosedChannel || error == .outputClosed }
+        if let error = error as? IOError { return error.errnoCode == EPIPE || error.errnoCode == ECONNRESET }
+        return false
     }
 
     /// Maps an HTTP client error to a failure kind.

@@ -13,12 +13,14 @@ public struct StubBehaviour: Sendable {
     public var stallAfter: Duration?
     /// Length of the stall window.
     public var stallLength: Duration
+    /// Close the connection after each streamed answer, without announcing it (llama-server does this).
+    public var closeAfterStream: Bool
 
     /// Creates a behaviour; the defaults are 50 ms to the first token, then one token every 10 ms, no limits.
     public init(
         firstToken: Duration = .milliseconds(50), interToken: Duration = .milliseconds(10),
         defaultMaxTokens: Int = 16, capacity: Int? = nil, stallAfter: Duration? = nil,
-        stallLength: Duration = .seconds(2)
+        stallLength: Duration = .seconds(2), closeAfterStream: Bool = false
     ) {
         self.firstToken = firstToken
         self.interToken = interToken
@@ -26,6 +28,7 @@ public struct StubBehaviour: Sendable {
         self.capacity = capacity
         self.stallAfter = stallAfter
         self.stallLength = stallLength
+        self.closeAfterStream = closeAfterStream
     }
 }
 

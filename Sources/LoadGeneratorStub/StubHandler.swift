@@ -121,7 +121,14 @@ final class StubHandler: ChannelInboundHandler, RemovableChannelHandler {
                 context.write(
                     NIOAny(HTTPServerResponsePart.body(.byteBuffer(allocator.buffer(string: frames.closing())))),
                     promise: nil)
-                context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+                if gate.behaviour.closeAfterStream {
+                    // As llama-server does: the connection ends with the stream, without `Connection: close`.
+                    context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in
+                        bound.value.close(promise: nil)
+                    }
+                } else {
+                    context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+                }
                 gate.release()
             }
         }
