@@ -145,7 +145,7 @@ let package = Package(
             name: "batchgate",
             dependencies: [
                 "BatchgateConfig", "GGUF", "Tokenizers", "InferenceCore", "WorkerProtocol", "Worker", "Scheduler",
-                "Gateway", "LoadGenerator", "LoadGeneratorStub",
+                "Gateway", "LoadGenerator", "LoadGeneratorStub", "CShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <linux/futex.h>
+#include <malloc.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -60,3 +61,5 @@ int bg_pin_to_allowed_cpu(int index) {
     }
     return EINVAL;
 }
+
+int bg_release_free_heap(void) { return malloc_trim(0); }

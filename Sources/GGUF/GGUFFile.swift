@@ -13,8 +13,8 @@ public struct GGUFFile: Sendable {
     public var path: String { mapping.path }
     /// The format version (2 or 3).
     public let version: UInt32
-    /// All metadata pairs.
-    public let metadata: GGUFMetadata
+    /// All metadata pairs (as read; `removeMetadata(forKey:)` can drop some from memory).
+    public private(set) var metadata: GGUFMetadata
     /// All tensor infos, in file order.
     public let tensors: [GGUFTensorInfo]
     /// Alignment of tensor data (`general.alignment`, default 32).
@@ -24,6 +24,12 @@ public struct GGUFFile: Sendable {
     /// The mapping; tensor bytes point into it.
     public let mapping: MappedFile
     private let tensorIndex: [String: Int]
+
+    /// Forgets the metadata value under `key` (the file is unchanged): a caller that has read what it needs from a
+    /// large array, such as a vocabulary's tokens, can stop holding the parsed copy.
+    public mutating func removeMetadata(forKey key: String) {
+        metadata[key] = nil
+    }
 
     /// Opens and validates `path`.
     public init(path: String) throws(GGUFError) {

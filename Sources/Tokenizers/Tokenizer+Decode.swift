@@ -37,6 +37,11 @@ extension Tokenizer {
 
     /// The bytes `id` decodes to; control and unknown tokens give their text only with `renderSpecial`.
     public func piece(for id: Int32, renderSpecial: Bool = true) throws(TokenizerError) -> [UInt8] {
+        Array(try pieceBytes(for: id, renderSpecial: renderSpecial))
+    }
+
+    /// `piece(for:renderSpecial:)` without a copy.
+    func pieceBytes(for id: Int32, renderSpecial: Bool) throws(TokenizerError) -> ArraySlice<UInt8> {
         guard id >= 0 && Int(id) < pieces.count else {
             throw TokenizerError(
                 .tokenOutOfRange, path: vocabulary.path,
@@ -68,7 +73,7 @@ extension Tokenizer {
         var out: [UInt8] = []
         out.reserveCapacity(ids.count * 4)
         for id in ids {
-            let piece = try piece(for: id, renderSpecial: renderSpecial)
+            let piece = try pieceBytes(for: id, renderSpecial: renderSpecial)
             if removeSpace, piece.first == 0x20 {
                 out.append(contentsOf: piece.dropFirst())
             } else {

@@ -22,7 +22,7 @@ public final class Tokenizer: Sendable {
     /// The vocabulary this tokenizer was built from.
     public let vocabulary: Vocabulary
     /// What each id decodes to when special tokens are rendered (llama.cpp's piece cache).
-    let pieces: [[UInt8]]
+    let pieces: PieceTable
     let specialMatcher: SpecialTokenMatcher
     let sentencePiece: SentencePieceModel?
     let bytePair: BytePairModel?
@@ -30,12 +30,10 @@ public final class Tokenizer: Sendable {
     /// Builds the look-up tables for `vocabulary`.
     public init(vocabulary: Vocabulary) {
         self.vocabulary = vocabulary
-        var pieces: [[UInt8]] = []
-        pieces.reserveCapacity(vocabulary.count)
-        for (text, type) in zip(vocabulary.tokens, vocabulary.types) {
-            pieces.append(Self.renderPiece(text, type: type, model: vocabulary.model))
-        }
-        self.pieces = pieces
+        pieces = PieceTable(
+            zip(vocabulary.tokens, vocabulary.types).lazy.map {
+                Self.renderPiece($0, type: $1, model: vocabulary.model)
+            })
         specialMatcher = SpecialTokenMatcher(vocabulary: vocabulary)
         switch vocabulary.model {
         case .sentencePiece:

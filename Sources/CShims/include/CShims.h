@@ -35,6 +35,10 @@ int bg_pin_to_allowed_cpu(int index);
 /// Lets the calling thread run on every CPU its cpuset allows again. Returns 0 or an errno value.
 int bg_unpin(void);
 
+/// Gives the pages of freed heap blocks back to the system (glibc's `malloc_trim(0)`). Returns 1 when
+/// memory was released, 0 when there was none to release.
+int bg_release_free_heap(void);
+
 /// A pause hint for spin loops (`pause` on x86, `yield` on arm64).
 static inline void bg_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
