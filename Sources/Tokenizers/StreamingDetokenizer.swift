@@ -18,7 +18,7 @@ public struct StreamingDetokenizer: Sendable {
 
     /// Adds one id and returns the text that became complete (often empty while a character is split).
     public mutating func feed(_ id: Int32) throws(TokenizerError) -> String {
-        var piece = try tokenizer.piece(for: id, renderSpecial: renderSpecial)
+        var piece = try tokenizer.pieceBytes(for: id, renderSpecial: renderSpecial)
         if isFirst {
             isFirst = false
             if tokenizer.vocabulary.addSpacePrefix, piece.first == 0x20 { piece.removeFirst() }

@@ -58,6 +58,12 @@ public struct Vocabulary: Sendable {
     /// `general.architecture`, when present.
     public let architecture: String?
 
+    /// The metadata arrays a vocabulary is read from (one entry per token, or per merge): once a `Tokenizer` is
+    /// built, it holds what it needs of them, and a caller may drop the file's parsed copies.
+    public static let arrayKeys = [
+        "tokenizer.ggml.tokens", "tokenizer.ggml.merges", "tokenizer.ggml.token_type", "tokenizer.ggml.scores",
+    ]
+
     /// Texts llama.cpp takes as end-of-turn markers when no `eot_token_id` is given, in preference order.
     static let endOfTurnTexts = [
         "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>",

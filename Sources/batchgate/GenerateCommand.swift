@@ -76,11 +76,7 @@ struct GenerateCommand: AsyncParsableCommand {
         let tokenizer = try? Tokenizer(file: file)
         // The tokenizer keeps what it needs of the vocabulary's arrays; the parsed copies in the metadata (about
         // 11 MB for Qwen2's 151,936 tokens and merges) would only add to resident memory while generating.
-        for key in [
-            "tokenizer.ggml.tokens", "tokenizer.ggml.merges", "tokenizer.ggml.token_type", "tokenizer.ggml.scores",
-        ] {
-            file.removeMetadata(forKey: key)
-        }
+        for key in Vocabulary.arrayKeys { file.removeMetadata(forKey: key) }
         let weights = try ModelWeights(file: file)
         var tokens: [Int32]
         if let promptTokens {
