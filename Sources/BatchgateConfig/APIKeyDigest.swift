@@ -27,11 +27,51 @@ public enum APIKeyDigest {
 
     /// Lowercase hex SHA-256 of the key's UTF-8 bytes.
     public static func sha256Hex(of key: String) -> String {
-        let digest = SHA256.hash(data: Data(key.utf8))
-        return digest.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        let digest = sha256(of: key[...])
+        let hex = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(64)
+        for index in 0..<32 {
+            text.append(hex[Int(digest[index] >> 4)])
+            text.append(hex[Int(digest[index] & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The 32 bytes of the SHA-256 of the key's UTF-8 bytes: what a presented key is compared by, with no text made.
+    public static func sha256(of key: Substring) -> SIMD32<UInt8> {
+        var hasher = SHA256()
+        var key = key
+        key.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        var bytes = SIMD32<UInt8>()
+        hasher.finalize().withUnsafeBytes { raw in
+            for index in 0..<32 { bytes[index] = raw[index] }
+        }
+        return bytes
+    }
+
+    /// The 32 bytes a 64-character hex digest (either case) stands for, or nil when it is not one.
+    public static func digestBytes(hex: String) -> SIMD32<UInt8>? {
+        guard isWellFormedDigest(hex) else { return nil }
+        func nibble(_ byte: UInt8) -> UInt8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            default: byte - UInt8(ascii: "A") + 10
+            }
+        }
+        let text = Array(hex.utf8)
+        var bytes = SIMD32<UInt8>()
+        for index in 0..<32 { bytes[index] = nibble(text[2 * index]) << 4 | nibble(text[2 * index + 1]) }
+        return bytes
+    }
+
+    /// Whether two digests are equal, in time that does not depend on where they differ.
+    public static func digestsEqual(_ lhs: SIMD32<UInt8>, _ rhs: SIMD32<UInt8>) -> Bool {
+        let difference = lhs ^ rhs
+        var any: UInt8 = 0
+        for index in 0..<32 { any |= difference[index] }
+        return any == 0
     }
 
     /// Whether `text` is 64 hexadecimal characters (either case).

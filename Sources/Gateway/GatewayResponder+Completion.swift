@@ -44,7 +44,7 @@ extension GatewayResponder {
             if let error = ending.error { throw error }
             if ending.clientGone { throw GatewayError(.invalidRequest, "the client went away", label: "client_gone") }
             state.metrics.model(model.name).endToEnd.record(ContinuousClock.now - started)
-            var response = try Self.json(builder.whole(text: text, tokens: tokens, ending: ending))
+            var response = Self.json(builder.whole(text: text, tokens: tokens, ending: ending))
             response.headers.append(contentsOf: headers)
             var log = log
             log.queueTime = ending.queueTime

@@ -4,8 +4,8 @@ import Hummingbird
 import NIOCore
 
 extension GatewayResponder {
-    /// The encoder of every JSON body and event, made once (encoding is safe from any thread; a stream encodes one
-    /// event per token, so a new encoder each time would be work on the hot path).
+    /// The encoder of the JSON bodies that are not written by `JSONWriter` (model lists, tokenize answers, quota
+    /// reports), made once: encoding is safe from any thread.
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
@@ -20,23 +20,31 @@ extension GatewayResponder {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// `value` as a JSON response with `status`, written without `JSONEncoder` (the completion answers).
+    static func json(_ value: some JSONWritable, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: value.jsonBuffer()))
+    }
+
     /// The OpenAI-shaped answer to `error`, with `Retry-After` when the error says when to retry.
     static func errorResponse(_ error: GatewayError) -> Response {
-        let data = (try? encoder.encode(ErrorBody(error))) ?? Data("{\"error\":{}}".utf8)
         var headers: HTTPFields = [.contentType: "application/json"]
         headers.append(contentsOf: error.headers)
         if let retry = error.retryAfter {
             headers[.retryAfter] = "\(max(1, Int(retry.inSeconds.rounded(.up))))"
         }
-        return Response(status: error.status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: error.status, headers: headers, body: ResponseBody(byteBuffer: ErrorBody(error).jsonBuffer()))
     }
 
     /// One Server-Sent Event carrying `value` as JSON.
-    static func event(_ value: some Encodable) -> ByteBuffer {
-        var buffer = ByteBuffer(string: "data: ")
-        buffer.writeBytes((try? encoder.encode(value)) ?? Data("{}".utf8))
-        buffer.writeString("\n\n")
-        return buffer
+    static func event(_ value: some JSONWritable) -> ByteBuffer {
+        var writer = JSONWriter()
+        writer.raw("data: ")
+        writer.value(value)
+        writer.raw("\n\n")
+        return writer.buffer
     }
 
     /// The stream's last event.
@@ -46,11 +54,11 @@ extension GatewayResponder {
     /// more of the request (an oversized body) is read.
     static func errorResponseClosing(_ error: GatewayError, channel: any Channel) -> Response {
         var response = errorResponse(error)
-        let data = (try? encoder.encode(ErrorBody(error))) ?? Data()
+        let body = ErrorBody(error).jsonBuffer()
         response.headers[.connection] = "close"
-        response.headers[.contentLength] = "\(data.count)"
-        response.body = ResponseBody(contentLength: data.count) { writer in
-            try await writer.write(ByteBuffer(bytes: data))
+        response.headers[.contentLength] = "\(body.readableBytes)"
+        response.body = ResponseBody(contentLength: body.readableBytes) { writer in
+            try await writer.write(body)
             try await writer.finish(nil)
             // Half-close: the client gets the whole answer and then end-of-stream, stops sending, and closes.
             channel.close(mode: .output, promise: nil)

@@ -1,6 +1,6 @@
 /// The body of `POST /v1/completions` and `POST /v1/chat/completions`, as OpenAI defines it; unknown fields are
 /// ignored, every known one is checked for its type here and for its range in `GenerationPlan`.
-public struct OpenAIRequest: Decodable, Sendable {
+public struct OpenAIRequest: Decodable, Sendable, Equatable {
     /// `prompt`: text, or token ids.
     public enum Prompt: Decodable, Sendable, Equatable {
         /// Text to tokenize.
@@ -70,6 +70,11 @@ public struct OpenAIRequest: Decodable, Sendable {
         /// The strings.
         public var strings: [String]
 
+        /// The stop strings `strings`.
+        public init(strings: [String]) {
+            self.strings = strings
+        }
+
         public init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             if container.decodeNil() {
@@ -110,6 +115,11 @@ public struct OpenAIRequest: Decodable, Sendable {
     public struct Integer: Decodable, Sendable, Equatable {
         /// The value.
         public var value: Int
+
+        /// The whole number `value`.
+        public init(_ value: Int) {
+            self.value = value
+        }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()

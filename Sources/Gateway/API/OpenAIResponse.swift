@@ -1,5 +1,5 @@
 /// `usage` of a response.
-public struct Usage: Codable, Sendable, Equatable {
+public struct Usage: Decodable, Sendable, Equatable {
     /// Tokens of the prompt.
     public var promptTokens: Int
     /// Tokens generated.
@@ -22,9 +22,9 @@ public struct Usage: Codable, Sendable, Equatable {
 }
 
 /// One token's log-probability in a chat response (`choices[].logprobs.content[]`).
-public struct ChatTokenLogprob: Codable, Sendable, Equatable {
+public struct ChatTokenLogprob: Decodable, Sendable, Equatable {
     /// An alternative token.
-    public struct Alternative: Codable, Sendable, Equatable {
+    public struct Alternative: Decodable, Sendable, Equatable {
         public var token: String
         public var logprob: Float
         public var bytes: [UInt8]
@@ -41,12 +41,12 @@ public struct ChatTokenLogprob: Codable, Sendable, Equatable {
 }
 
 /// `choices[].logprobs` of a chat response.
-public struct ChatLogprobs: Codable, Sendable, Equatable {
+public struct ChatLogprobs: Decodable, Sendable, Equatable {
     public var content: [ChatTokenLogprob]
 }
 
 /// `choices[].logprobs` of a (legacy) completion response.
-public struct CompletionLogprobs: Codable, Sendable, Equatable {
+public struct CompletionLogprobs: Decodable, Sendable, Equatable {
     public var tokens: [String] = []
     public var tokenLogprobs: [Float] = []
     public var topLogprobs: [[String: Float]] = []
@@ -61,13 +61,13 @@ public struct CompletionLogprobs: Codable, Sendable, Equatable {
 }
 
 /// A chat message in a response or a stream delta.
-public struct ResponseMessage: Codable, Sendable, Equatable {
+public struct ResponseMessage: Decodable, Sendable, Equatable {
     public var role: String?
     public var content: String?
 }
 
 /// One choice of a response or chunk; which fields are set depends on the API and on streaming.
-public struct Choice: Codable, Sendable, Equatable {
+public struct Choice: Decodable, Sendable, Equatable {
     public var index: Int = 0
     /// Completions: the text.
     public var text: String?
@@ -107,30 +107,10 @@ public struct Choice: Codable, Sendable, Equatable {
         completionLogprobs = try? container.decodeIfPresent(CompletionLogprobs.self, forKey: .logprobs)
         finishReason = try container.decodeIfPresent(String.self, forKey: .finishReason)
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(index, forKey: .index)
-        try container.encodeIfPresent(text, forKey: .text)
-        try container.encodeIfPresent(message, forKey: .message)
-        try container.encodeIfPresent(delta, forKey: .delta)
-        if let chatLogprobs {
-            try container.encode(chatLogprobs, forKey: .logprobs)
-        } else if let completionLogprobs {
-            try container.encode(completionLogprobs, forKey: .logprobs)
-        } else {
-            try container.encodeNil(forKey: .logprobs)
-        }
-        if let finishReason {
-            try container.encode(finishReason, forKey: .finishReason)
-        } else {
-            try container.encodeNil(forKey: .finishReason)
-        }
-    }
 }
 
 /// A completion, chat completion, or one chunk of a stream of either.
-public struct CompletionResponse: Codable, Sendable, Equatable {
+public struct CompletionResponse: Decodable, Sendable, Equatable {
     public var id: String
     /// `text_completion`, `chat.completion` or `chat.completion.chunk`.
     public var object: String
@@ -165,21 +145,13 @@ public struct ModelList: Codable, Sendable, Equatable {
 }
 
 /// The body of every error, as OpenAI shapes it.
-public struct ErrorBody: Codable, Sendable, Equatable {
+public struct ErrorBody: Decodable, Sendable, Equatable {
     /// The error object.
-    public struct Detail: Codable, Sendable, Equatable {
+    public struct Detail: Decodable, Sendable, Equatable {
         public var message: String
         public var type: String
         public var param: String?
         public var code: String?
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(message, forKey: .message)
-            try container.encode(type, forKey: .type)
-            try container.encode(param, forKey: .param)
-            try container.encode(code, forKey: .code)
-        }
     }
     public var error: Detail
 

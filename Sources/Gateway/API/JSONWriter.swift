@@ -1,0 +1,161 @@
+import NIOCore
+
+/// Writes JSON text straight into a `ByteBuffer`: the answers the gateway sends for every request (completions,
+/// stream chunks, errors) are written field by field instead of through `JSONEncoder`, whose generic machinery
+/// cost more than the rest of a small completion's answer put together.
+///
+/// Commas are placed by one flag: a value or key written right after `{`, `[` or a key gets none, any other gets
+/// one. Strings are escaped as RFC 8259 requires (quote, backslash, control characters) and otherwise written as
+/// their UTF-8 bytes; `/` is not escaped.
+struct JSONWriter {
+    /// The text written so far.
+    private(set) var buffer: ByteBuffer
+    private var atStart = true
+
+    /// A writer appending to an empty buffer of `capacity` bytes (it grows as needed).
+    init(capacity: Int = 256) {
+        buffer = ByteBufferAllocator().buffer(capacity: capacity)
+    }
+
+    /// Starts an object.
+    mutating func beginObject() {
+        separate()
+        buffer.writeInteger(UInt8(ascii: "{"))
+        atStart = true
+    }
+
+    /// Ends the current object.
+    mutating func endObject() {
+        buffer.writeInteger(UInt8(ascii: "}"))
+        atStart = false
+    }
+
+    /// Starts an array.
+    mutating func beginArray() {
+        separate()
+        buffer.writeInteger(UInt8(ascii: "["))
+        atStart = true
+    }
+
+    /// Ends the current array.
+    mutating func endArray() {
+        buffer.writeInteger(UInt8(ascii: "]"))
+        atStart = false
+    }
+
+    /// A key of the current object; `name` must need no escaping (the API's own field names).
+    mutating func key(_ name: StaticString) {
+        separate()
+        buffer.writeInteger(UInt8(ascii: "\""))
+        buffer.writeStaticString(name)
+        buffer.writeStaticString("\":")
+        atStart = true
+    }
+
+    /// A key of the current object taken from data (escaped like any string).
+    mutating func key(_ name: String) {
+        string(name)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        atStart = true
+    }
+
+    /// A string value.
+    mutating func string(_ value: String) {
+        separate()
+        buffer.writeInteger(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { bytes in writeEscaped(bytes) }
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    /// A string value, or `null`.
+    mutating func string(_ value: String?) {
+        if let value { string(value) } else { null() }
+    }
+
+    /// An integer value.
+    mutating func int(_ value: Int) {
+        separate()
+        buffer.writeString(String(value))
+    }
+
+    /// A number value: the shortest text that reads back as `value`, without a trailing `.0` (as `JSONEncoder`
+    /// writes it). JSON has no infinities: `-infinity` (a token the sampler could never pick) is written as
+    /// -9999, as OpenAI does, `+infinity` as the largest finite value, and NaN as `null`.
+    mutating func float(_ value: Float) {
+        guard value.isFinite else {
+            if value.isNaN { return null() }
+            return float(value < 0 ? -9999 : .greatestFiniteMagnitude)
+        }
+        separate()
+        var text = value.description
+        if text.hasSuffix(".0") { text.removeLast(2) }
+        buffer.writeString(text)
+    }
+
+    /// `null`.
+    mutating func null() {
+        separate()
+        buffer.writeStaticString("null")
+    }
+
+    /// Text written as it is, outside any JSON value (the `data: ` of a Server-Sent Event); no comma is added.
+    mutating func raw(_ text: StaticString) {
+        buffer.writeStaticString(text)
+    }
+
+    /// A value that writes itself.
+    mutating func value(_ value: some JSONWritable) {
+        value.write(to: &self)
+    }
+
+    private mutating func separate() {
+        if atStart {
+            atStart = false
+        } else {
+            buffer.writeInteger(UInt8(ascii: ","))
+        }
+    }
+
+    /// Writes `bytes` (valid UTF-8) with quote, backslash and control characters escaped, copying the runs
+    /// between them whole.
+    private mutating func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var runStart = 0
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            buffer.writeBytes(UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            runStart = index + 1
+            switch byte {
+            case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
+            case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+            case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
+            case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
+            case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
+            case 0x08: buffer.writeStaticString("\\b")
+            case 0x0c: buffer.writeStaticString("\\f")
+            default:
+                let hex = Array("0123456789abcdef".utf8)
+                buffer.writeStaticString("\\u00")
+                buffer.writeInteger(hex[Int(byte >> 4)])
+                buffer.writeInteger(hex[Int(byte & 0x0f)])
+            }
+        }
+        buffer.writeBytes(UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+    }
+}
+
+/// A value the gateway writes as JSON with `JSONWriter`.
+protocol JSONWritable {
+    /// Writes the value (one JSON value) into `json`.
+    func write(to json: inout JSONWriter)
+}
+
+extension JSONWritable {
+    /// The value as JSON text in a new buffer.
+    func jsonBuffer() -> ByteBuffer {
+        var writer = JSONWriter()
+        write(to: &writer)
+        return writer.buffer
+    }
+}
