@@ -59,6 +59,17 @@ void bg_f16_weighted_sums(
 /// `output[i] = input[i]` rounded to the nearest IEEE half (ties to even) and widened back, for `count` floats.
 void bg_round_through_f16(const float *input, float *output, size_t count);
 
+/// `gate[i] = silu(gate[i]) * up[i]` for `count` floats, silu(g) = g / (1 + e^-g), with an eight-lane exponential
+/// (under one ulp from libm's `expf`); every element's result is the same wherever it falls in the range.
+void bg_silu_mul(float *gate, const float *up, size_t count);
+
+/// `values[i] = e^(values[i] - maximum)` for `count` floats, returning their sum in double (eight lanes added as
+/// two groups of four doubles, then across).
+double bg_softmax_exp(float *values, size_t count, float maximum);
+
+/// The sum in double of e^(values[i] - maximum) over `count` floats, as `bg_softmax_exp` sums them.
+double bg_sum_exp(const float *values, size_t count, float maximum);
+
 /// A spin-wait hint to the CPU (`pause` on x86-64), for the compute pool's brief spins between jobs.
 static inline void bg_cpu_relax(void) {
 #if defined(__x86_64__)

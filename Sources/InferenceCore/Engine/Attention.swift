@@ -77,6 +77,7 @@ enum Attention {
     /// Double): the softmax both attention paths share.
     @inline(__always)
     static func exponentiate(_ scores: UnsafeMutablePointer<Float>, count: Int, maximum: Float) -> Float {
+        if NativeKernels.available { return Float(1 / bg_softmax_exp(scores, count, maximum)) }
         var sum: Double = 0
         for t in 0..<count {
             let e = expf(scores[t] - maximum)

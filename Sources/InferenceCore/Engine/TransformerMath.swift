@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The element-wise steps of the forward pass, each computed as ggml's CPU backend computes it.
@@ -16,9 +17,11 @@ enum TransformerMath {
         for i in 0..<n { y[i] = (x[i] * scale) * weight[i] }
     }
 
-    /// `silu(gate) * up`, in place into `gate`.
+    /// `silu(gate) * up`, in place into `gate`; eight lanes at a time with the C kernels (ggml also computes SiLU
+    /// with a vector exponential there), else with libm's `expf`.
     @_optimize(speed)
     static func swiGLU(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        if NativeKernels.available { return bg_silu_mul(gate, up, count) }
         for i in 0..<count {
             let g = gate[i]
             gate[i] = g / (1 + expf(-g)) * up[i]

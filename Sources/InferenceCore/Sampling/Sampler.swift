@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// One sequence's sampler: its parameters, its own random stream and the tokens the penalties look at.
@@ -151,8 +152,12 @@ public struct Sampler: Sendable {
         var maximum = -Float.infinity
         for v in logits { maximum = max(maximum, v) }
         var sum: Double = 0
-        // expf (about 4× cheaper than a Double exp over 150k logits), summed in Double.
-        for v in logits { sum += Double(expf(v - maximum)) }
+        if NativeKernels.available {
+            sum = bg_sum_exp(logits.baseAddress!, logits.count, maximum)
+        } else {
+            // expf (about 4× cheaper than a Double exp over 150k logits), summed in Double.
+            for v in logits { sum += Double(expf(v - maximum)) }
+        }
         let logSum = Float(log(sum))
         func logprob(_ i: Int) -> Float { logits[i] - maximum - logSum }
         var best: [Int] = []
