@@ -1,4 +1,7 @@
-// F16 weights × F32 activations (F16-rounded already) with FMA, in tiles of up to 4 weight rows × 2 activation rows.
+// F16 weights × F32 activations (F16-rounded already) with FMA, in tiles of 4 weight rows × 2 activation rows for
+// up to three activation rows, and 3 × 4 from four on: twelve accumulators, three conversions and four loads for
+// every twelve fused multiply-adds (the 4 × 2 tile needs four conversions and two loads for eight), which measured
+// 6–10% faster on 512 and on 16 activation rows in a harness, with the same results bit for bit.
 //
 // Each (weight row, activation row) pair has one vector of eight float lanes, and every eight columns add their
 // products into it with one fused multiply-add; the lanes are summed at the end as ((l0+l4)+(l2+l6)) +
@@ -16,14 +19,15 @@
 #define PREFETCH_DISTANCE 16384
 #endif
 
-/// `rows` weight rows at `w` × `cols` activation rows at `a` (rows <= 4, cols <= 2; both `n` elements apart);
+/// `rows` weight rows at `w` × `cols` activation rows at `a` (rows <= 4, cols <= 4, at most twelve pairs; both `n`
+/// elements apart);
 /// pair (r, c) goes to `out[c * stride + r]`. Called with constant shapes so the loops unroll. When `ahead` is not
 /// null, the same rows that far ahead are prefetched (the weights the first pass over a panel reaches next); that
 /// loop is a separate copy so the other passes carry no prefetch test.
 KERNEL INLINE void tile(
     int rows, int cols, const uint16_t *w, const float *a, size_t n, float *out, size_t stride,
     const uint16_t *ahead) {
-    __m256 acc[4][2];
+    __m256 acc[4][4];
     for (int r = 0; r < rows; r++) {
         for (int c = 0; c < cols; c++) acc[r][c] = _mm256_setzero_ps();
     }
@@ -89,17 +93,17 @@ KERNEL INLINE void score_tile(int cols, const uint16_t *w, const float *a, size_
     }
 }
 
-/// Weight rows `r0..<r1` against `COLS` activation rows at `act`: tiles of four weight rows, then single rows.
+/// Weight rows `r0..<r1` against `COLS` activation rows at `act`: tiles of `ROWS` weight rows, then single rows.
 /// The first pass over a panel (the only one in a decode step) also prefetches the weights `PREFETCH_DISTANCE`
 /// bytes ahead, so that they arrive while this panel is computed.
-#define PANEL(COLS)                                                                                                \
+#define PANEL(ROWS, COLS)                                                                                          \
     do {                                                                                                           \
         size_t r = r0;                                                                                             \
-        for (; r + 4 <= r1; r += 4) {                                                                              \
+        for (; r + ROWS <= r1; r += ROWS) {                                                                        \
             const uint16_t *ahead = NULL;                                                                          \
-            if (i == 0 && (r + 4) * columns * 2 + PREFETCH_DISTANCE <= row_end * columns * 2)                 \
+            if (i == 0 && (r + ROWS) * columns * 2 + PREFETCH_DISTANCE <= row_end * columns * 2)                   \
                 ahead = weights + r * columns + PREFETCH_DISTANCE / 2;                                             \
-            tile(4, COLS, weights + r * columns, act, columns, out + r, output_stride, ahead);                     \
+            tile(ROWS, COLS, weights + r * columns, act, columns, out + r, output_stride, ahead);                  \
         }                                                                                                          \
         for (; r < r1; r++) tile(1, COLS, weights + r * columns, act, columns, out + r, output_stride, NULL);      \
     } while (0)
@@ -107,21 +111,31 @@ KERNEL INLINE void score_tile(int cols, const uint16_t *w, const float *a, size_
 KERNEL void bg_f16_matmul(
     const uint16_t *weights, size_t row_begin, size_t row_end, const float *activations, size_t activation_count,
     size_t columns, float *output, size_t output_stride) {
-    // Panels of 16 weight rows stay in cache while every activation row passes over them, two at a time, so the
-    // weights stream from memory once per call.
-    for (size_t r0 = row_begin; r0 < row_end; r0 += 16) {
-        size_t r1 = r0 + 16 < row_end ? r0 + 16 : row_end;
+    // Panels of weight rows stay in cache while every activation row passes over them, four (or two) at a time,
+    // so the weights stream from memory once per call.
+    int wide = activation_count >= 4;
+    size_t height = wide ? 12 : 16;
+    for (size_t r0 = row_begin; r0 < row_end; r0 += height) {
+        size_t r1 = r0 + height < row_end ? r0 + height : row_end;
         size_t i = 0;
-        for (; i + 2 <= activation_count; i += 2) {
-            const float *act = activations + i * columns;
-            float *out = output + i * output_stride;
-            PANEL(2);
+#define PASS(ROWS, COLS)                                                                                           \
+    do {                                                                                                           \
+        const float *act = activations + i * columns;                                                              \
+        float *out = output + i * output_stride;                                                                   \
+        PANEL(ROWS, COLS);                                                                                         \
+    } while (0)
+        if (wide) {
+            for (; i + 4 <= activation_count; i += 4) PASS(3, 4);
+            switch (activation_count - i) {
+            case 3: PASS(3, 3); break;
+            case 2: PASS(3, 2); break;
+            case 1: PASS(3, 1); break;
+            }
+        } else {
+            for (; i + 2 <= activation_count; i += 2) PASS(4, 2);
+            for (; i < activation_count; i++) PASS(4, 1);
         }
-        if (i < activation_count) {
-            const float *act = activations + i * columns;
-            float *out = output + i * output_stride;
-            PANEL(1);
-        }
+#undef PASS
     }
 }
 
