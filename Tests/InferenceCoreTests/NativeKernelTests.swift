@@ -66,7 +66,9 @@ struct NativeKernelTests {
 
     @Test(
         "F16 tiles equal the Swift kernel bit for bit, tails included",
-        arguments: [(1, 7, 1), (3, 32, 2), (5, 33, 3), (16, 100, 4), (17, 896, 7), (33, 64, 16), (9, 72, 5), (14, 40, 6)])
+        arguments: [
+            (1, 7, 1), (3, 32, 2), (5, 33, 3), (16, 100, 4), (17, 896, 7), (33, 64, 16), (9, 72, 5), (14, 40, 6),
+        ])
     func f16(rows: Int, columns: Int, count: Int) throws {
         let (native, swift) = try Self.both(
             type: .f16, rows: rows, columns: columns, count: count, range: 0..<rows, seed: UInt64(rows + columns))
