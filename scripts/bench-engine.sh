@@ -7,9 +7,9 @@
 # after the other:
 #   llama-bench -p 512 -n 64 -t 2 -r 1                        and  batchgate model bench --prompt 512 --generate 64 --batch 1
 #   llama-batched-bench -npp 128 -ntg 32 -npl 1,16 -t 2       and  batchgate model bench --prompt 128 --generate 32 --batch 1,16
-# and prints every round's figures, then each figure's median over the rounds and the ratio of the medians. These
-# machines are shared: single runs of either side move by 10-20% from minute to minute, so a ratio is only quoted
-# from medians of alternating rounds.
+# (who goes first alternating from round to round) and prints every round's figures, then each figure's median
+# over the rounds and the ratio of the medians. These machines are shared: single runs of either side move by
+# 10-20% from minute to minute, so a ratio is only quoted from medians of alternating rounds.
 # BATCHGATE_BIN: a release build (default .build/release/batchgate). LLAMA_TOOLS: the folder of llama.cpp's tools
 # (default ../shared/llama.cpp/bin). NATIVE: a folder whose libllama.so/libggml*.so were built for this CPU
 # (GGML_NATIVE=ON) next to links to the tools' other libraries; the shared libraries are built for AVX-512 and
@@ -33,26 +33,39 @@ for type in "${types[@]}"; do
     fi
     echo "== $type: $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg), $rounds rounds"
     figures=$(mktemp)
-    for round in $(seq "$rounds"); do
-        # One line per figure: "name side value".
+    llama_single() {
         LD_LIBRARY_PATH=$native "$tools/llama-bench" -m "$model" -p 512 -n 64 -t 2 -r 1 -o jsonl 2>/dev/null |
             python3 -c 'import json, sys
 for line in sys.stdin:
     r = json.loads(line)
     name = "prefill_512" if r["n_prompt"] else "decode_tg64"
     print(name, "llama.cpp", r["avg_ts"])' >>"$figures"
+    }
+    ours_single() {
         "$bin" model bench "$model" --prompt 512 --generate 64 --batch 1 --threads 2 --json |
             python3 -c 'import json, sys
 r = json.load(sys.stdin)["results"][0]
 print("prefill_512 batchgate", r["prefill_tokens_per_s"])
 print("decode_tg64 batchgate", r["decode_tokens_per_s"])' >>"$figures"
+    }
+    llama_batched() {
         # llama-batched-bench's table: | PP | TG | B | N_KV | T_PP s | S_PP t/s | T_TG s | S_TG t/s | ...
         LD_LIBRARY_PATH=$native "$tools/llama-batched-bench" -m "$model" -c 4096 -npp 128 -ntg 32 -npl 1,16 -t 2 \
             2>/dev/null | awk -F'|' '$2 ~ /^ *128 *$/ { gsub(/ /, "", $4); gsub(/ /, "", $9); print "decode_b" $4, "llama.cpp", $9 }' >>"$figures"
+    }
+    ours_batched() {
         "$bin" model bench "$model" --prompt 128 --generate 32 --batch 1,16 --threads 2 --json |
             python3 -c 'import json, sys
 for r in json.load(sys.stdin)["results"]:
     print("decode_b%d batchgate %s" % (r["batch"], r["decode_tokens_per_s"]))' >>"$figures"
+    }
+    for round in $(seq "$rounds"); do
+        # Who goes first alternates, so that neither side always runs in the wake of the other.
+        if ((round % 2)); then
+            llama_single; ours_single; llama_batched; ours_batched
+        else
+            ours_single; llama_single; ours_batched; llama_batched
+        fi
         echo "round $round done $(date -u +%T)"
     done
     python3 - "$figures" <<'PY'
