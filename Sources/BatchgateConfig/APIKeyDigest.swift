@@ -66,12 +66,17 @@ public enum APIKeyDigest {
         return bytes
     }
 
-    /// Whether two digests are equal, in time that does not depend on where they differ.
-    public static func digestsEqual(_ lhs: SIMD32<UInt8>, _ rhs: SIMD32<UInt8>) -> Bool {
-        let difference = lhs ^ rhs
-        var any: UInt8 = 0
-        for index in 0..<32 { any |= difference[index] }
-        return any == 0
+    /// Whether `presented` is one of `candidates`, every candidate compared whole, so that neither the time taken
+    /// nor an early exit tells which one matched or how close a guess came.
+    public static func matchesAny(_ candidates: [SIMD32<UInt8>], _ presented: SIMD32<UInt8>) -> Bool {
+        var found = false
+        for candidate in candidates {
+            let difference = candidate ^ presented
+            var any: UInt8 = 0
+            for index in 0..<32 { any |= difference[index] }
+            found = any == 0 || found
+        }
+        return found
     }
 
     /// Whether `text` is 64 hexadecimal characters (either case).

@@ -77,14 +77,14 @@ extension BatchgateConfiguration {
             return date >= expires
         }
 
-        /// Whether `digest` (hex SHA-256 of a presented key) is one of this key's digests, compared in constant time.
+        /// Whether `digest` (hex SHA-256 of a presented key, either case) is one of this key's digests, compared
+        /// in constant time.
         public func matches(digest: String) -> Bool {
-            var found = false
-            for candidate in sha256 {
-                // Compare against every digest so timing does not reveal which one matched.
-                found = APIKeyDigest.digestsEqual(candidate, digest) || found
-            }
-            return found
+            guard let presented = APIKeyDigest.digestBytes(hex: digest) else { return false }
+            return APIKeyDigest.matchesAny(digestBytes, presented)
         }
+
+        /// The digests as bytes (a malformed one, which the configuration loader refuses, matches nothing).
+        public var digestBytes: [SIMD32<UInt8>] { sha256.compactMap(APIKeyDigest.digestBytes(hex:)) }
     }
 }

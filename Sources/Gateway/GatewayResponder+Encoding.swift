@@ -12,8 +12,8 @@ extension GatewayResponder {
         return encoder
     }()
 
-    /// `value` as a JSON response with `status`.
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+    /// `value` as a JSON response with `status`, encoded by `JSONEncoder` (the answers off the hot path).
+    static func json(encoding value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         let data = try encoder.encode(value)
         return Response(
             status: status, headers: [.contentType: "application/json"],

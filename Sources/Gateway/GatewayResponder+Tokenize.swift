@@ -54,7 +54,8 @@ extension GatewayResponder {
                     throw GatewayError(.invalidRequest, "'prompt' or 'messages' is required", param: "prompt")
                 }
                 return try Self.json(
-                    TokenizeResponse(tokens: tokens, count: tokens.count, maxModelLength: model.contextLength))
+                    encoding:
+                        TokenizeResponse(tokens: tokens, count: tokens.count, maxModelLength: model.contextLength))
             }
             let request = try JSONDecoder().decode(DetokenizeRequest.self, from: data)
             let model = try self.model(named: request.model, for: key)
@@ -63,7 +64,7 @@ extension GatewayResponder {
                 throw GatewayError(
                     .invalidRequest, "'tokens[\(bad)]' is not a token id in 0..<\(vocabulary)", param: "tokens")
             }
-            return try Self.json(DetokenizeResponse(prompt: try model.tokenizer.decode(request.tokens)))
+            return try Self.json(encoding: DetokenizeResponse(prompt: try model.tokenizer.decode(request.tokens)))
         } catch let error as DecodingError {
             throw GatewayError(decoding: error)
         }

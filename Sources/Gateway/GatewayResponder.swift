@@ -117,7 +117,7 @@ public struct GatewayResponder: HTTPResponder {
         }
         guard request.method == method else { throw Self.wrongMethod(path, method) }
         switch path {
-        case "/health/live": return try Self.json(["status": "ok"])
+        case "/health/live": return try Self.json(encoding: ["status": "ok"])
         case "/health/ready": return try readiness()
         default: break
         }
@@ -129,10 +129,11 @@ public struct GatewayResponder: HTTPResponder {
                 data: state.models.filter { key.models.allows($0.name) }.map {
                     ModelList.Entry(id: $0.name, created: $0.created)
                 })
-            return try Self.json(list)
+            return try Self.json(encoding: list)
         case "/v1/quotas":
             let models = state.models.map(\.name).filter { key.models.allows($0) }
-            return try Self.json(QuotaReport(key: key.name, data: state.quotas.report(key: key, models: models)))
+            return try Self.json(
+                encoding: QuotaReport(key: key.name, data: state.quotas.report(key: key, models: models)))
         case "/tokenize", "/detokenize":
             let body = try await readBody(request)
             return try tokenization(path, body: body, key: key)
@@ -205,7 +206,8 @@ public struct GatewayResponder: HTTPResponder {
         }
         let down = state.models.filter { $0.scheduler.snapshot.liveWorkers == 0 }.map(\.name)
         var response = try Self.json(
-            Readiness(status: down.isEmpty ? "ready" : "not_ready", modelsWithoutWorkers: down))
+            encoding:
+                Readiness(status: down.isEmpty ? "ready" : "not_ready", modelsWithoutWorkers: down))
         if !down.isEmpty { response.status = .serviceUnavailable }
         return response
     }

@@ -18,30 +18,16 @@ struct JSONWriter {
     }
 
     /// Starts an object.
-    mutating func beginObject() {
-        separate()
-        buffer.writeInteger(UInt8(ascii: "{"))
-        atStart = true
-    }
+    mutating func beginObject() { open(UInt8(ascii: "{")) }
 
     /// Ends the current object.
-    mutating func endObject() {
-        buffer.writeInteger(UInt8(ascii: "}"))
-        atStart = false
-    }
+    mutating func endObject() { close(UInt8(ascii: "}")) }
 
     /// Starts an array.
-    mutating func beginArray() {
-        separate()
-        buffer.writeInteger(UInt8(ascii: "["))
-        atStart = true
-    }
+    mutating func beginArray() { open(UInt8(ascii: "[")) }
 
     /// Ends the current array.
-    mutating func endArray() {
-        buffer.writeInteger(UInt8(ascii: "]"))
-        atStart = false
-    }
+    mutating func endArray() { close(UInt8(ascii: "]")) }
 
     /// A key of the current object; `name` must need no escaping (the API's own field names).
     mutating func key(_ name: StaticString) {
@@ -66,11 +52,6 @@ struct JSONWriter {
         var value = value
         value.withUTF8 { bytes in writeEscaped(bytes) }
         buffer.writeInteger(UInt8(ascii: "\""))
-    }
-
-    /// A string value, or `null`.
-    mutating func string(_ value: String?) {
-        if let value { string(value) } else { null() }
     }
 
     /// An integer value.
@@ -107,6 +88,34 @@ struct JSONWriter {
     /// A value that writes itself.
     mutating func value(_ value: some JSONWritable) {
         value.write(to: &self)
+    }
+
+    /// A member of the current object: `key` and `value`.
+    mutating func field(_ key: StaticString, _ value: some JSONWritable) {
+        self.key(key)
+        value.write(to: &self)
+    }
+
+    /// A member of the current object, left out when `value` is nil.
+    mutating func field(_ key: StaticString, ifPresent value: (some JSONWritable)?) {
+        if let value { field(key, value) }
+    }
+
+    /// A member of the current object, `null` when `value` is nil.
+    mutating func field(_ key: StaticString, orNull value: (some JSONWritable)?) {
+        self.key(key)
+        if let value { value.write(to: &self) } else { null() }
+    }
+
+    private mutating func open(_ bracket: UInt8) {
+        separate()
+        buffer.writeInteger(bracket)
+        atStart = true
+    }
+
+    private mutating func close(_ bracket: UInt8) {
+        buffer.writeInteger(bracket)
+        atStart = false
     }
 
     private mutating func separate() {
@@ -149,6 +158,43 @@ struct JSONWriter {
 protocol JSONWritable {
     /// Writes the value (one JSON value) into `json`.
     func write(to json: inout JSONWriter)
+}
+
+extension String: JSONWritable {
+    func write(to json: inout JSONWriter) { json.string(self) }
+}
+
+extension Int: JSONWritable {
+    func write(to json: inout JSONWriter) { json.int(self) }
+}
+
+/// A byte is written as a number (the `bytes` of a logprob entry).
+extension UInt8: JSONWritable {
+    func write(to json: inout JSONWriter) { json.int(Int(self)) }
+}
+
+extension Float: JSONWritable {
+    func write(to json: inout JSONWriter) { json.float(self) }
+}
+
+extension Array: JSONWritable where Element: JSONWritable {
+    func write(to json: inout JSONWriter) {
+        json.beginArray()
+        for element in self { element.write(to: &json) }
+        json.endArray()
+    }
+}
+
+/// A dictionary with text keys is written as an object, in the dictionary's order.
+extension Dictionary: JSONWritable where Key == String, Value: JSONWritable {
+    func write(to json: inout JSONWriter) {
+        json.beginObject()
+        for (key, value) in self {
+            json.key(key)
+            value.write(to: &json)
+        }
+        json.endObject()
+    }
 }
 
 extension JSONWritable {

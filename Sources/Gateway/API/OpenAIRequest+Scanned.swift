@@ -4,62 +4,67 @@ extension OpenAIRequest {
     /// and words any error. Where both read a body they give the same request (tested); `null` is an absent field
     /// here as it is for `decodeIfPresent`.
     init?(scanned document: JSONValue) {
-        guard case .object(let members) = document else { return nil }
-        self.init()
+        guard let request = try? Self.read(document) else { return nil }
+        self = request
+    }
+
+    /// A field not in the form the fast path reads.
+    private struct NotPlain: Error {}
+
+    /// `value`, or `NotPlain` when it is nil.
+    private static func need<T>(_ value: T?) throws(NotPlain) -> T {
+        guard let value else { throw NotPlain() }
+        return value
+    }
+
+    private static func read(_ document: JSONValue) throws(NotPlain) -> OpenAIRequest {
+        guard case .object(let members) = document else { throw NotPlain() }
+        var request = OpenAIRequest()
         for (key, value) in members where value != .null {
             switch key {
-            case "model": guard let text = value.text else { return nil }; model = text
-            case "user": guard let text = value.text else { return nil }; user = text
-            case "messages": guard let list = Self.messages(value) else { return nil }; messages = list
-            case "prompt": guard let read = Self.prompt(value) else { return nil }; prompt = read
-            case "stop": guard let read = Self.stop(value) else { return nil }; stop = read
-            case "max_tokens": guard let whole = value.whole else { return nil }; maxTokens = Integer(whole)
-            case "max_completion_tokens":
-                guard let whole = value.whole else { return nil }
-                maxCompletionTokens = Integer(whole)
-            case "top_k": guard let whole = value.whole else { return nil }; topK = Integer(whole)
-            case "n": guard let whole = value.whole else { return nil }; n = Integer(whole)
-            case "top_logprobs": guard let whole = value.whole else { return nil }; topLogprobs = Integer(whole)
-            case "seed": guard let whole = value.whole else { return nil }; seed = Int64(whole)
-            case "temperature": guard let number = value.number else { return nil }; temperature = number
-            case "top_p": guard let number = value.number else { return nil }; topP = number
-            case "min_p": guard let number = value.number else { return nil }; minP = number
-            case "presence_penalty": guard let number = value.number else { return nil }; presencePenalty = number
-            case "frequency_penalty": guard let number = value.number else { return nil }; frequencyPenalty = number
-            case "repetition_penalty":
-                guard let number = value.number else { return nil }
-                repetitionPenalty = number
-            case "stream": guard let flag = value.flag else { return nil }; stream = flag
-            case "ignore_eos": guard let flag = value.flag else { return nil }; ignoreEOS = flag
-            case "echo": guard let flag = value.flag else { return nil }; echo = flag
+            case "model": request.model = try need(value.text)
+            case "user": request.user = try need(value.text)
+            case "messages": request.messages = try need(messages(value))
+            case "prompt": request.prompt = try need(prompt(value))
+            case "stop": request.stop = try need(stop(value))
+            case "max_tokens": request.maxTokens = Integer(try need(value.whole))
+            case "max_completion_tokens": request.maxCompletionTokens = Integer(try need(value.whole))
+            case "top_k": request.topK = Integer(try need(value.whole))
+            case "n": request.n = Integer(try need(value.whole))
+            case "top_logprobs": request.topLogprobs = Integer(try need(value.whole))
+            case "seed": request.seed = Int64(try need(value.whole))
+            case "temperature": request.temperature = try need(value.number)
+            case "top_p": request.topP = try need(value.number)
+            case "min_p": request.minP = try need(value.number)
+            case "presence_penalty": request.presencePenalty = try need(value.number)
+            case "frequency_penalty": request.frequencyPenalty = try need(value.number)
+            case "repetition_penalty": request.repetitionPenalty = try need(value.number)
+            case "stream": request.stream = try need(value.flag)
+            case "ignore_eos": request.ignoreEOS = try need(value.flag)
+            case "echo": request.echo = try need(value.flag)
             case "stream_options":
-                guard case .object(let options) = value else { return nil }
+                guard case .object(let options) = value else { throw NotPlain() }
                 var read = StreamOptions()
                 if let include = options.first(where: { $0.key == "include_usage" })?.value, include != .null {
-                    guard let flag = include.flag else { return nil }
-                    read.includeUsage = flag
+                    read.includeUsage = try need(include.flag)
                 }
-                streamOptions = read
+                request.streamOptions = read
             case "logprobs":
                 if let flag = value.flag {
-                    logprobs = .enabled(flag)
-                } else if let whole = value.whole {
-                    logprobs = .count(whole)
+                    request.logprobs = .enabled(flag)
                 } else {
-                    return nil
+                    request.logprobs = .count(try need(value.whole))
                 }
             case "logit_bias":
-                guard case .object(let entries) = value else { return nil }
+                guard case .object(let entries) = value else { throw NotPlain() }
                 var bias: [String: Double] = [:]
-                for (token, entry) in entries {
-                    guard let number = entry.number else { return nil }
-                    bias[token] = number
-                }
-                logitBias = bias
+                for (token, entry) in entries { bias[token] = try need(entry.number) }
+                request.logitBias = bias
             default:
                 continue
             }
         }
+        return request
     }
 
     private static func messages(_ value: JSONValue) -> [Message]? {

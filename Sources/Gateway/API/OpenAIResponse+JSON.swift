@@ -5,12 +5,9 @@
 extension Usage: JSONWritable {
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("prompt_tokens")
-        json.int(promptTokens)
-        json.key("completion_tokens")
-        json.int(completionTokens)
-        json.key("total_tokens")
-        json.int(totalTokens)
+        json.field("prompt_tokens", promptTokens)
+        json.field("completion_tokens", completionTokens)
+        json.field("total_tokens", totalTokens)
         json.endObject()
     }
 }
@@ -18,12 +15,9 @@ extension Usage: JSONWritable {
 extension ChatTokenLogprob.Alternative: JSONWritable {
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("token")
-        json.string(token)
-        json.key("logprob")
-        json.float(logprob)
-        json.key("bytes")
-        json.bytes(bytes)
+        json.field("token", token)
+        json.field("logprob", logprob)
+        json.field("bytes", bytes)
         json.endObject()
     }
 }
@@ -31,14 +25,10 @@ extension ChatTokenLogprob.Alternative: JSONWritable {
 extension ChatTokenLogprob: JSONWritable {
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("token")
-        json.string(token)
-        json.key("logprob")
-        json.float(logprob)
-        json.key("bytes")
-        json.bytes(bytes)
-        json.key("top_logprobs")
-        json.array(topLogprobs)
+        json.field("token", token)
+        json.field("logprob", logprob)
+        json.field("bytes", bytes)
+        json.field("top_logprobs", topLogprobs)
         json.endObject()
     }
 }
@@ -46,8 +36,7 @@ extension ChatTokenLogprob: JSONWritable {
 extension ChatLogprobs: JSONWritable {
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("content")
-        json.array(content)
+        json.field("content", content)
         json.endObject()
     }
 }
@@ -55,29 +44,10 @@ extension ChatLogprobs: JSONWritable {
 extension CompletionLogprobs: JSONWritable {
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("tokens")
-        json.beginArray()
-        for token in tokens { json.string(token) }
-        json.endArray()
-        json.key("token_logprobs")
-        json.beginArray()
-        for logprob in tokenLogprobs { json.float(logprob) }
-        json.endArray()
-        json.key("top_logprobs")
-        json.beginArray()
-        for alternatives in topLogprobs {
-            json.beginObject()
-            for (token, logprob) in alternatives {
-                json.key(token)
-                json.float(logprob)
-            }
-            json.endObject()
-        }
-        json.endArray()
-        json.key("text_offset")
-        json.beginArray()
-        for offset in textOffset { json.int(offset) }
-        json.endArray()
+        json.field("tokens", tokens)
+        json.field("token_logprobs", tokenLogprobs)
+        json.field("top_logprobs", topLogprobs)
+        json.field("text_offset", textOffset)
         json.endObject()
     }
 }
@@ -85,14 +55,8 @@ extension CompletionLogprobs: JSONWritable {
 extension ResponseMessage: JSONWritable {
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        if let role {
-            json.key("role")
-            json.string(role)
-        }
-        if let content {
-            json.key("content")
-            json.string(content)
-        }
+        json.field("role", ifPresent: role)
+        json.field("content", ifPresent: content)
         json.endObject()
     }
 }
@@ -100,30 +64,16 @@ extension ResponseMessage: JSONWritable {
 extension Choice: JSONWritable {
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("index")
-        json.int(index)
-        if let text {
-            json.key("text")
-            json.string(text)
-        }
-        if let message {
-            json.key("message")
-            json.value(message)
-        }
-        if let delta {
-            json.key("delta")
-            json.value(delta)
-        }
-        json.key("logprobs")
+        json.field("index", index)
+        json.field("text", ifPresent: text)
+        json.field("message", ifPresent: message)
+        json.field("delta", ifPresent: delta)
         if let chatLogprobs {
-            json.value(chatLogprobs)
-        } else if let completionLogprobs {
-            json.value(completionLogprobs)
+            json.field("logprobs", chatLogprobs)
         } else {
-            json.null()
+            json.field("logprobs", orNull: completionLogprobs)
         }
-        json.key("finish_reason")
-        json.string(finishReason)
+        json.field("finish_reason", orNull: finishReason)
         json.endObject()
     }
 }
@@ -131,24 +81,13 @@ extension Choice: JSONWritable {
 extension CompletionResponse: JSONWritable {
     func write(to json: inout JSONWriter) {
         json.beginObject()
-        json.key("id")
-        json.string(id)
-        json.key("object")
-        json.string(object)
-        json.key("created")
-        json.int(created)
-        json.key("model")
-        json.string(model)
-        json.key("choices")
-        json.array(choices)
-        if let usage {
-            json.key("usage")
-            json.value(usage)
-        }
-        if let systemFingerprint {
-            json.key("system_fingerprint")
-            json.string(systemFingerprint)
-        }
+        json.field("id", id)
+        json.field("object", object)
+        json.field("created", created)
+        json.field("model", model)
+        json.field("choices", choices)
+        json.field("usage", ifPresent: usage)
+        json.field("system_fingerprint", ifPresent: systemFingerprint)
         json.endObject()
     }
 }
@@ -158,31 +97,11 @@ extension ErrorBody: JSONWritable {
         json.beginObject()
         json.key("error")
         json.beginObject()
-        json.key("message")
-        json.string(error.message)
-        json.key("type")
-        json.string(error.type)
-        json.key("param")
-        json.string(error.param)
-        json.key("code")
-        json.string(error.code)
+        json.field("message", error.message)
+        json.field("type", error.type)
+        json.field("param", orNull: error.param)
+        json.field("code", orNull: error.code)
         json.endObject()
         json.endObject()
-    }
-}
-
-extension JSONWriter {
-    /// An array of values that write themselves.
-    mutating func array(_ values: [some JSONWritable]) {
-        beginArray()
-        for value in values { value.write(to: &self) }
-        endArray()
-    }
-
-    /// Bytes as an array of numbers (the `bytes` of a logprob entry).
-    mutating func bytes(_ values: [UInt8]) {
-        beginArray()
-        for value in values { int(Int(value)) }
-        endArray()
     }
 }

@@ -44,10 +44,8 @@ public final class APIKeyStore: Sendable {
         let found = entries.withLock { entries in
             var match: BatchgateConfiguration.APIKey?
             // Every digest of every key is compared, so the time taken does not tell which key came close.
-            for entry in entries {
-                var equal = false
-                for candidate in entry.digests { equal = APIKeyDigest.digestsEqual(candidate, digest) || equal }
-                if equal && match == nil { match = entry.key }
+            for entry in entries where APIKeyDigest.matchesAny(entry.digests, digest) && match == nil {
+                match = entry.key
             }
             return match
         }
@@ -71,6 +69,6 @@ public final class APIKeyStore: Sendable {
     }
 
     private static func entries(_ keys: [BatchgateConfiguration.APIKey]) -> [Entry] {
-        keys.map { key in Entry(key: key, digests: key.sha256.compactMap(APIKeyDigest.digestBytes(hex:))) }
+        keys.map { key in Entry(key: key, digests: key.digestBytes) }
     }
 }
