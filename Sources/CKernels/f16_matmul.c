@@ -16,14 +16,15 @@
 #pragma STDC FP_CONTRACT OFF
 
 #ifndef PREFETCH_DISTANCE
-#define PREFETCH_DISTANCE 16384
+#define PREFETCH_DISTANCE 8192
 #endif
 
 /// `rows` weight rows at `w` × `cols` activation rows at `a` (rows <= 4, cols <= 4, at most twelve pairs; both `n`
 /// elements apart);
 /// pair (r, c) goes to `out[c * stride + r]`. Called with constant shapes so the loops unroll. When `ahead` is not
-/// null, the same rows that far ahead are prefetched (the weights the first pass over a panel reaches next); that
-/// loop is a separate copy so the other passes carry no prefetch test.
+/// null, the weights from there on are prefetched as one run, `rows` cache lines per 32 columns: the tile's rows are
+/// contiguous, so that run keeps the same distance ahead of the reads (the weights the first pass over a panel
+/// reaches next). That loop is a separate copy so the other passes carry no prefetch test.
 KERNEL INLINE void tile(
     int rows, int cols, const uint16_t *w, const float *a, size_t n, float *out, size_t stride,
     const uint16_t *ahead) {
@@ -45,7 +46,8 @@ KERNEL INLINE void tile(
     } while (0)
     if (ahead) {
         for (; i + 32 <= n; i += 32) {
-            for (int r = 0; r < rows; r++) _mm_prefetch((const char *)(ahead + r * n + i), _MM_HINT_T0);
+            const char *next = (const char *)ahead + i / 32 * (size_t)rows * 64;
+            for (int r = 0; r < rows; r++) _mm_prefetch(next + r * 64, _MM_HINT_T0);
             STEP(i); STEP(i + 8); STEP(i + 16); STEP(i + 24);
         }
     }
@@ -95,7 +97,9 @@ KERNEL INLINE void score_tile(int cols, const uint16_t *w, const float *a, size_
 
 /// Weight rows `r0..<r1` against `COLS` activation rows at `act`: tiles of `ROWS` weight rows, then single rows.
 /// The first pass over a panel (the only one in a decode step) also prefetches the weights `PREFETCH_DISTANCE`
-/// bytes ahead, so that they arrive while this panel is computed.
+/// bytes ahead, so that they arrive while this panel is computed. One sequential run of prefetches, rather than
+/// one per row of the tile (four runs 2·`columns` bytes apart), streamed a decode step's weights 6–10% faster in a
+/// harness (alternating steps, 2 threads), the same as reading one row at a time with four accumulators.
 #define PANEL(ROWS, COLS)                                                                                          \
     do {                                                                                                           \
         size_t r = r0;                                                                                             \
