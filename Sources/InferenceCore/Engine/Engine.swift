@@ -39,14 +39,6 @@ public final class Engine {
         sequences.removeValue(forKey: sequence)
     }
 
-    /// Whether every logit is finite.
-    @_optimize(speed)
-    static func allFinite(_ row: UnsafeBufferPointer<Float>) -> Bool {
-        var ok = true
-        for v in row where !v.isFinite { ok = false }
-        return ok
-    }
-
     /// Runs one step: releases, then one forward pass over every admitted chunk and decode, then sampling.
     /// Invalid input throws before any sequence or cache block changes (after the releases).
     public func step(_ batch: StepBatch) throws(EngineError) -> StepOutput {
@@ -89,10 +81,11 @@ public final class Engine {
             let sequence = plan.entries[e].sequence
             let token = try logits.withUnsafeBufferPointer { all throws(EngineError) in
                 let row = UnsafeBufferPointer(rebasing: all[(o * vocab)..<((o + 1) * vocab)])
-                guard Self.allFinite(row) else {
+                let scan = LogitScan(row)
+                guard scan.allFinite else {
                     throw EngineError(.nonFiniteLogits, sequence: sequence, "the model produced NaN or infinite logits")
                 }
-                return sequences[sequence]!.sampler.sample(row)
+                return sequences[sequence]!.sampler.sample(row, scan: scan)
             }
             var state = sequences[sequence]!
             state.lastToken = token.token

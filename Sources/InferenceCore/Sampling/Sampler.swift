@@ -29,13 +29,29 @@ public struct Sampler: Sendable {
         if recent.count > parameters.penaltyWindow { recent.removeFirst(recent.count - parameters.penaltyWindow) }
     }
 
-    /// Picks the next token from `logits` and records it.
-    public mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> SampledToken {
-        var processed = Array(logits)
-        applyPenalties(&processed)
-        let token = parameters.temperature <= 0 ? Self.argmax(processed) : draw(processed)
+    /// Picks the next token from `logits` and records it. `scan` is `LogitScan(logits)` when the caller has it
+    /// already.
+    public mutating func sample(_ logits: UnsafeBufferPointer<Float>, scan: LogitScan? = nil) -> SampledToken {
+        let scan = scan ?? LogitScan(logits)
+        let token: Int32
+        if parameters.temperature <= 0 && !changesLogits && !banned.contains(Int32(scan.firstMaximum)) {
+            // Nothing changes a logit except the ban, which the first maximum escapes: it is also the first
+            // maximum of the processed logits, so the row need not be copied.
+            token = Int32(scan.firstMaximum)
+        } else {
+            var processed = Array(logits)
+            applyPenalties(&processed)
+            token = parameters.temperature <= 0 ? Self.argmax(processed) : draw(processed)
+        }
         record(CollectionOfOne(token))
-        return Self.logprobs(of: token, in: logits, top: parameters.topLogprobs)
+        return Self.logprobs(of: token, in: logits, top: parameters.topLogprobs, maximum: scan.maximum)
+    }
+
+    /// Whether logit bias or a penalty can change a logit (the end-of-generation ban aside).
+    var changesLogits: Bool {
+        let p = parameters
+        let penalized = p.repetitionPenalty != 1 || p.frequencyPenalty != 0 || p.presencePenalty != 0
+        return !p.logitBias.isEmpty || (penalized && !recent.isEmpty)
     }
 
     /// Logit bias, repetition/presence/frequency penalties and the end-of-generation ban.
@@ -146,11 +162,13 @@ public struct Sampler: Sendable {
     }
 
     /// `token`'s log-probability under `logits` and the `top` most likely tokens (log-softmax: `expf` of each logit
-    /// minus the maximum, summed in `Double`).
+    /// minus the maximum, summed in `Double`). `known` is the logits' maximum when the caller has it already.
     @_optimize(speed)
-    public static func logprobs(of token: Int32, in logits: UnsafeBufferPointer<Float>, top: Int) -> SampledToken {
+    public static func logprobs(
+        of token: Int32, in logits: UnsafeBufferPointer<Float>, top: Int, maximum known: Float? = nil
+    ) -> SampledToken {
         var maximum = -Float.infinity
-        for v in logits { maximum = max(maximum, v) }
+        if let known { maximum = known } else { for v in logits { maximum = max(maximum, v) } }
         var sum: Double = 0
         if NativeKernels.available {
             sum = bg_sum_exp(logits.baseAddress!, logits.count, maximum)
