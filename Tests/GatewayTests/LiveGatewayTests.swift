@@ -207,8 +207,12 @@ struct LiveGatewayTests {
 
     @Test("1,000 requests against a concurrency quota, ended every way (workers killed too), leave every slot free")
     func noSlotLeaks() throws {
+        // The quota (3) is the scheduler's whole room (2 running, 1 queued), so a request beyond it meets the quota
+        // (429); a queue_full refusal after the quota admitted a request still happens when a slot frees before
+        // the scheduler's. With a quota of 4 the quota was only reached while a refused request still held its
+        // slot, and once sampling got faster a run under the full suite saw no 429 at all.
         let gateway = try LiveGateway(
-            maxRunning: 2, maxQueue: 1, keys: LiveGateway.keysYAML([("leaky", "bg-leaky", "{concurrent_requests: 4}")]))
+            maxRunning: 2, maxQueue: 1, keys: LiveGateway.keysYAML([("leaky", "bg-leaky", "{concurrent_requests: 3}")]))
         let (status, output) = try runClient(
             "slot_leak.py", against: gateway, key: "bg-leaky", arguments: ["1000"]
         ) {

@@ -26,9 +26,10 @@ struct QueuedStreamTests {
         #expect(!error.message.isEmpty)
     }
 
-    /// Waits until the scheduler runs `running` requests and holds `waiting` in its queue.
+    /// Waits until the scheduler runs `running` requests and holds `waiting` in its queue (up to 10 s: with the
+    /// whole suite running, the first request once took more than 2 s to reach the scheduler).
     static func settle(_ gateway: TestGateway, running: Int, waiting: Int) async throws {
-        for _ in 0..<400 {
+        for _ in 0..<2000 {
             let snapshot = gateway.scheduler.snapshot
             if snapshot.running == running && snapshot.waiting == waiting { return }
             try await Task.sleep(for: .milliseconds(5))

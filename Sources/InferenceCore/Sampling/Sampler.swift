@@ -34,7 +34,9 @@ public struct Sampler: Sendable {
     public mutating func sample(_ logits: UnsafeBufferPointer<Float>, scan: LogitScan? = nil) -> SampledToken {
         let scan = scan ?? LogitScan(logits)
         let token: Int32
-        if parameters.temperature <= 0 && !changesLogits && !banned.contains(Int32(scan.firstMaximum)) {
+        if parameters.temperature <= 0 && scan.allFinite && !changesLogits
+            && !banned.contains(Int32(scan.firstMaximum))
+        {
             // Nothing changes a logit except the ban, which the first maximum escapes: it is also the first
             // maximum of the processed logits, so the row need not be copied.
             token = Int32(scan.firstMaximum)
@@ -44,7 +46,8 @@ public struct Sampler: Sendable {
             token = parameters.temperature <= 0 ? Self.argmax(processed) : draw(processed)
         }
         record(CollectionOfOne(token))
-        return Self.logprobs(of: token, in: logits, top: parameters.topLogprobs, maximum: scan.maximum)
+        return Self.logprobs(
+            of: token, in: logits, top: parameters.topLogprobs, maximum: scan.allFinite ? scan.maximum : nil)
     }
 
     /// Whether logit bias or a penalty can change a logit (the end-of-generation ban aside).
