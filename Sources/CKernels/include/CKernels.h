@@ -70,9 +70,9 @@ double bg_softmax_exp(float *values, size_t count, float maximum);
 /// The sum in double of e^(values[i] - maximum) over `count` floats, as `bg_softmax_exp` sums them.
 double bg_sum_exp(const float *values, size_t count, float maximum);
 
-/// One pass over `count` logits: returns 1 when all are finite (0 otherwise, and then `maximum` and
-/// `first_maximum` mean nothing), with the largest value in `maximum` and the index of its first occurrence in
-/// `first_maximum` (0 when no value exceeds -infinity).
+/// One pass over `count` logits: returns 1 when all are finite, 0 otherwise; the largest value that is not NaN
+/// (infinities compare as usual) goes to `maximum` and the index of its first occurrence to `first_maximum` (0
+/// when no value exceeds -infinity).
 int bg_scan_logits(const float *values, size_t count, float *maximum, size_t *first_maximum);
 
 /// A spin-wait hint to the CPU (`pause` on x86-64), for the compute pool's brief spins between jobs.

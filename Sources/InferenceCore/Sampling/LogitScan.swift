@@ -2,13 +2,14 @@ import CKernels
 
 /// One pass over a row of logits: whether every value is finite, the largest value and the index of its first
 /// occurrence. The engine checks a row with it before sampling, and the sampler reuses its maximum (and, when
-/// nothing changes the logits, its greedy token) instead of passing over the row again.
+/// nothing changes the logits, its greedy token) instead of passing over the row again; greedy sampling of
+/// processed logits takes their first maximum from it too.
 public struct LogitScan: Sendable, Equatable {
-    /// Whether no value is NaN or infinite (when false, `maximum` and `firstMaximum` mean nothing).
+    /// Whether no value is NaN or infinite.
     public let allFinite: Bool
-    /// The largest value.
+    /// The largest value that is not NaN (infinities compare as usual); minus infinity for an empty row.
     public let maximum: Float
-    /// The index of the first occurrence of `maximum` (the greedy token).
+    /// The index of the first occurrence of `maximum` (the greedy token); 0 when nothing exceeds minus infinity.
     public let firstMaximum: Int
 
     /// Scans `logits` (with the C kernel where the CPU has AVX2).

@@ -72,12 +72,9 @@ public struct Sampler: Sendable {
         for token in banned where Int(token) < l.count { l[Int(token)] = -.infinity }
     }
 
-    /// The index of the first maximum.
-    @_optimize(speed)
+    /// The index of the first maximum (NaN never counts as one).
     static func argmax(_ l: [Float]) -> Int32 {
-        var best = 0
-        for i in 1..<l.count where l[i] > l[best] { best = i }
-        return Int32(best)
+        l.withUnsafeBufferPointer { Int32(LogitScan($0).firstMaximum) }
     }
 
     /// Top-k, temperature, top-p and min-p, then one draw.
