@@ -112,7 +112,8 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         case .shuttingDown: self.init(.shuttingDown, error.detail, retryAfter: .seconds(5))
         case .contextLengthExceeded: self.init(.contextLengthExceeded, error.detail, param: "max_tokens")
         case .invalidRequest: self.init(.invalidRequest, error.detail)
-        case .sequenceFailed: self.init(.internalError, error.detail, label: error.label)
+        case .sequenceFailed, .workerFailed: self.init(.internalError, error.detail, label: error.label)
+        case .requestTimeout: self.init(.requestTimeout, error.detail)
         }
     }
 }

@@ -20,7 +20,11 @@ extension GatewayResponder {
         let lease = try state.quotas.admit(key: key, model: model.name, promptTokens: plan.request.promptTokens.count)
         let stream: GenerationStream
         do {
-            stream = try model.scheduler.submit(plan.request)
+            // The scheduler enforces the request timeout too, so that a request that gets no tokens (its worker
+            // restarting) still ends on time and frees its slot.
+            var request = plan.request
+            request.timeout = state.listener.requestTimeout - (ContinuousClock.now - started)
+            stream = try model.scheduler.submit(request)
         } catch {
             lease.release()
             throw GatewayError(error)

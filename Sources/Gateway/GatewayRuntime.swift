@@ -7,6 +7,7 @@ import NIOCore
 import Prometheus
 import Scheduler
 import ServiceLifecycle
+import WorkerProtocol
 
 /// A running gateway assembled from a configuration: one scheduler per model with its worker processes, the key
 /// store, TLS, metrics, and the HTTP application(s). `serve` runs it; tests run it too.
@@ -38,15 +39,23 @@ public struct GatewayRuntime: Sendable {
                     "--model", model.path, "--name", model.name, "--threads", "\(model.effectiveThreads(cores: cores))",
                     "--kv-cache-mib", "\(model.kvCacheMiB)", "--max-batch-tokens", "\(model.maxBatchTokens)",
                 ] + extraWorkerArguments
+            let description = try ModelDescription(model)
+            // The rings carry the largest step a valid request can make: every running sequence decoding and
+            // released, a whole prefill budget of prompt, and sampling parameters biasing every token.
+            let largestStep =
+                Step.encodedSize(decodes: model.maxRunning, releases: 2 * model.maxRunning)
+                + Admission.encodedSize(tokens: model.maxBatchTokens, sampling: nil)
+                + GenerationPlan.largestSamplingBytes(description)
+            let launcher = WorkerProcessLauncher(
+                executable: executable, arguments: arguments,
+                ringCapacity: WorkerProcessLauncher.ringCapacity(forSteps: largestStep))
             let scheduler = ModelScheduler(
                 model: model.name,
                 limits: SchedulerLimits(
                     maxBatchTokens: model.maxBatchTokens, maxRunning: model.maxRunning, maxQueue: model.maxQueue,
                     queueTimeout: model.queueTimeout, unavailableGrace: model.unavailableGrace),
-                workers: model.workers,
-                launcher: WorkerProcessLauncher(executable: executable, arguments: arguments), logger: logger,
-                metricsFactory: factory)
-            models.append(try ServedModel(model, scheduler: scheduler))
+                workers: model.workers, launcher: launcher, logger: logger, metricsFactory: factory)
+            models.append(ServedModel(name: model.name, scheduler: scheduler, description: description))
             schedulers.append(scheduler)
         }
         self.configuration = configuration

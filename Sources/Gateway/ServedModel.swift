@@ -4,38 +4,26 @@ import GGUF
 import Scheduler
 import Tokenizers
 
-/// One model as the gateway serves it: its scheduler, and what the gateway itself needs of the model file
-/// (tokenizer, chat template, context length) to validate and render requests before they reach a worker.
-public final class ServedModel: Sendable {
-    /// The name clients send as `model`.
-    public let name: String
-    /// The scheduler that batches its requests onto its workers.
-    public let scheduler: ModelScheduler
-    /// The model's tokenizer, read from the same GGUF file.
+/// What the gateway itself needs of a model file to validate and render requests before they reach a worker: the
+/// tokenizer, the chat template and the context length.
+public struct ModelDescription: Sendable {
+    /// The model's tokenizer, read from its GGUF file.
     public let tokenizer: Tokenizer
     /// How chat messages become a prompt; nil when the file's template is not one Batchgate knows (chat is then
     /// refused with a 400 that says so).
     public let chatTemplate: ChatTemplate?
     /// Prompt plus generated tokens of one request can be at most this many.
     public let contextLength: Int
-    /// When the gateway started serving it (Unix seconds), for `/v1/models`.
-    public let created: Int
 
-    /// A served model from its parts.
-    public init(
-        name: String, scheduler: ModelScheduler, tokenizer: Tokenizer, chatTemplate: ChatTemplate?,
-        contextLength: Int, created: Int = Int(Date().timeIntervalSince1970)
-    ) {
-        self.name = name
-        self.scheduler = scheduler
+    /// A description from its parts.
+    public init(tokenizer: Tokenizer, chatTemplate: ChatTemplate?, contextLength: Int) {
         self.tokenizer = tokenizer
         self.chatTemplate = chatTemplate
         self.contextLength = contextLength
-        self.created = created
     }
 
     /// Reads the tokenizer, chat template and context length of `model`'s file.
-    public convenience init(_ model: BatchgateConfiguration.Model, scheduler: ModelScheduler) throws {
+    public init(_ model: BatchgateConfiguration.Model) throws {
         let file = try GGUFFile(path: model.path)
         let tokenizer = try Tokenizer(file: file)
         let template = try? ChatTemplate.resolve(
@@ -43,7 +31,42 @@ public final class ServedModel: Sendable {
         let architecture = file.metadata.string("general.architecture") ?? "llama"
         let trained = file.metadata.int("\(architecture).context_length") ?? 4096
         self.init(
-            name: model.name, scheduler: scheduler, tokenizer: tokenizer, chatTemplate: template,
+            tokenizer: tokenizer, chatTemplate: template,
             contextLength: model.contextLength.map { min($0, trained) } ?? trained)
+    }
+}
+
+/// One model as the gateway serves it: its scheduler, and what the gateway reads of its file.
+public final class ServedModel: Sendable {
+    /// The name clients send as `model`.
+    public let name: String
+    /// The scheduler that batches its requests onto its workers.
+    public let scheduler: ModelScheduler
+    /// The tokenizer, chat template and context length.
+    public let description: ModelDescription
+    /// When the gateway started serving it (Unix seconds), for `/v1/models`.
+    public let created: Int
+
+    /// The model's tokenizer.
+    public var tokenizer: Tokenizer { description.tokenizer }
+    /// The model's chat template, when Batchgate knows it.
+    public var chatTemplate: ChatTemplate? { description.chatTemplate }
+    /// The model's context length.
+    public var contextLength: Int { description.contextLength }
+
+    /// A served model from its parts.
+    public init(
+        name: String, scheduler: ModelScheduler, description: ModelDescription,
+        created: Int = Int(Date().timeIntervalSince1970)
+    ) {
+        self.name = name
+        self.scheduler = scheduler
+        self.description = description
+        self.created = created
+    }
+
+    /// Reads the tokenizer, chat template and context length of `model`'s file.
+    public convenience init(_ model: BatchgateConfiguration.Model, scheduler: ModelScheduler) throws {
+        self.init(name: model.name, scheduler: scheduler, description: try ModelDescription(model))
     }
 }

@@ -10,13 +10,20 @@ public struct GenerationRequest: Sendable {
     public var tenant: String
     /// 0...9; higher is served first.
     public var priority: Int
+    /// The longest the request may take from submission, waiting and running; past it the scheduler ends it with
+    /// `requestTimeout` and frees what it holds, whether or not tokens arrive. `nil`: no limit.
+    public var timeout: Duration?
 
     /// Creates a request.
-    public init(promptTokens: [Int32], sampling: SamplingParameters, tenant: String = "", priority: Int = 0) {
+    public init(
+        promptTokens: [Int32], sampling: SamplingParameters, tenant: String = "", priority: Int = 0,
+        timeout: Duration? = nil
+    ) {
         self.promptTokens = promptTokens
         self.sampling = sampling
         self.tenant = tenant
         self.priority = priority
+        self.timeout = timeout
     }
 }
 

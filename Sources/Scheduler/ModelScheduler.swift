@@ -48,6 +48,8 @@ public final class ModelScheduler: Service, Sendable {
         metrics = SchedulerMetrics(model: model, workers: workerCount, factory: metricsFactory ?? MetricsSystem.factory)
         self.restartBackoff = restartBackoff
         self.tickInterval = tickInterval
+        var limits = limits
+        limits.maxStepBytes = min(limits.maxStepBytes, launcher.maxStepBytes)
         state = Mutex(
             State(
                 core: SchedulerCore(limits: limits, workerCount: workerCount),
@@ -187,14 +189,21 @@ public final class ModelScheduler: Service, Sendable {
                 await link?.stop()
                 if Task.isCancelled { return }
                 let moment = now
-                let waker = state.withLock { state in
-                    state.core.workerDied(index, at: moment)
+                let (failed, waker) = state.withLock { state in
+                    let failed = state.core.workerDied(index, at: moment)
                     state.links[index] = nil
                     state.restarts += 1
-                    return state.core.workerToWake().flatMap { state.wakers[$0] }
+                    return (failed, state.core.workerToWake().flatMap { state.wakers[$0] })
                 }
+                deliver(failed)
                 waker?.yield()
                 metrics.workerRestarts.increment()
+                if !failed.isEmpty {
+                    metrics.poisonedSequences.increment(by: failed.count)
+                    logger.error(
+                        "requests failed: in the batch of two worker deaths in a row",
+                        metadata: ["worker": "\(index)", "sequences": "\(failed.map(\.id))"])
+                }
                 logger.error(
                     "worker died; its sequences are requeued",
                     metadata: ["worker": "\(index)", "error": "\(error)", "restart_in": "\(backoff)"])

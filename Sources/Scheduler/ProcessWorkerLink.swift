@@ -32,6 +32,16 @@ public struct WorkerProcessLauncher: WorkerLauncher {
         self.stepTimeout = stepTimeout
     }
 
+    /// The largest step the gateway-to-worker ring takes.
+    public var maxStepBytes: Int { ByteRing.maximumRecordLength(capacity: ringCapacity) }
+
+    /// A ring capacity (a power of two, at least 1 MiB) whose records take a step of `bytes`.
+    public static func ringCapacity(forSteps bytes: Int) -> Int {
+        var capacity = 1 << 20
+        while ByteRing.maximumRecordLength(capacity: capacity) < bytes { capacity *= 2 }
+        return capacity
+    }
+
     /// The descriptor number the worker finds its segment at.
     static let childSegmentFD: Int32 = 3
 

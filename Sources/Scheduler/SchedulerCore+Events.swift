@@ -30,6 +30,15 @@ extension SchedulerCore {
                     "the prompt plus the token limit is \(total) tokens, over one worker's KV cache of \(capacity)")
             }
         }
+        let firstChunk =
+            Step.encodedSize(decodes: limits.maxRunning, releases: 2 * limits.maxRunning)
+            + Admission.encodedSize(tokens: 1, sampling: request.sampling)
+        guard firstChunk <= limits.maxStepBytes else {
+            throw SchedulerError(
+                .invalidRequest,
+                "the request's sampling parameters take \(request.sampling.encodedSize) bytes; a step to the model's "
+                    + "workers carries at most \(limits.maxStepBytes)")
+        }
         guard queue.newCount < limits.maxQueue else {
             throw SchedulerError(
                 .queueFull, "the model's queue is full (\(limits.maxQueue) waiting)", retryAfter: retryAfter(at: now))
@@ -50,14 +59,7 @@ extension SchedulerCore {
     /// Ends `id` for a client that went away: a waiting request leaves the queue, a running one is released
     /// at its worker's next step. Its stream gets `cancelled` now; unknown or finished ids get nothing.
     public mutating func cancel(_ id: UInt64) -> [Delivery] {
-        guard var sequence = sequences[id], !sequence.cancelled else { return [] }
-        if queue.remove(id) {
-            sequences[id] = nil
-        } else {
-            sequence.cancelled = true
-            sequences[id] = sequence
-        }
-        return [finish(sequence, .cancelled)]
+        end(id, .cancelled).map { [$0] } ?? []
     }
 
     /// Worker `index` said `hello` and takes steps from now on.
@@ -70,15 +72,35 @@ extension SchedulerCore {
 
     /// Worker `index` died: every sequence it ran goes back to the front of the queue with its prompt plus
     /// the tokens generated so far, to be recomputed elsewhere (or on the restarted worker).
-    public mutating func workerDied(_ index: Int, at now: Duration) {
+    ///
+    /// The poison-sequence rule: a sequence in the batch of a worker's death (a step was out) becomes a suspect
+    /// until its next token, and suspects are recomputed one at a time (`planStep`); one in the batch of a second
+    /// death in a row is failed with `workerFailed` instead of requeued, so that one request cannot crash-loop a
+    /// model's workers. The deliveries are those failures.
+    public mutating func workerDied(_ index: Int, at now: Duration) -> [Delivery] {
         let running = workers[index].running
         let wasLive = workers[index].live
+        let inBatch = workers[index].stepping
         workers[index].live = false
         workers[index].stepping = false
         workers[index].running = []
         workers[index].pendingRelease = []
-        for sequence in running { requeue(sequence.id) }
+        var deliveries: [Delivery] = []
+        for sequence in running {
+            if inBatch { sequence.deaths += 1 }
+            if sequence.deaths >= 2, !sequence.cancelled {
+                sequences[sequence.id] = nil
+                poisoned += 1
+                let error = SchedulerError(
+                    .workerFailed,
+                    "the model's worker process died twice in a row while running this request; it is not retried")
+                deliveries.append(finish(sequence, .error(error)))
+            } else {
+                requeue(sequence.id)
+            }
+        }
         if wasLive && !hasLiveWorker { lastLiveMoment = now }
+        return deliveries
     }
 
     /// Housekeeping at `now`: new requests past the queue timeout are refused, and with no live worker past
@@ -93,6 +115,12 @@ extension SchedulerCore {
                     retryAfter: retryAfter(at: now))
                 deliveries.append(finish(sequence, .error(error)))
             }
+        }
+        for sequence in sequences.values {
+            guard let timeout = sequence.request.timeout, now - sequence.arrival > timeout, !sequence.cancelled
+            else { continue }
+            let error = SchedulerError(.requestTimeout, "the request took longer than \(timeout)")
+            if let delivery = end(sequence.id, .error(error)) { deliveries.append(delivery) }
         }
         if !hasLiveWorker && now - lastLiveMoment > limits.unavailableGrace {
             for id in queue.allIDs {
@@ -114,6 +142,18 @@ extension SchedulerCore {
     public mutating func beginDraining() { isDraining = true }
 
     // MARK: Helpers
+
+    /// Ends `id` with `reason`: a waiting request leaves the queue, a running one is marked so that its worker
+    /// releases it at the next step and its tokens are dropped. Nil for unknown or already ended ids.
+    mutating func end(_ id: UInt64, _ reason: GenerationFinish.Reason) -> Delivery? {
+        guard let sequence = sequences[id], !sequence.cancelled else { return nil }
+        if queue.remove(id) {
+            sequences[id] = nil
+        } else {
+            sequence.cancelled = true
+        }
+        return finish(sequence, reason)
+    }
 
     mutating func takeID() -> UInt64 {
         defer { nextID += 1 }

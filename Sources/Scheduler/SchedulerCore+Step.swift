@@ -5,7 +5,11 @@ extension SchedulerCore {
     /// has a step out). Every running sequence decodes; sequences that would outgrow the free KV blocks
     /// preempt the lowest-priority, youngest ones; the rest of the token budget goes to prompt chunks,
     /// first of prompts already started, then of new requests in queue order, each admitted only while
-    /// `maxRunning` and the free KV blocks (for its whole prompt) allow.
+    /// `maxRunning` and the free KV blocks (for its whole prompt) allow. The step's encoding stays within
+    /// `limits.maxStepBytes`: a chunk that would not fit is shortened or waits for the next step. A suspect
+    /// (a sequence in the batch of a worker's death, until its next token) joins a worker only as the first
+    /// admission of a step and when no other suspect runs there, and no other sequence joins while it runs: so a
+    /// second death in its batch points at it, or at sequences that were running before it came.
     public mutating func planStep(for index: Int, at now: Duration) -> StepPlan? {
         guard workers[index].live, !workers[index].stepping else { return nil }
         var release = workers[index].pendingRelease
@@ -56,17 +60,23 @@ extension SchedulerCore {
             fairShare.charge(tenantNames[slot], tokens: tokens, at: now)
         }
         var budget = budgetLimit - decode.count
+        var stepBytes = Step.encodedSize(decodes: decode.count, releases: release.count)
 
         // Prompts already started continue, oldest first.
         for id in prefilling where budget > 0 {
-            let chunk = nextChunk(of: id, budget: budget, at: now)
+            let fitting = min(budget, tokensFitting(limits.maxStepBytes - stepBytes, for: id))
+            guard fitting > 0 else { break }
+            let chunk = nextChunk(of: id, budget: fitting, at: now)
             admit.append(chunk)
             budget -= chunk.tokens.count
+            stepBytes += chunk.encodedSize
             prefillTokens += chunk.tokens.count
         }
 
-        // New admissions in queue order.
-        while budget > 0 && workers[index].running.count < limits.maxRunning {
+        // New admissions in queue order; none while a suspect runs here, which joins only as a step's first.
+        var suspectRunning = workers[index].running.contains { $0.deaths > 0 }
+        var admittedNew = 0
+        while budget > 0 && workers[index].running.count < limits.maxRunning && !suspectRunning {
             guard var next = queue.next(fairShare: fairShare, at: now) else { break }
             if !next.resumed, let headroom = headroomTenant(on: index, at: now), next.tenant == headroom {
                 // The last slots are kept for other tenants: one of the same priority may take them; nobody of
@@ -80,9 +90,18 @@ extension SchedulerCore {
                 next = other
             }
             let sequence = sequences[next.id]!
+            if sequence.deaths > 0 {
+                guard admittedNew == 0 else { break }
+                suspectRunning = true
+            }
             let prompt = sequence.request.promptTokens + sequence.generated
             let needed = blocks(prompt.count, on: index)
             guard needed <= free else { break }
+            let fitting = min(
+                budget,
+                (limits.maxStepBytes - stepBytes - Admission.encodedSize(tokens: 0, sampling: sequence.request.sampling))
+                    / 4)
+            guard fitting > 0 else { break }
             queue.pop(next)
             free -= needed
             sequences[next.id]!.worker = index
@@ -92,9 +111,11 @@ extension SchedulerCore {
                 recentDrains.append(now)
             }
             workers[index].running.append(sequences[next.id]!)
-            let chunk = nextChunk(of: next.id, budget: budget, at: now)
+            let chunk = nextChunk(of: next.id, budget: fitting, at: now)
+            admittedNew += 1
             admit.append(chunk)
             budget -= chunk.tokens.count
+            stepBytes += chunk.encodedSize
             prefillTokens += chunk.tokens.count
         }
 
@@ -140,6 +161,7 @@ extension SchedulerCore {
             let id = sampled.sequenceID
             guard let sequence = sequences[id], sequence.awaitingToken, sequence.worker == index else { continue }
             sequence.awaitingToken = false
+            sequence.deaths = 0
             answered += 1
             if sequence.cancelled { continue }
             sequence.generated.append(sampled.token)
@@ -206,6 +228,14 @@ extension SchedulerCore {
         }
         return Admission(
             sequenceID: id, firstPosition: UInt32(start), tokens: tokens, isLastChunk: isLast, sampling: sampling)
+    }
+
+    /// How many prompt tokens of running sequence `id`'s next chunk fit in `room` bytes of a step (its sampling
+    /// parameters travel with its first chunk).
+    private func tokensFitting(_ room: Int, for id: UInt64) -> Int {
+        let sequence = sequences[id]!
+        let sampling = sequence.prefilled == 0 ? sequence.request.sampling : nil
+        return max(0, (room - Admission.encodedSize(tokens: 0, sampling: sampling)) / 4)
     }
 
     /// KV blocks worker `index`'s running sequences hold or have reserved for their prompts, and the extra blocks

@@ -38,6 +38,9 @@ public struct SchedulerCore: Sendable {
         var cancelled = false
         /// Whether the step out must answer it with a token or an error.
         var awaitingToken = false
+        /// Worker deaths in a row that it was in the batch of (reset by its next token). One makes it a suspect
+        /// that runs alone; two fail it (the poison-sequence rule).
+        var deaths = 0
 
         var remainingTokens: Int { Int(request.sampling.maxTokens) - generated.count }
 
@@ -105,6 +108,8 @@ public struct SchedulerCore: Sendable {
     public internal(set) var isDraining = false
     /// Counters the metrics read.
     public internal(set) var preemptions = 0
+    /// Sequences failed by the poison-sequence rule (see `workerDied`).
+    public internal(set) var poisoned = 0
 
     /// A core for `workerCount` workers (none live until `workerStarted`), with its clock at `now`.
     public init(limits: SchedulerLimits, workerCount: Int, now: Duration = .zero) {

@@ -20,6 +20,11 @@ public struct SchedulerError: Error, Sendable, Equatable, CustomStringConvertibl
         case sequenceFailed = "sequence_failed"
         /// The scheduler is shutting down and takes no new requests (503).
         case shuttingDown = "shutting_down"
+        /// The request ran past its `GenerationRequest.timeout`, waiting or running (504).
+        case requestTimeout = "request_timeout"
+        /// The sequence was in the batch of two worker deaths in a row: it is failed rather than retried, so that
+        /// it cannot take the model down (500).
+        case workerFailed = "worker_failed"
     }
 
     /// The kind of failure.
@@ -44,7 +49,8 @@ public struct SchedulerError: Error, Sendable, Equatable, CustomStringConvertibl
         switch code {
         case .queueFull, .queueTimeout, .modelUnavailable, .shuttingDown: 503
         case .contextLengthExceeded, .invalidRequest: 400
-        case .sequenceFailed: 500
+        case .sequenceFailed, .workerFailed: 500
+        case .requestTimeout: 504
         }
     }
 

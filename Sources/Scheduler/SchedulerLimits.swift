@@ -16,12 +16,15 @@ public struct SchedulerLimits: Sendable, Equatable {
     /// Running slots per worker kept free for other tenants while one tenant holds the rest and another
     /// tenant has been seen within `fairShareHalfLife` (0 turns the headroom off).
     public var tenantHeadroomSlots: Int
+    /// The largest `Step` message a worker link carries (`WorkerLauncher.maxStepBytes`): steps are planned to fit,
+    /// and a request whose first chunk could never fit is refused at submission.
+    public var maxStepBytes: Int
 
     /// Creates limits; the defaults are the configuration's.
     public init(
         maxBatchTokens: Int = 512, maxRunning: Int = 16, maxQueue: Int = 256, queueTimeout: Duration = .seconds(30),
         unavailableGrace: Duration = .seconds(30), fairShareHalfLife: Duration = .seconds(10),
-        tenantHeadroomSlots: Int = 1
+        tenantHeadroomSlots: Int = 1, maxStepBytes: Int = .max
     ) {
         self.maxBatchTokens = maxBatchTokens
         self.maxRunning = maxRunning
@@ -30,5 +33,6 @@ public struct SchedulerLimits: Sendable, Equatable {
         self.unavailableGrace = unavailableGrace
         self.fairShareHalfLife = fairShareHalfLife
         self.tenantHeadroomSlots = tenantHeadroomSlots
+        self.maxStepBytes = maxStepBytes
     }
 }

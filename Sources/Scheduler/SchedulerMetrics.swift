@@ -10,6 +10,7 @@ struct SchedulerMetrics: Sendable {
     let running: Gauge
     let preemptions: Counter
     let workerRestarts: Counter
+    let poisonedSequences: Counter
     let queueTime: Metrics.Timer
     let kvUsage: Gauge
 
@@ -32,6 +33,8 @@ struct SchedulerMetrics: Sendable {
         running = Gauge(label: "batchgate_requests_running", dimensions: dimensions, factory: factory)
         preemptions = Counter(label: "batchgate_preemptions_total", dimensions: dimensions, factory: factory)
         workerRestarts = Counter(label: "batchgate_worker_restarts_total", dimensions: dimensions, factory: factory)
+        poisonedSequences = Counter(
+            label: "batchgate_poisoned_requests_total", dimensions: dimensions, factory: factory)
         queueTime = Metrics.Timer(label: "batchgate_request_queue_seconds", dimensions: dimensions, factory: factory)
         kvUsage = Gauge(label: "batchgate_kv_cache_usage_ratio", dimensions: dimensions, factory: factory)
     }

@@ -15,6 +15,13 @@ public protocol WorkerLink: Sendable {
 public protocol WorkerLauncher: Sendable {
     /// Starts worker number `index` of the model and returns its link.
     func launch(index: Int) async throws -> any WorkerLink
+    /// The largest `Step` message its links carry (the scheduler plans every step to fit).
+    var maxStepBytes: Int { get }
+}
+
+extension WorkerLauncher {
+    /// No limit, for links that pass steps as values.
+    public var maxStepBytes: Int { .max }
 }
 
 /// A worker that runs in this process: each step is handed to `handler` on the calling task. Tests use it
@@ -40,9 +47,12 @@ public struct InProcessWorkerLink: WorkerLink {
 /// Launches in-process workers from a closure (for tests and benchmarks).
 public struct InProcessWorkerLauncher: WorkerLauncher {
     private let make: @Sendable (Int) async throws -> any WorkerLink
+    /// The step size limit the scheduler plans for (unlimited unless a test asks for one).
+    public let maxStepBytes: Int
 
     /// A launcher that calls `make` with the worker index.
-    public init(_ make: @escaping @Sendable (Int) async throws -> any WorkerLink) {
+    public init(maxStepBytes: Int = .max, _ make: @escaping @Sendable (Int) async throws -> any WorkerLink) {
+        self.maxStepBytes = maxStepBytes
         self.make = make
     }
 

@@ -38,7 +38,7 @@ public final class ByteRing {
     public init(direction: RingDirection, monitor: PeerMonitor) {
         let segment = monitor.segment
         capacity = segment.capacity(direction)
-        maximumRecordLength = capacity / 2 - Self.headerSize
+        maximumRecordLength = Self.maximumRecordLength(capacity: capacity)
         self.monitor = monitor
         doorbell = Doorbell(segment: segment, direction: direction)
         data = segment.ringData(direction)
@@ -50,6 +50,9 @@ public final class ByteRing {
         localTail = bg_load_acquire_u64(tail)
         cachedHead = bg_load_acquire_u64(head)
     }
+
+    /// The largest payload a ring of `capacity` bytes takes: half of it, less a record header.
+    public static func maximumRecordLength(capacity: Int) -> Int { capacity / 2 - headerSize }
 
     /// Polls before a blocking `read` or `write` sleeps on the futex (200 by default); 0 sleeps
     /// at once, which measures the pure sleep/wake path.

@@ -58,6 +58,15 @@ public struct SamplingParameters: Sendable, Equatable {
     /// Bytes the fixed part takes (the minimum size of an encoding).
     static let fixedSize = 4 + 4 + 4 + 4 + 8 + 4 + 4 + 4 + 1 + 1 + 4 + 1 + 4 + 4
 
+    /// Bytes parameters with `logitBiases` biases and `stopTokens` stop tokens take on the wire: the fixed part,
+    /// 8 per logit bias and 4 per stop token.
+    public static func encodedSize(logitBiases: Int, stopTokens: Int) -> Int {
+        fixedSize + 8 * logitBiases + 4 * stopTokens
+    }
+
+    /// Bytes these parameters take on the wire.
+    public var encodedSize: Int { Self.encodedSize(logitBiases: logitBias.count, stopTokens: stopTokens.count) }
+
     func encode(into writer: inout WireWriter) {
         writer.write(temperature)
         writer.write(topK)

@@ -39,6 +39,18 @@ public struct Step: WireMessage {
         decode = try reader.readArray(UInt64.self, "decode")
         release = try reader.readArray(UInt64.self, "release")
     }
+
+    /// Bytes a step with no admissions takes on the wire, header included, with `decodes` decode and `releases`
+    /// release ids; each admission adds its `encodedSize`. The scheduler plans steps that fit a worker's ring
+    /// with it.
+    public static func encodedSize(decodes: Int, releases: Int) -> Int {
+        MessageHeader.size + 8 + 4 + (4 + 8 * decodes) + (4 + 8 * releases)
+    }
+
+    /// Bytes `encoded()` produces.
+    public var encodedSize: Int {
+        admit.reduce(Self.encodedSize(decodes: decode.count, releases: release.count)) { $0 + $1.encodedSize }
+    }
 }
 
 /// One prompt chunk of a sequence to prefill in a `Step`.
@@ -68,6 +80,14 @@ public struct Admission: Sendable, Equatable {
 
     /// Bytes the fixed part takes: id, position, two flags, token count.
     static let fixedSize = 8 + 4 + 1 + 1 + 4
+
+    /// Bytes an admission of `tokens` prompt tokens takes inside a step, with `sampling` on a first chunk.
+    public static func encodedSize(tokens: Int, sampling: SamplingParameters?) -> Int {
+        fixedSize + 4 * tokens + (sampling?.encodedSize ?? 0)
+    }
+
+    /// Bytes this admission takes inside a step.
+    public var encodedSize: Int { Self.encodedSize(tokens: tokens.count, sampling: sampling) }
 
     func encode(into writer: inout WireWriter) {
         writer.write(sequenceID)

@@ -50,6 +50,16 @@ struct ServeSetup {
             models.append(.init(name: parts[0], path: path, workers: command.workers))
         }
         let key = command.apiKey ?? APIKeyDigest.generateKey()
+        // A key Batchgate made is kept where the banner's curl line reads it; a given key is never written anywhere.
+        let keySource: KeySource
+        if command.apiKey == nil {
+            let file = (cacheDirectory as NSString).appendingPathComponent("api-key")
+            try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+            try store(key, in: file)
+            keySource = .generated(key, file: file)
+        } else {
+            keySource = .given
+        }
         var tls: BatchgateConfiguration.TLS?
         if let certificate = command.tlsCertificate, let keyFile = command.tlsKey {
             tls = .init(certificate: absolute(certificate), key: absolute(keyFile))
@@ -61,7 +71,13 @@ struct ServeSetup {
             models: models, keys: [.init(name: "cli", sha256: [APIKeyDigest.sha256Hex(of: key)])])
         return Start(
             configuration: configuration, path: nil,
-            banner: banner(configuration, key: key, model: models[0].name, printKey: command.apiKey == nil))
+            banner: banner(configuration, key: keySource, model: models[0].name))
+    }
+
+    /// Writes `key` to `file`, readable by its owner only.
+    func store(_ key: String, in file: String) throws {
+        try Data(key.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
     }
 
     func selfSignedTLS() -> BatchgateConfiguration.TLS {
@@ -85,12 +101,14 @@ struct ServeSetup {
         }
         let keyFile = (folder as NSString).appendingPathComponent("api-key")
         let key: String
+        let keySource: KeySource
         if let stored = try? String(contentsOfFile: keyFile, encoding: .utf8), !stored.isEmpty {
             key = stored.trimmingCharacters(in: .whitespacesAndNewlines)
+            keySource = .stored(file: keyFile)
         } else {
             key = APIKeyDigest.generateKey()
-            try Data(key.utf8).write(to: URL(fileURLWithPath: keyFile), options: .atomic)
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile)
+            try store(key, in: keyFile)
+            keySource = .generated(key, file: keyFile)
         }
         var tls = selfSignedTLS()
         tls.certificate = (folder as NSString).appendingPathComponent("tls/cert.pem")
@@ -104,8 +122,7 @@ struct ServeSetup {
             ],
             keys: [.init(name: "demo", sha256: [APIKeyDigest.sha256Hex(of: key)])])
         return Start(
-            configuration: configuration, path: nil,
-            banner: banner(configuration, key: key, model: "demo", printKey: true))
+            configuration: configuration, path: nil, banner: banner(configuration, key: keySource, model: "demo"))
     }
 
     /// The qwen2 vocab file: `--vocab`, else `$BATCHGATE_FIXTURES`, `.cache/fixtures` or `../shared/fixtures`.
@@ -121,15 +138,40 @@ struct ServeSetup {
             "the demo needs llama.cpp's ggml-vocab-qwen2.gguf: run `make fixtures`, or pass --vocab FILE")
     }
 
-    func banner(_ configuration: BatchgateConfiguration, key: String, model: String, printKey: Bool) -> String {
+    /// Where the banner's API key comes from, which decides what it may show of it.
+    enum KeySource {
+        /// Made by this run and kept in `file`: shown once, and only on a terminal (never in a log).
+        case generated(String, file: String)
+        /// Made by an earlier run and kept in `file`: never shown.
+        case stored(file: String)
+        /// Given with `--api-key`: never shown nor written anywhere.
+        case given
+    }
+
+    /// What `serve` prints once it listens: the URL, how to get the API key, and a curl line to try. The curl line
+    /// reads a key kept in a file from that file, so the key itself is printed only where `KeySource` allows.
+    func banner(_ configuration: BatchgateConfiguration, key: KeySource, model: String) -> String {
         let scheme = configuration.tls == nil ? "http" : "https"
         let url = "\(scheme)://\(configuration.listener.host):\(configuration.listener.port)"
         let insecure = configuration.tls?.selfSigned == true ? "-k " : ""
+        let keyLine: String
+        let bearer: String
+        switch key {
+        case .generated(let key, let file):
+            keyLine = isatty(STDOUT_FILENO) == 1 ? "\(key) (kept in \(file))" : "kept in \(file)"
+            bearer = "$(cat '\(file)')"
+        case .stored(let file):
+            keyLine = "kept in \(file)"
+            bearer = "$(cat '\(file)')"
+        case .given:
+            keyLine = "the one given with --api-key (set BATCHGATE_API_KEY to it for the line below)"
+            bearer = "$BATCHGATE_API_KEY"
+        }
         return """
             Batchgate is serving \(configuration.models.map(\.name).joined(separator: ", ")) at \(url)
-            API key: \(printKey ? key : "(the one given with --api-key)")
+            API key: \(keyLine)
             Try it:
-              curl -N \(insecure)\(url)/v1/chat/completions -H 'Authorization: Bearer \(key)' \
+              curl -N \(insecure)\(url)/v1/chat/completions -H "Authorization: Bearer \(bearer)" \
             -H 'Content-Type: application/json' \
             -d '{"model": "\(model)", "messages": [{"role": "user", "content": "Hello"}], "max_tokens": 32, "stream": true}'
             """

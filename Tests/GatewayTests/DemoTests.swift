@@ -38,6 +38,14 @@ struct DemoTests {
             "no curl line in: \(banner)")
         #expect(banner.contains("https://127.0.0.1:\(port)"))
         #expect(FileManager.default.fileExists(atPath: cache.appendingPathComponent("demo/demo-qwen2.gguf").path))
+        // The key the demo made is kept in a file of its owner's, which the curl line reads: standard output is not
+        // a terminal here, so the key itself is not printed.
+        let keyFile = cache.appendingPathComponent("demo/api-key").path
+        let key = try String(contentsOfFile: keyFile, encoding: .utf8)
+        #expect(key.count >= 16)
+        #expect(!banner.contains(key), "the banner printed the key to a pipe: \(banner)")
+        let permissions = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
         // The worker may still be loading: the line is run as printed until it streams (a 503 first is fine).
         var answer = ""
         let answerDeadline = Date().addingTimeInterval(60)
@@ -56,5 +64,53 @@ struct DemoTests {
         #expect(answer.hasPrefix("data: {"), "\(answer)")
         #expect(answer.contains(#""object":"chat.completion.chunk""#))
         #expect(answer.hasSuffix("data: [DONE]\n\n"))
+    }
+
+    @Test("serve --api-key never prints the key it was given: the banner's curl line names a variable instead")
+    func givenKeyNotLogged() throws {
+        let model = try WorkerSupport.tinyModel()
+        let folder = (model as NSString).deletingLastPathComponent
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let port = try LiveGateway.freePort()
+        let key = "bg-given-key-\(UUID().uuidString)"
+        let log = URL(fileURLWithPath: folder).appendingPathComponent("serve.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: try WorkerSupport.executable())
+        server.arguments = [
+            "serve", "--model", "tiny=\(model)", "--api-key", key, "--self-signed", "--cache-dir", folder, "--port",
+            "\(port)",
+        ]
+        let handle = try FileHandle(forWritingTo: log)
+        server.standardOutput = handle
+        server.standardError = handle
+        try server.run()
+        defer {
+            kill(server.processIdentifier, SIGTERM)
+            server.waitUntilExit()
+        }
+        var text = ""
+        let deadline = Date().addingTimeInterval(60)
+        while !text.contains("-d '{"), Date() < deadline, server.isRunning {
+            usleep(100_000)
+            text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        }
+        #expect(text.contains("Bearer $BATCHGATE_API_KEY"), "\(text)")
+        // The key works, and the whole log, after a request, still does not hold it.
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = [
+            "-s", "-k", "--max-time", "30", "-o", "/dev/null", "-w", "%{http_code}",
+            "https://127.0.0.1:\(port)/v1/models", "-H", "Authorization: Bearer \(key)",
+        ]
+        let pipe = Pipe()
+        curl.standardOutput = pipe
+        try curl.run()
+        let status = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        curl.waitUntilExit()
+        #expect(status == "200")
+        text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(!text.contains(key), "the log holds the key: \(text)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/api-key"), "a given key was written to disk")
     }
 }

@@ -16,8 +16,11 @@ import WorkerProtocol
         let maxRunning = Int.random(in: 1...16, using: &random)
         let maxBatchTokens = Int.random(in: max(16, maxRunning)...256, using: &random)
         let workerCount = Int.random(in: 1...2, using: &random)
+        // Half the runs carry logit biases of up to 400 entries (3.2 KB) over a link of 4 to 20 KB per step.
+        let smallLink = Bool.random(using: &random)
         let limits = SchedulerLimits(
-            maxBatchTokens: maxBatchTokens, maxRunning: maxRunning, maxQueue: 400, queueTimeout: .seconds(3600))
+            maxBatchTokens: maxBatchTokens, maxRunning: maxRunning, maxQueue: 400, queueTimeout: .seconds(3600),
+            maxStepBytes: smallLink ? Int.random(in: 4_000...20_000, using: &random) : .max)
         let engines = (0..<workerCount).map { _ in
             FakeEngine(
                 kvBlocksTotal: kvBlocks, kvBlockSize: blockSize, maxBatchTokens: maxBatchTokens, maxRunning: maxRunning)
@@ -31,9 +34,12 @@ import WorkerProtocol
             for _ in 0..<Int.random(in: 0...3, using: &random) {
                 let promptLength = Int.random(in: 1...min(120, capacity - 1), using: &random)
                 let maxTokens = Int.random(in: 1...min(48, capacity - promptLength), using: &random)
+                let biases = smallLink ? Int.random(in: 0...400, using: &random) : 0
                 let request = GenerationRequest(
                     promptTokens: (0..<promptLength).map { _ in Int32.random(in: 3...999, using: &random) },
-                    sampling: SamplingParameters(maxTokens: UInt32(maxTokens)),
+                    sampling: SamplingParameters(
+                        logitBias: (0..<biases).map { LogitBias(token: Int32($0), bias: 0) },
+                        maxTokens: UInt32(maxTokens)),
                     tenant: ["a", "b", "c", "d"].randomElement(using: &random)!,
                     priority: Int.random(in: 0...2, using: &random))
                 if let id = simulation.submit(request) { submitted.append(id) }

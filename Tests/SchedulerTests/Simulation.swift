@@ -63,6 +63,9 @@ struct Simulation {
                 continue
             }
             checkPriorities(plan, waitingBefore: waitingBefore)
+            if plan.step.encodedSize > core.limits.maxStepBytes {
+                failures.append("a step of \(plan.step.encodedSize) bytes; the link takes \(core.limits.maxStepBytes)")
+            }
             let result = engines[index].handle(plan.step)
             let tokens = plan.prefillTokens + plan.step.decode.count
             elapsed = max(elapsed, stepBase + stepPerToken * tokens)

@@ -141,6 +141,7 @@ final class KillingLauncher: WorkerLauncher {
 
     /// The pid that was killed (0 before the kill).
     var victim: pid_t { killed.withLock { $0 } }
+    var maxStepBytes: Int { inner.maxStepBytes }
 
     /// Kills `pid` unless a process was killed already.
     func kill(_ pid: pid_t) {

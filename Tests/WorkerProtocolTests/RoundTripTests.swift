@@ -44,6 +44,20 @@ struct RoundTripTests {
         #expect(try Step(decoding: Array(buffer[3...])) == step)
     }
 
+    @Test("A step's encodedSize is the length of its encoding", arguments: [5, 6, 7])
+    func stepSize(seed: UInt64) {
+        var random = RandomMessages(seed: seed)
+        for _ in 0..<500 {
+            let step = random.step()
+            #expect(step.encodedSize == step.encoded().count)
+            for admission in step.admit {
+                let alone = Step(stepID: 1, admit: [admission])
+                #expect(
+                    Step.encodedSize(decodes: 0, releases: 0) + admission.encodedSize == alone.encoded().count)
+            }
+        }
+    }
+
     @Test("An empty step and an empty result round-trip")
     func emptyMessages() throws {
         #expect(try Step(decoding: Step(stepID: 0).encoded()) == Step(stepID: 0))

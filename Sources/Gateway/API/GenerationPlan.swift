@@ -32,6 +32,14 @@ public struct GenerationPlan: Sendable {
     /// The token limit of a completion that names none (OpenAI's default).
     public static let defaultCompletionTokens = 16
 
+    /// The largest encoding of a request's sampling parameters on `model`: a `logit_bias` entry for every token of
+    /// its vocabulary and every stop token a chat request gets. The model's worker rings are made to carry a step
+    /// with such a request.
+    public static func largestSamplingBytes(_ model: ModelDescription) -> Int {
+        WorkerProtocol.SamplingParameters.encodedSize(
+            logitBiases: model.tokenizer.vocabularySize, stopTokens: stopTokens(.chat, model: model).count)
+    }
+
     /// Validates `body` for `model` and builds the plan; every refusal is a 400 naming the field.
     public init(
         _ body: OpenAIRequest, kind: CompletionKind, model: ServedModel, tenant: String, priority: Int
@@ -152,7 +160,12 @@ public struct GenerationPlan: Sendable {
         var sampling = WorkerProtocol.SamplingParameters()
         sampling.temperature = try check(body.temperature, "temperature", 0...2) ?? 1
         sampling.topP = try check(body.topP, "top_p", 0...1) ?? 1
-        if sampling.topP == 0 { sampling.temperature = 0 }
+        if sampling.topP == 0 {
+            // No token reaches a probability mass of 0 (nor of a value below the smallest float, such as 1e-300):
+            // only the most likely one is kept, which is greedy decoding, as OpenAI treats a tiny top_p.
+            sampling.temperature = 0
+            sampling.topP = 1
+        }
         sampling.minP = try check(body.minP, "min_p", 0...1) ?? 0
         sampling.presencePenalty = try check(body.presencePenalty, "presence_penalty", -2...2) ?? 0
         sampling.frequencyPenalty = try check(body.frequencyPenalty, "frequency_penalty", -2...2) ?? 0
@@ -165,10 +178,18 @@ public struct GenerationPlan: Sendable {
         sampling.seed = body.seed.map { UInt64(bitPattern: $0) } ?? UInt64.random(in: 0...UInt64.max)
         sampling.ignoreEOS = body.ignoreEOS ?? false
         let vocabulary = model.tokenizer.vocabularySize
+        // Each token at most once (so at most one entry per vocabulary token: the bound that keeps a request's
+        // sampling parameters within the step size its workers' rings are made for).
+        var biased: [Int32: String] = [:]
         for (key, bias) in (body.logitBias ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard let token = Int32(key), token >= 0, Int(token) < vocabulary else {
                 throw GatewayError(
                     .invalidRequest, "'logit_bias' key '\(key)' is not a token id in 0..<\(vocabulary)",
+                    param: "logit_bias")
+            }
+            if let earlier = biased.updateValue(key, forKey: token) {
+                throw GatewayError(
+                    .invalidRequest, "'logit_bias' names token \(token) twice ('\(earlier)' and '\(key)')",
                     param: "logit_bias")
             }
             guard bias.isFinite, (-100...100).contains(bias) else {
@@ -203,11 +224,17 @@ public struct GenerationPlan: Sendable {
         case (.text, .enabled):
             throw GatewayError(.invalidRequest, "'logprobs' must be an integer for completions", param: "logprobs")
         }
+        sampling.stopTokens = stopTokens(kind, model: model.description)
+        return sampling
+    }
+
+    /// The tokens that end a generation through `kind`: the model's end of generation, and for chat its template's
+    /// end of turn.
+    static func stopTokens(_ kind: CompletionKind, model: ModelDescription) -> [Int32] {
         var stops = model.tokenizer.endOfGeneration
         if kind == .chat, let template = model.chatTemplate {
             stops.formUnion(template.stopTokens(for: model.tokenizer))
         }
-        sampling.stopTokens = stops.sorted()
-        return sampling
+        return stops.sorted()
     }
 }
