@@ -29,6 +29,11 @@ extension GatewayResponder {
             lease.release()
             throw GatewayError(error)
         }
+        if context.channelWasActive {
+            // A client that leaves while no token comes (queued, or its worker restarting) is noticed at once, not at
+            // the next token: its request leaves the queue or is released, and its stream ends, returning the slot.
+            context.channel.closeFuture.whenComplete { [scheduler = model.scheduler] _ in scheduler.cancel(stream.id) }
+        }
         state.metrics.model(model.name).promptTokens.increment(by: plan.request.promptTokens.count)
         let run = GenerationRun(
             model: model, plan: plan, lease: lease, metrics: state.metrics, isConnected: context.isConnected,

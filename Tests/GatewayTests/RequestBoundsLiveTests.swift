@@ -1,5 +1,6 @@
 import BatchgateTestSupport
 import Foundation
+import Glibc
 import Testing
 
 /// Request fields that once took a model down or answered 500, against the real gateway and worker processes.
@@ -110,5 +111,38 @@ struct RequestBoundsLiveTests {
         #expect(status == 200, "\(json)")
         #expect(content(json) == content(greedy))
         #expect(content(json) != nil)
+    }
+
+    @Test("A client that leaves while its worker gives no tokens frees its quota slot at once, not at the next token")
+    func clientLeavesWithoutTokens() throws {
+        let gateway = try LiveGateway(
+            keys: LiveGateway.keysYAML([("single", "bg-single", "{concurrent_requests: 1}")]))
+        let gauge = "batchgate_quota_concurrent_requests{model=\"tiny\",key=\"single\"}"
+        let workers = gateway.workerPIDs
+        try #require(!workers.isEmpty)
+        // A stopped worker answers no step (as a crash-looping one does not); the gateway counts it dead only after
+        // its heartbeat has stood still for 5 s.
+        for pid in workers { kill(pid, SIGSTOP) }
+        defer { for pid in workers { kill(pid, SIGCONT) } }
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        client.arguments = [
+            "-s", "--cacert", gateway.certificate, "--max-time", "1", "-o", "/dev/null", gateway.url("/v1/completions"),
+            "-H", "Authorization: Bearer bg-single", "-H", "Content-Type: application/json", "-d",
+            #"{"model":"tiny","prompt":"Hello","max_tokens":8}"#,
+        ]
+        try client.run()
+        let started = Date()
+        var held = try gateway.metric(gauge)
+        while held != 1, Date().timeIntervalSince(started) < 1 {
+            usleep(20_000)
+            held = try gateway.metric(gauge)
+        }
+        #expect(held == 1, "the request never took its slot")
+        client.waitUntilExit()
+        let left = Date()
+        while try gateway.metric(gauge) != 0, Date().timeIntervalSince(left) < 2 { usleep(20_000) }
+        #expect(try gateway.metric(gauge) == 0, "the slot is still held: \(gateway.logText.suffix(2000))")
+        #expect(Date().timeIntervalSince(started) < 4.5, "the worker was declared dead first; the test proves nothing")
     }
 }
