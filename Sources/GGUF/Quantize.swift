@@ -1,10 +1,10 @@
 /// Turning `Float`s into stored tensor bytes, as ggml's reference quantizers (`quantize_row_*_ref`) do, so files
 /// we write hold the same bytes llama.cpp's tools would.
 extension GGMLType {
-    /// Whether `quantize` supports this type (F32, F16, BF16, Q8_0 and Q4_0).
+    /// Whether `quantize` supports this type (F32, F16, BF16, Q8_0, Q4_0 and Q4_1).
     public var canQuantize: Bool {
         switch self {
-        case .f32, .f16, .bf16, .q8_0, .q4_0: true
+        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1: true
         default: false
         }
     }
@@ -35,6 +35,8 @@ extension GGMLType {
             for b in 0..<blocks { Self.quantizeQ8_0(src + 32 * b, dst + 34 * b) }
         case .q4_0:
             for b in 0..<blocks { Self.quantizeQ4_0(src + 32 * b, dst + 18 * b) }
+        case .q4_1:
+            for b in 0..<blocks { Self.quantizeQ4_1(src + 32 * b, dst + 20 * b) }
         default:
             throw GGUFError(.unknownTensorType, path: Self.memoryPath, "cannot quantize to \(self) yet")
         }
@@ -85,6 +87,26 @@ extension GGMLType {
             let low = clampToInt((x[j] * id + 8.5).rounded(.towardZero), 0, 15)
             let high = clampToInt((x[j + 16] * id + 8.5).rounded(.towardZero), 0, 15)
             out.storeBytes(of: UInt8(low | (high << 4)), toByteOffset: 2 + j, as: UInt8.self)
+        }
+    }
+
+    /// Q4_1: d = (max − min) / 15 and the minimum, both stored as f16, then trunc((x − min) / d + 0.5) clamped to
+    /// 0...15; elements 0..<16 go in the low nibbles, 16..<32 in the high ones.
+    private static func quantizeQ4_1(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer) {
+        var low = Float.greatestFiniteMagnitude
+        var high = -Float.greatestFiniteMagnitude
+        for j in 0..<32 {
+            low = min(low, x[j])
+            high = max(high, x[j])
+        }
+        let d = (high - low) / 15
+        let id: Float = d != 0 ? 1 / d : 0
+        out.storeBytes(of: HalfFloat.f16(from: d).littleEndian, toByteOffset: 0, as: UInt16.self)
+        out.storeBytes(of: HalfFloat.f16(from: low).littleEndian, toByteOffset: 2, as: UInt16.self)
+        for j in 0..<16 {
+            let first = clampToInt((x[j] - low) * id + 0.5, 0, 15)
+            let second = clampToInt((x[j + 16] - low) * id + 0.5, 0, 15)
+            out.storeBytes(of: UInt8(first | (second << 4)), toByteOffset: 4 + j, as: UInt8.self)
         }
     }
 

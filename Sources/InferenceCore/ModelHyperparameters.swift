@@ -85,9 +85,9 @@ public struct ModelHyperparameters: Sendable, Equatable {
 
     /// Throws unless every weight matrix's rows (dim and ff long) are whole blocks of `type`.
     public func validate(tensorType type: GGMLType) throws(ModelBuildError) {
-        guard [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0].contains(type) else {
+        guard [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1].contains(type) else {
             throw ModelBuildError(
-                .invalidTensorType, "tensor type \(type) is not supported (f32, f16, bf16, q8_0, q4_0)")
+                .invalidTensorType, "tensor type \(type) is not supported (f32, f16, bf16, q8_0, q4_0, q4_1)")
         }
         for (name, length) in [("dim", embeddingLength), ("ff", feedForwardLength)] where length % type.blockSize != 0 {
             throw ModelBuildError(

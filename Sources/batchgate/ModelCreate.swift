@@ -50,7 +50,7 @@ struct ModelCreate: ParsableCommand {
     @Flag(help: "Tie the output projection to the token embedding (no output.weight).")
     var tied = false
 
-    @Option(help: "Type of the weight matrices and embedding: f32, f16, bf16, q8_0 or q4_0.")
+    @Option(help: "Type of the weight matrices and embedding: f32, f16, bf16, q8_0, q4_0 or q4_1.")
     var type: String = "f16"
 
     @Option(help: "Seed of the random weights.")
@@ -72,9 +72,11 @@ struct ModelCreate: ParsableCommand {
     /// The tensor type `--type` names.
     var tensorType: GGMLType {
         get throws {
-            let types: [String: GGMLType] = ["f32": .f32, "f16": .f16, "bf16": .bf16, "q8_0": .q8_0, "q4_0": .q4_0]
+            let types: [String: GGMLType] = [
+                "f32": .f32, "f16": .f16, "bf16": .bf16, "q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1,
+            ]
             guard let t = types[type.lowercased()] else {
-                throw ValidationError("--type must be one of f32, f16, bf16, q8_0, q4_0, not '\(type)'")
+                throw ValidationError("--type must be one of f32, f16, bf16, q8_0, q4_0, q4_1, not '\(type)'")
             }
             return t
         }

@@ -3,7 +3,7 @@ import Testing
 
 @Suite("Dequantization")
 struct DequantizeTests {
-    static let goldenNames = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q6_k"]
+    static let goldenNames = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q4_k", "q6_k"]
 
     @Test("Matches gguf-py bit for bit", arguments: goldenNames)
     func matchesGolden(name: String) throws {
@@ -24,7 +24,9 @@ struct DequantizeTests {
         #expect(out.map(\.bitPattern) == golden.floats.map(\.bitPattern))
     }
 
-    @Test("Wrong lengths are errors, not crashes", arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_K, .q6_K])
+    @Test(
+        "Wrong lengths are errors, not crashes",
+        arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q4_K, .q6_K])
     func wrongLengths(type: GGMLType) throws {
         let bytes = [UInt8](repeating: 0, count: type.blockBytes * 2)
         let error = #expect(throws: GGUFError.self) { try type.dequantize(Array(bytes.dropLast())) }

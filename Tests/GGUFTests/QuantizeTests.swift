@@ -3,7 +3,7 @@ import Testing
 
 @Suite("Quantization")
 struct QuantizeTests {
-    @Test("Matches gguf-py's and ggml's quantizers byte for byte", arguments: ["f16", "bf16", "q8_0", "q4_0"])
+    @Test("Matches gguf-py's and ggml's quantizers byte for byte", arguments: ["f16", "bf16", "q8_0", "q4_0", "q4_1"])
     func matchesGolden(name: String) throws {
         let golden = try GoldenFile("quant-\(name).bin")
         let bytes = try golden.type.quantize(golden.floats)

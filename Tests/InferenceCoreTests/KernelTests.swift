@@ -35,9 +35,30 @@ struct KernelTests {
         for j in 0..<32 { #expect(Float(q[j]) == (x[j] * (127 / amax)).rounded(.toNearestOrEven)) }
     }
 
+    @Test("Activation Q8_1 blocks: Q8_0's scale and values, and s = F16(unrounded scale × the values' sum)")
+    func q8_1Activations() {
+        var x = Self.values(64, seed: 4)
+        x[7] = -2.5
+        let prepared = PreparedActivations(x, count: 1, columns: 64, type: .q8_1, widenHalves: false)
+        for b in 0..<2 {
+            let block = prepared.row(0) + b * Q8Block.stride
+            let slice = Array(x[(32 * b)..<(32 * b + 32)])
+            let amax = slice.map(abs).max()!
+            #expect(block.load(as: Float.self) == HalfFloat.float(fromF16: HalfFloat.f16(from: amax / 127)))
+            let q = (block + 8).assumingMemoryBound(to: Int8.self)
+            var sum: Float = 0
+            for j in 0..<32 {
+                #expect(Float(q[j]) == (slice[j] * (127 / amax)).rounded(.toNearestOrEven))
+                sum += Float(q[j])
+            }
+            let s = block.load(fromByteOffset: 4, as: Float.self)
+            #expect(s == HalfFloat.float(fromF16: HalfFloat.f16(from: amax / 127 * sum)))
+        }
+    }
+
     @Test(
         "Each weight type's matrix product matches a dequantize-then-dot reference",
-        arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0])
+        arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1])
     func matrixProduct(type: GGMLType) throws {
         let rows = 24
         let columns = 96
@@ -65,14 +86,14 @@ struct KernelTests {
             case .f32: x
             case .f16: x.map { HalfFloat.float(fromF16: HalfFloat.f16(from: $0)) }
             case .bf16: x.map { HalfFloat.float(fromBF16: HalfFloat.bf16(from: $0)) }
-            case .q8_0: try GGMLType.q8_0.dequantize(try GGMLType.q8_0.quantize(x))
+            case .q8_0, .q8_1: try GGMLType.q8_0.dequantize(try GGMLType.q8_0.quantize(x))
             }
         for i in 0..<count {
             for r in 0..<rows {
                 var ref: Double = 0
                 for k in 0..<columns { ref += Double(wd[r * columns + k]) * Double(xd[i * columns + k]) }
                 // Q8_0 activations: the reference quantizer rounds halves away from zero and uses 1/d; allow that.
-                let tolerance = act == .q8_0 ? 0.05 : 1e-4
+                let tolerance = act == .q8_0 || act == .q8_1 ? 0.05 : 1e-4
                 #expect(abs(Double(out[i * rows + r]) - ref) < tolerance, "row \(r) input \(i)")
             }
         }

@@ -28,6 +28,7 @@ struct NativeKernelTests {
             native.withUnsafeMutableBufferPointer { o in
                 switch type {
                 case .q8_0: NativeKernels.q8_0(m, rows: range, activations: widened, output: o.baseAddress!)
+                case .q4_1: NativeKernels.q4_1(m, rows: range, activations: widened, output: o.baseAddress!)
                 default: NativeKernels.f16(m, rows: range, activations: widened, output: o.baseAddress!)
                 }
             }
@@ -35,9 +36,11 @@ struct NativeKernelTests {
                 for r in range {
                     for i in 0..<count {
                         o[i * rows + r] =
-                            type == .q8_0
-                            ? DotProducts.q8_0(m.row(r), plain.row(i), columns)
-                            : DotProducts.f16(m.row(r), plain.row(i), columns)
+                            switch type {
+                            case .q8_0: DotProducts.q8_0(m.row(r), plain.row(i), columns)
+                            case .q4_1: DotProducts.q4_1(m.row(r), plain.row(i), columns)
+                            default: DotProducts.f16(m.row(r), plain.row(i), columns)
+                            }
                     }
                 }
             }
@@ -61,6 +64,46 @@ struct NativeKernelTests {
             for i in 0..<count {
                 for r in 0..<rows where !range.contains(r) { #expect(native[i * rows + r].isNaN) }
             }
+        }
+    }
+
+    @Test(
+        "Q4_1 rows equal the Swift kernel bit for bit",
+        arguments: [(1, 32, 1), (3, 64, 2), (8, 96, 3), (13, 224, 4), (17, 576, 7), (24, 1536, 16)])
+    func q4_1(rows: Int, columns: Int, count: Int) throws {
+        for range in [0..<rows, (rows / 3)..<rows] {
+            let (native, swift) = try Self.both(
+                type: .q4_1, rows: rows, columns: columns, count: count, range: range, seed: UInt64(rows + columns))
+            for i in 0..<count {
+                for r in range {
+                    #expect(native[i * rows + r].bitPattern == swift[i * rows + r].bitPattern, "row \(r) input \(i)")
+                }
+                for r in 0..<rows where !range.contains(r) { #expect(native[i * rows + r].isNaN) }
+            }
+        }
+    }
+
+    @Test("Q8_1 activation blocks from the C quantizer equal the Swift quantizer byte for byte")
+    func quantizeQ8_1() {
+        var x = KernelTests.values(32 * 40, seed: 17).map { $0 * 23 }
+        x += [Float](repeating: 0, count: 32)
+        x += [127, 2.5, -3.5, 0.5, -0.5, 1.5, -1.5, 126.5] + [Float](repeating: 0.25, count: 24)
+        let blocks = x.count / 32
+        var native = [UInt8](repeating: 0xAA, count: blocks * Q8Block.stride)
+        var swift = native
+        x.withUnsafeBufferPointer { input in
+            native.withUnsafeMutableBytes { o in
+                NativeKernels.quantizeQ8_1(input.baseAddress!, into: o.baseAddress!, blocks: blocks)
+            }
+            swift.withUnsafeMutableBytes { o in
+                for b in 0..<blocks {
+                    Q8Block.quantizeQ8_1(input.baseAddress! + 32 * b, into: o.baseAddress! + b * Q8Block.stride)
+                }
+            }
+        }
+        for b in 0..<blocks {
+            let range = (b * Q8Block.stride)..<(b * Q8Block.stride + 40)
+            #expect(Array(native[range]) == Array(swift[range]), "block \(b)")
         }
     }
 

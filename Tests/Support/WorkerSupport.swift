@@ -19,6 +19,16 @@ public enum WorkerSupport {
         return path
     }
 
+    /// SmolLM2-135M-Instruct (Q4_1), the trained model `make fixtures` fetches into `.cache/models` (see
+    /// `scripts/fetch-smollm2.sh`); fails the test (never skips it) when the file is missing.
+    public static func smolLM2() throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let path = root.appendingPathComponent(".cache/models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        try #require(FileManager.default.fileExists(atPath: path), "\(path) is missing: run `make fixtures`")
+        return path
+    }
+
     /// Writes a tiny llama (by default dim 64, 2 layers, 4 heads, 2 KV heads; the first `vocabulary` tokens of the
     /// llama-spm vocab, all 32,000 when nil; F16 weights) into a fresh temp directory, as `batchgate model create`
     /// would, and returns its path.

@@ -30,6 +30,23 @@ void bg_q8_0_matmul(
 /// `x * (127 / amax)` rounded to the nearest integer, ties to even (all zero when `amax` is zero).
 void bg_quantize_q8_0(const float *input, uint8_t *output, size_t blocks);
 
+/// Q4_1 weights times prepared Q8_1 activations, for weight rows `row_begin..<row_end`, in ggml's AVX2 order
+/// (`ggml_vec_dot_q4_1_q8_1`): per (weight row r, activation row i) pair, eight float lanes and one float `m` start
+/// at zero; for each block b, lane l becomes `fma(d_w * d_a, float(exact int sum of products 4l..4l+3), lane l)` and
+/// `m = fma(m_w, s_a, m)`; `output[i * output_stride + r]` is `((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)) + m`.
+///
+/// Weight row `r` holds `blocks` 20-byte blocks (F16 scale, F16 minimum, 16 bytes of nibbles: low ones elements
+/// 0..15, high ones 16..31). Activation row `i` holds `blocks` 48-byte blocks as `bg_quantize_q8_1` writes them.
+void bg_q4_1_matmul(
+    const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end, const uint8_t *activations,
+    size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output, size_t output_stride);
+
+/// Quantizes `blocks` blocks of 32 floats into 48-byte Q8_1 activation blocks as ggml's x86 `quantize_row_q8_1`
+/// does: the scale `d = amax / 127` rounded to F16 (stored widened, as a float), then `s = d * (sum of the 32
+/// quantized values)` rounded to F16 (stored widened), then the 32 values `x * (127 / amax)` rounded to the nearest
+/// integer, ties to even.
+void bg_quantize_q8_1(const float *input, uint8_t *output, size_t blocks);
+
 /// F16 weights times F32 activations that already hold F16-rounded values, for weight rows `row_begin..<row_end`:
 /// `output[i * output_stride + r] = dot(weight row r, activation row i)` over `columns` elements.
 ///

@@ -13,6 +13,9 @@ public enum ActivationType: Sendable {
     case bf16
     /// Q8_0 blocks of 32: an F16 scale and 32 int8 (Q8_0 and Q4_0 weights).
     case q8_0
+    /// Q8_1 blocks of 32: an F16 scale, the F16 product of the unrounded scale and the sum of the 32 int8, and the
+    /// int8 themselves (Q4_1 weights, whose minimum multiplies that sum).
+    case q8_1
 
     /// The activation form ggml pairs with weights of `type`.
     public init(weight type: GGMLType) {
@@ -20,6 +23,7 @@ public enum ActivationType: Sendable {
         case .f16: self = .f16
         case .bf16: self = .bf16
         case .q8_0, .q4_0: self = .q8_0
+        case .q4_1: self = .q8_1
         default: self = .f32
         }
     }

@@ -131,4 +131,37 @@ enum DotProducts {
         }
         return sum
     }
+
+    /// Q4_1 weights (20-byte blocks: F16 scale `d`, F16 minimum `m`, 16 bytes of nibbles, low ones elements 0…15,
+    /// high ones 16…31) · Q8_1 activations (scale `d_a`, scaled sum `s_a`, 32 int8), in ggml's AVX2 order
+    /// (`ggml_vec_dot_q4_1_q8_1`): eight float lanes, lane `l` taking block after block a fused `d · d_a` times the
+    /// exact integer sum of products `4l…4l+3`; beside them one float adding `m · s_a` block after block (fused);
+    /// the result is `laneSum(lanes)` plus that float.
+    @_optimize(speed) @inline(__always)
+    static func q4_1(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, _ n: Int) -> Float {
+        var lanes = SIMD8<Float>()
+        var minimums: Float = 0
+        for b in 0..<(n / 32) {
+            let wb = w + 20 * b
+            let ab = a + Q8Block.stride * b
+            let dw = HalfFloat.float(fromF16: wb.loadUnaligned(as: UInt16.self))
+            let mw = HalfFloat.float(fromF16: wb.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+            let da = ab.load(as: Float.self)
+            let sa = ab.load(fromByteOffset: 4, as: Float.self)
+            minimums = minimums.addingProduct(mw, sa)
+            let packed = (wb + 4).assumingMemoryBound(to: UInt8.self)
+            let qa = (ab + 8).assumingMemoryBound(to: Int8.self)
+            var sums = SIMD8<Float>()
+            for l in 0..<8 {
+                var s: Int32 = 0
+                for j in (4 * l)..<(4 * l + 4) {
+                    let nibble = j < 16 ? packed[j] & 0x0f : packed[j - 16] >> 4
+                    s &+= Int32(nibble) &* Int32(qa[j])
+                }
+                sums[l] = Float(s)
+            }
+            lanes.addProduct(SIMD8(repeating: dw * da), sums)
+        }
+        return laneSum(lanes) + minimums
+    }
 }

@@ -98,6 +98,9 @@ public enum MatrixMultiply {
             if weight.type == .q8_0 {
                 return NativeKernels.q8_0(weight, rows: range, activations: activations, output: output)
             }
+            if weight.type == .q4_1 {
+                return NativeKernels.q4_1(weight, rows: range, activations: activations, output: output)
+            }
             if weight.type == .f16 && activations.halvesWidened {
                 return NativeKernels.f16(weight, rows: range, activations: activations, output: output)
             }
@@ -110,6 +113,7 @@ public enum MatrixMultiply {
         case .bf16: eachRow(DotProducts.bf16)
         case .q8_0: eachRow(DotProducts.q8_0)
         case .q4_0: eachRow(DotProducts.q4_0)
+        case .q4_1: eachRow(DotProducts.q4_1)
         default:
             // K-quants: decode the row to F32, then the F32 dot product.
             withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { buffer in

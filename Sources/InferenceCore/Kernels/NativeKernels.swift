@@ -24,6 +24,24 @@ enum NativeKernels {
             weight.columns / 32, output, weight.rows)
     }
 
+    /// Q4_1 weight rows `range` × every prepared Q8_1 activation row.
+    @inline(__always)
+    static func q4_1(
+        _ weight: WeightMatrix, rows range: Range<Int>, activations: PreparedActivations,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        bg_q4_1_matmul(
+            weight.base.assumingMemoryBound(to: UInt8.self), weight.rowBytes, range.lowerBound, range.upperBound,
+            activations.storage.assumingMemoryBound(to: UInt8.self), activations.rowBytes, activations.count,
+            weight.columns / 32, output, weight.rows)
+    }
+
+    /// `blocks` blocks of 32 floats quantized into Q8_1 blocks, exactly as `Q8Block.quantizeQ8_1` does.
+    @inline(__always)
+    static func quantizeQ8_1(_ input: UnsafePointer<Float>, into output: UnsafeMutableRawPointer, blocks: Int) {
+        bg_quantize_q8_1(input, output.assumingMemoryBound(to: UInt8.self), blocks)
+    }
+
     /// `blocks` blocks of 32 floats quantized into `Q8Block`s, exactly as `Q8Block.quantize` does.
     @inline(__always)
     static func quantizeQ8_0(_ input: UnsafePointer<Float>, into output: UnsafeMutableRawPointer, blocks: Int) {

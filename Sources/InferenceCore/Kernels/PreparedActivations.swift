@@ -35,7 +35,7 @@ public final class PreparedActivations: @unchecked Sendable {
         case .f32: rowBytes = columns * 4
         case .f16 where halvesWidened: rowBytes = columns * 4
         case .f16, .bf16: rowBytes = columns * 2
-        case .q8_0: rowBytes = columns / 32 * Q8Block.stride
+        case .q8_0, .q8_1: rowBytes = columns / 32 * Q8Block.stride
         }
         storage = .allocate(byteCount: max(rowBytes * count, 64), alignment: 64)
         for r in 0..<count {
@@ -56,6 +56,10 @@ public final class PreparedActivations: @unchecked Sendable {
                 NativeKernels.quantizeQ8_0(src, into: dst, blocks: columns / 32)
             case .q8_0:
                 for b in 0..<(columns / 32) { Q8Block.quantize(src + 32 * b, into: dst + b * Q8Block.stride) }
+            case .q8_1 where NativeKernels.available:
+                NativeKernels.quantizeQ8_1(src, into: dst, blocks: columns / 32)
+            case .q8_1:
+                for b in 0..<(columns / 32) { Q8Block.quantizeQ8_1(src + 32 * b, into: dst + b * Q8Block.stride) }
             }
         }
     }
@@ -70,10 +74,32 @@ public final class PreparedActivations: @unchecked Sendable {
 /// An activation block of 32 values quantized as ggml's x86 `quantize_row_q8_0` does: scale `d = amax / 127`
 /// stored as F16 (kept here already widened to a `Float`), values `round_half_even(x * 127 / amax)`.
 ///
-/// Layout in memory: the scale as a 4-byte `Float`, then 32 `Int8`, padded to `stride` bytes.
+/// Layout in memory: the scale as a 4-byte `Float`, then 32 `Int8`, padded to `stride` bytes. A Q8_1 block (for Q4_1
+/// weights) has the same stride: the scale, the scaled sum `s` as a `Float`, then the 32 `Int8`.
 enum Q8Block {
     /// Bytes per prepared block.
     static let stride = 48
+
+    /// Quantizes 32 floats at `x` into the block at `out` as ggml's x86 `quantize_row_q8_1` does: as `quantize`,
+    /// with the 32 values 8 bytes in, after the F16 scale and `s = F16(d · Σq)` (both widened to floats), where `d`
+    /// is the scale before its rounding to F16.
+    @_optimize(speed) @inline(__always)
+    static func quantizeQ8_1(_ x: UnsafePointer<Float>, into out: UnsafeMutableRawPointer) {
+        var amax: Float = 0
+        for j in 0..<32 { amax = max(amax, abs(x[j])) }
+        let d = amax / 127
+        out.storeBytes(of: HalfFloat.float(fromF16: HalfFloat.f16(from: d)), as: Float.self)
+        let id: Float = amax != 0 ? 127 / amax : 0
+        let qs = (out + 8).assumingMemoryBound(to: Int8.self)
+        var sum: Int32 = 0
+        for j in 0..<32 {
+            let q = (x[j] * id).rounded(.toNearestOrEven)
+            qs[j] = q.isFinite ? Int8(max(-128, min(127, q))) : -128
+            sum &+= Int32(qs[j])
+        }
+        out.storeBytes(
+            of: HalfFloat.float(fromF16: HalfFloat.f16(from: d * Float(sum))), toByteOffset: 4, as: Float.self)
+    }
 
     /// Quantizes 32 floats at `x` into the block at `out`.
     @_optimize(speed) @inline(__always)

@@ -38,5 +38,5 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// The weight types the kernels multiply.
-    public static let supportedTypes: Set<GGMLType> = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_K, .q6_K]
+    public static let supportedTypes: Set<GGMLType> = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q4_K, .q6_K]
 }
