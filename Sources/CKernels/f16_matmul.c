@@ -143,18 +143,40 @@ KERNEL void bg_f16_matmul(
     }
 }
 
+/// One key `w` against `cols` queries at `a` (`n` floats apart, `n` a multiple of 8) in llamafile's order: one
+/// vector of eight lanes per pair, eight columns per fused multiply-add, summed at the end by `lane_sum`.
+KERNEL INLINE void score_tile_llamafile(
+    int cols, const uint16_t *w, const float *a, size_t n, float *out, size_t stride) {
+    __m256 acc[3];
+    for (int c = 0; c < cols; c++) acc[c] = _mm256_setzero_ps();
+    for (size_t i = 0; i < n; i += 8) {
+        __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + i)));
+        for (int c = 0; c < cols; c++) acc[c] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(a + c * n + i), acc[c]);
+    }
+    for (int c = 0; c < cols; c++) out[c * stride] = lane_sum(acc[c]);
+}
+
 KERNEL void bg_f16_scores(
     const uint16_t *keys, size_t key_stride, size_t count, const float *queries, size_t query_count, size_t columns,
-    float scale, float *scores, size_t score_stride) {
+    float scale, float *scores, size_t score_stride, int llamafile) {
+    int tiles = llamafile && columns % 8 == 0;
     // Each key is read once for up to three queries.
     for (size_t t = 0; t < count; t++) {
         const uint16_t *key = keys + t * key_stride;
         size_t q = 0;
         for (; q + 3 <= query_count; q += 3) {
-            score_tile(3, key, queries + q * columns, columns, scores + q * score_stride + t, score_stride);
+            if (tiles) {
+                score_tile_llamafile(3, key, queries + q * columns, columns, scores + q * score_stride + t, score_stride);
+            } else {
+                score_tile(3, key, queries + q * columns, columns, scores + q * score_stride + t, score_stride);
+            }
         }
         for (; q < query_count; q++) {
-            score_tile(1, key, queries + q * columns, columns, scores + q * score_stride + t, 1);
+            if (tiles) {
+                score_tile_llamafile(1, key, queries + q * columns, columns, scores + q * score_stride + t, 1);
+            } else {
+                score_tile(1, key, queries + q * columns, columns, scores + q * score_stride + t, 1);
+            }
         }
         for (q = 0; q < query_count; q++) scores[q * score_stride + t] *= scale;
     }
@@ -180,9 +202,9 @@ void bg_f16_matmul(
 
 void bg_f16_scores(
     const uint16_t *keys, size_t key_stride, size_t count, const float *queries, size_t query_count, size_t columns,
-    float scale, float *scores, size_t score_stride) {
+    float scale, float *scores, size_t score_stride, int llamafile) {
     (void)keys, (void)key_stride, (void)count, (void)queries, (void)query_count, (void)columns, (void)scale;
-    (void)scores, (void)score_stride;
+    (void)scores, (void)score_stride, (void)llamafile;
 }
 
 void bg_round_through_f16(const float *input, float *output, size_t count) {

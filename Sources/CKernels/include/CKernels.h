@@ -59,32 +59,45 @@ void bg_f16_matmul(
     size_t columns, float *output, size_t output_stride);
 
 /// Attention scores of `query_count` queries (F16-rounded floats, `columns` apart) against `count` F16 keys
-/// `key_stride` halves apart: `scores[q * score_stride + t] = dot(key t, query q) * scale`, each dot product in
-/// ggml's `vec_dot_f16` order (four vectors of eight lanes over 32-element steps, reduced (0+2)+(1+3), halves, two
-/// horizontal adds; a tail of under 32 in double), the same however many queries share the call.
+/// `key_stride` halves apart: `scores[q * score_stride + t] = dot(key t, query q) * scale`. With `llamafile` set (and
+/// `columns` a multiple of 8) each dot product is in llamafile's order (one vector of eight lanes, eight columns per
+/// fused multiply-add, summed by ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7))), which llama.cpp uses when a pass has more
+/// than one query token; otherwise in ggml's `vec_dot_f16` order (four vectors of eight lanes over 32-element steps,
+/// reduced (0+2)+(1+3), halves, two horizontal adds; a tail of under 32 in double). Either way the same however many
+/// queries share the call.
 void bg_f16_scores(
     const uint16_t *keys, size_t key_stride, size_t count, const float *queries, size_t query_count, size_t columns,
-    float scale, float *scores, size_t score_stride);
+    float scale, float *scores, size_t score_stride, int llamafile);
 
-/// Attention outputs of `query_count` queries sharing `count` F16 value rows `value_stride` halves apart:
-/// `output[q * output_stride + i] += weights[q * weight_stride + t] * value_t[i]`, token after token (fused
-/// multiply-adds in groups of 8 columns; a tail of under 8 columns unfused), the same for any `query_count`.
-void bg_f16_weighted_sums(
-    const uint16_t *values, size_t value_stride, size_t count, const float *weights, size_t weight_stride,
-    size_t query_count, size_t columns, float *output, size_t output_stride);
+/// Adds the products of `count` tokens (tokens `first..<first + count` of the sequence, their F16 value rows
+/// `value_stride` halves apart) into the lanes of `query_count` attention outputs of `columns` elements: output
+/// element (q, i) has 32 float lanes at `lanes + (q * columns + i) * 32`, all zero at the start. Token t's product
+/// `v_t[i] * weights[q * weight_stride + t - first]` is fused into lane t % 8 with `llamafile` set (llamafile's
+/// tiles), else into lane t % 32 (ggml's `vec_dot_f16`). `bg_f16_lanes_reduce` then gives the outputs.
+void bg_f16_weighted_lanes(
+    const uint16_t *values, size_t value_stride, size_t first, size_t count, const float *weights,
+    size_t weight_stride, size_t query_count, size_t columns, int llamafile, float *lanes);
+
+/// The `count` outputs of `bg_f16_weighted_lanes`: with `llamafile`, lanes 0..<8 summed as
+/// ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)); otherwise the four vectors of 8 reduced as `vec_dot_f16` reduces them:
+/// (0+2)+(1+3), halves, two horizontal adds.
+void bg_f16_lanes_reduce(const float *lanes, size_t count, int llamafile, float *output);
 
 /// `output[i] = input[i]` rounded to the nearest IEEE half (ties to even) and widened back, for `count` floats.
 void bg_round_through_f16(const float *input, float *output, size_t count);
 
-/// `gate[i] = silu(gate[i]) * up[i]` for `count` floats, silu(g) = g / (1 + e^-g), with an eight-lane exponential
-/// (under one ulp from libm's `expf`); every element's result is the same wherever it falls in the range.
+/// `gate[i] = silu(gate[i]) * up[i]` for `count` floats, silu(g) = g / (1 + e^-g), with ggml's eight-lane exponential
+/// (`ggml_v_expf`, within 1.5 ulp), as ggml's AVX2 `ggml_vec_swiglu_f32` computes it; every element's result is the
+/// same wherever it falls in the range.
 void bg_silu_mul(float *gate, const float *up, size_t count);
 
-/// `values[i] = e^(values[i] - maximum)` for `count` floats, returning their sum in double (eight lanes added as
-/// two groups of four doubles, then across).
+/// `values[i] = e^(values[i] - maximum)` for `count` floats, returning their sum as ggml's AVX2
+/// `ggml_vec_soft_max_f32` forms it: each eight in float (`((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))`, a
+/// tail padded with zeros), added to a double sum eight after eight.
 double bg_softmax_exp(float *values, size_t count, float maximum);
 
-/// The sum in double of e^(values[i] - maximum) over `count` floats, as `bg_softmax_exp` sums them.
+/// The sum of e^(values[i] - maximum) over `count` floats, each value added to double accumulators by itself (for
+/// log-probabilities, where no llama.cpp order is to be matched).
 double bg_sum_exp(const float *values, size_t count, float maximum);
 
 /// One pass over `count` logits: returns 1 when all are finite, 0 otherwise; the largest value that is not NaN

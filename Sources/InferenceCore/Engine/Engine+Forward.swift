@@ -85,7 +85,7 @@ extension Engine {
                         Attention.group(
                             item % h.headCountKV, query: b.query + i * dim, table: rows[i].table,
                             length: rows[i].position + 1, layer: l, cache: cache, headDimension: headDim,
-                            groupSize: groupSize, scale: scale, scores: scores.baseAddress!,
+                            groupSize: groupSize, scale: scale, batched: rows[i].batched, scores: scores.baseAddress!,
                             output: b.attention + i * dim)
                     }
                 }

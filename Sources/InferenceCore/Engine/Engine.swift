@@ -65,7 +65,9 @@ public final class Engine {
         for (e, entry) in plan.entries.enumerated() {
             let table = kvCache.table(of: entry.sequence)
             for (j, token) in entry.tokens.enumerated() {
-                rows.append(ForwardRow(table: table, position: entry.position + j, token: token))
+                rows.append(
+                    ForwardRow(
+                        table: table, position: entry.position + j, token: token, batched: entry.tokens.count > 1))
             }
             if entry.producesToken {
                 outputRows.append(rows.count - 1)

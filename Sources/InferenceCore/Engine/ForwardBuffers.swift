@@ -31,9 +31,11 @@ final class ForwardBuffers {
     deinit { for p in all { p.deallocate() } }
 }
 
-/// One token of a forward pass: its sequence's block table, its position, and whether its logits are wanted.
+/// One token of a forward pass: its sequence's block table, its position, and whether its sequence runs more
+/// than one token in the pass (llama.cpp's attention products then take llamafile's tiles).
 struct ForwardRow {
     let table: [Int]
     let position: Int
     let token: Int32
+    let batched: Bool
 }

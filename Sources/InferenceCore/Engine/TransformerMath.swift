@@ -54,8 +54,10 @@ enum TransformerMath {
             let s = table[2 * i + 1]
             let x0 = x[a]
             let x1 = x[b]
-            x[a] = x0 * c - x1 * s
-            x[b] = x0 * s + x1 * c
+            // llama.cpp's build contracts these into fused multiply-adds, the first product fused with the
+            // second one rounded: fma(x0, c, -(x1 * s)) and fma(x0, s, x1 * c).
+            x[a] = (-(x1 * s)).addingProduct(x0, c)
+            x[b] = (x1 * c).addingProduct(x0, s)
         }
     }
 }
