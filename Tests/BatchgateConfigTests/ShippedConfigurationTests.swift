@@ -9,14 +9,17 @@ private let packageRoot = URL(fileURLWithPath: #filePath)
 
 @Suite("Shipped configuration files")
 struct ShippedConfigurationTests {
-    /// Copies `Config/NAME` into a temporary `Config/` next to a tiny `.cache/demo/demo-qwen2.gguf`, so the test does
-    /// not depend on `make` having fetched the demo model, and loads it from there.
+    /// Where the shipped files find the demo's model, from the package root.
+    static let demoModel = "/.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    /// Copies `Config/NAME` into a temporary `Config/` next to a tiny stand-in for the demo's model in `.cache/models`,
+    /// so the test does not depend on `make` having fetched it, and loads it from there.
     private func loadCopy(of name: String) throws -> (BatchgateConfiguration, String) {
         let root = FileManager.default.temporaryDirectory.path + "/batchgate-shipped-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/Config", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: root + "/.cache/demo", withIntermediateDirectories: true)
-        try Data("GGUF".utf8).write(to: URL(fileURLWithPath: root + "/.cache/demo/demo-qwen2.gguf"))
+        try FileManager.default.createDirectory(atPath: root + "/.cache/models", withIntermediateDirectories: true)
+        try Data("GGUF".utf8).write(to: URL(fileURLWithPath: root + Self.demoModel))
         try FileManager.default.copyItem(atPath: packageRoot + "/Config/" + name, toPath: root + "/Config/" + name)
         return (try ConfigLoader.load(path: root + "/Config/" + name), (root as NSString).standardizingPath)
     }
@@ -31,7 +34,7 @@ struct ShippedConfigurationTests {
         #expect(configuration.tls?.certificate == root + "/.cache/demo/tls/cert.pem")
         #expect(configuration.tls?.key == root + "/.cache/demo/tls/key.pem")
         #expect(configuration.models.map(\.name) == ["demo"])
-        #expect(configuration.models.first?.path == root + "/.cache/demo/demo-qwen2.gguf")
+        #expect(configuration.models.first?.path == root + Self.demoModel)
         #expect(configuration.models.first?.workers == 1)
         try #require(configuration.keys.count == 1)
         #expect(configuration.keys[0].name == "demo")
@@ -44,7 +47,7 @@ struct ShippedConfigurationTests {
         let (configuration, root) = try loadCopy(of: "batchgate.yaml")
         #expect(configuration.warnings.isEmpty)
         #expect(configuration.models.count == 2)
-        #expect(configuration.models.allSatisfy { $0.path == root + "/.cache/demo/demo-qwen2.gguf" })
+        #expect(configuration.models.allSatisfy { $0.path == root + Self.demoModel })
         #expect(configuration.keys.count == 3)
         #expect(Set(configuration.keys.map(\.priority)).count == 3)
         #expect(configuration.keys.contains { $0.sha256.count == 2 })
