@@ -16,6 +16,10 @@ The same texts are also tokenized with copies of the vocabulary whose `tokenizer
 pre-tokenizer (see VARIANTS), so that the splitters behind those names are checked against llama.cpp too; those
 copies are written to a temporary folder and deleted.
 
+It also renders a few conversations with the file's own chat template the way llama-cpp-python's chat completion
+does (`Jinja2ChatFormatter`, then `tokenize(prompt, add_bos=False, special=True)`), and stores the prompt text and
+its ids under "chats".
+
 Each case stores the text, llama.cpp's ids and, when it differs from the text, llama.cpp's detokenized text
 (`llama_detokenize`). A variant stores the ids of every case, its detokenized texts where they differ from the
 case's text (by case index) and whether llama.cpp adds BOS for that name.
@@ -60,6 +64,15 @@ PIECES = [
     "1234567", "½", "٣", "०", "Ⅻ", "²", ".", "!?", "```", "<|im_start|>", "<s>", "我", "想在", "한국어", "ไทย",
     "кириллица", "e\u0301", "\u0300", "\u200d", "😀", "👩‍👩‍👧", "🇫🇷", "✅", "\ufffd", "Ã©", "\U0001d11e", "▁", "Ġ",
     "ÿ", "$", "+=", "->", "...", "--", "//", "#", "_x", "Über", "ÉCOLE", "naïve",
+]
+
+
+CONVERSATIONS = [
+    ([("user", "Hello!")], True),
+    ([("system", "You are terse."), ("user", "Hello!")], True),
+    ([("user", "What is 2+2?"), ("assistant", "4."), ("user", "And 3+3?")], True),
+    ([("system", "Answer in French."), ("user", "Hi"), ("assistant", "Salut !"), ("user", "Bye\nnow")], True),
+    ([("user", "No generation prompt")], False),
 ]
 
 
@@ -155,6 +168,25 @@ def tokenize_all(path, texts):
     return cases, adds_bos
 
 
+def render_chats(path):
+    """Conversations rendered with the file's Jinja template and tokenized as llama-cpp-python's chat completion does."""
+    import llama_cpp
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    llm = llama_cpp.Llama(model_path=path, vocab_only=True, verbose=False)
+    template = llm.metadata["tokenizer.chat_template"]
+    bos = llm.detokenize([llm.token_bos()], special=True).decode()
+    eos = llm.detokenize([llm.token_eos()], special=True).decode()
+    chats = []
+    for turns, add_generation_prompt in CONVERSATIONS:
+        messages = [{"role": role, "content": content} for role, content in turns]
+        formatter = Jinja2ChatFormatter(template, eos, bos, add_generation_prompt=add_generation_prompt)
+        prompt = formatter(messages=messages).prompt
+        ids = llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        chats.append({"messages": messages, "add_generation_prompt": add_generation_prompt, "text": prompt, "ids": ids})
+    return chats
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=MODEL)
@@ -178,6 +210,7 @@ def main():
         "adds_bos": adds_bos,
         "cases": cases,
         "variants": {},
+        "chats": render_chats(args.model),
     }
     with tempfile.TemporaryDirectory() as tmp:
         for pre in VARIANTS:

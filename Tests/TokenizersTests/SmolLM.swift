@@ -57,10 +57,23 @@ enum SmolLM {
             /// Detokenized texts that differ from the case's text, by case index.
             let decoded: [String: String]
         }
+        struct Chat: Decodable {
+            struct Message: Decodable {
+                let role: String
+                let content: String
+            }
+            let messages: [Message]
+            let add_generation_prompt: Bool
+            /// The prompt the file's Jinja template renders.
+            let text: String
+            /// llama.cpp's ids for `text` (special tokens parsed, no BOS added).
+            let ids: [Int32]
+        }
         let reference: String
         let adds_bos: Bool
         let cases: [Case]
         let variants: [String: Variant]
+        let chats: [Chat]
     }
 
     /// Reads `Golden/smollm2-tokenizer.json` (committed next to the tests).
