@@ -59,6 +59,7 @@ struct BytePairModel: Sendable {
                 case .qwen2: WordSplitter.llama3(s, f, 0, count, maxDigits: 1, into: &scratch.ends)
                 case .llama3: WordSplitter.llama3(s, f, 0, count, maxDigits: 3, into: &scratch.ends)
                 case .gpt2: WordSplitter.gpt2(s, f, 0, count, into: &scratch.ends)
+                case .starcoder: WordSplitter.digitsThenGPT2(s, f, 0, count, into: &scratch.ends)
                 case .default: WordSplitter.defaultChain(s, f, 0, count, into: &scratch.ends)
                 }
             }

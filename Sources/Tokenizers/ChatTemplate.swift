@@ -7,7 +7,11 @@
 ///   `<<SYS>>` means system messages are wrapped in `<<SYS>>…<</SYS>>`, `bos_token + '[INST]` puts `<s>` before
 ///   later turns, `content.strip()` trims messages.
 /// - Llama 3: `<|start_header_id|>` and `<|end_header_id|>`.
-/// Any other template is not recognised: `detect` returns nil and the model must name a family in its configuration.
+/// Any other template is not recognised: `detect` returns nil and the model must name a family in its configuration
+/// (or take `choose`'s fallback).
+///
+/// Beyond llama.cpp's built-in formats, a detected ChatML template keeps the model's default system prompt (see
+/// `defaultSystemPrompt`), as the model's own Jinja template renders it.
 public struct ChatTemplate: Sendable, Equatable {
     /// A template family; raw values are the names accepted in configuration.
     public enum Family: String, Sendable, CaseIterable {
@@ -27,13 +31,24 @@ public struct ChatTemplate: Sendable, Equatable {
     public let llama2BOSInHistory: Bool
     /// Llama 2: message contents are trimmed of surrounding whitespace.
     public let llama2TrimsContent: Bool
+    /// ChatML: the system message the model's own template adds when a conversation does not start with one
+    /// (SmolLM2's "You are a helpful AI assistant named SmolLM, trained by Hugging Face"); nil when it adds none.
+    public let defaultSystemPrompt: String?
 
-    /// A forced family. `llama2` uses the `<<SYS>>` system block (llama.cpp's `llama2-sys`).
+    /// A forced family, without a default system prompt. `llama2` uses the `<<SYS>>` system block (llama.cpp's
+    /// `llama2-sys`).
     public init(family: Family) {
+        self.init(family: family, defaultSystemPrompt: nil)
+    }
+
+    /// A forced family whose conversations get `defaultSystemPrompt` as their system message when they do not start
+    /// with one (ChatML only; other families ignore it).
+    public init(family: Family, defaultSystemPrompt: String?) {
         self.family = family
         llama2WrapsSystem = true
         llama2BOSInHistory = false
         llama2TrimsContent = false
+        self.defaultSystemPrompt = family == .chatml ? defaultSystemPrompt : nil
     }
 
     init(family: Family, wrapsSystem: Bool, bosInHistory: Bool, trims: Bool) {
@@ -41,6 +56,7 @@ public struct ChatTemplate: Sendable, Equatable {
         llama2WrapsSystem = wrapsSystem
         llama2BOSInHistory = bosInHistory
         llama2TrimsContent = trims
+        defaultSystemPrompt = nil
     }
 
     /// Recognises a Jinja template by its markers; nil when it is none of the supported families.
@@ -49,7 +65,8 @@ public struct ChatTemplate: Sendable, Equatable {
         if let family = Family(rawValue: template) { return ChatTemplate(family: family) }
         func has(_ marker: String) -> Bool { template.contains(marker) }
         if has("<|im_start|>") {
-            return has("<|im_sep|>") || has("<end_of_utterance>") ? nil : ChatTemplate(family: .chatml)
+            if has("<|im_sep|>") || has("<end_of_utterance>") { return nil }
+            return ChatTemplate(family: .chatml, defaultSystemPrompt: chatMLDefaultSystemPrompt(template))
         }
         if template.hasPrefix("mistral") || has("[INST]") {
             if has("[SYSTEM_PROMPT]") || has("' [INST] ' + system_message") || has("[AVAILABLE_TOOLS]")
@@ -88,8 +105,9 @@ public struct ChatTemplate: Sendable, Equatable {
 
     /// Renders `messages` to token ids: scaffolding is tokenized with special tokens parsed, message contents
     /// without, and BOS is added when the vocabulary asks for it. `addGenerationPrompt` opens the assistant's turn
-    /// (Llama 2 needs nothing: its turn starts after `[/INST]`). Throws `unknownRole` for a role other than
-    /// system, user and assistant.
+    /// (Llama 2 needs nothing: its turn starts after `[/INST]`). A ChatML conversation that does not start with a
+    /// system message gets `defaultSystemPrompt` first, when there is one. Throws `unknownRole` for a role other
+    /// than system, user and assistant.
     public func render(
         messages: [ChatMessage], addGenerationPrompt: Bool = true, tokenizer: Tokenizer
     ) throws(TokenizerError) -> [Int32] {
@@ -110,6 +128,10 @@ public struct ChatTemplate: Sendable, Equatable {
         }
         switch family {
         case .chatml:
+            var messages = messages
+            if let defaultSystemPrompt, let first = messages.first, first.role != .system {
+                messages.insert(ChatMessage(role: .system, content: defaultSystemPrompt), at: 0)
+            }
             for message in messages {
                 scaffold("<|im_start|>")
                 content(message.role.rawValue)

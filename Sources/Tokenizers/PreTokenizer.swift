@@ -9,6 +9,8 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     case llama3
     /// GPT-2: `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
     case gpt2
+    /// StarCoder (and SmolLM, Refact, Command-R): `\p{N}` first, so every digit is a word of its own, then GPT-2's.
+    case starcoder
     /// llama.cpp's fallback for a missing or `default` name: punctuation runs are split off first, then
     /// GPT-2's pattern, then number runs, then ASCII digits in threes.
     case `default`
@@ -28,9 +30,11 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     /// Supported names, documented here in one place:
     /// - `qwen2`, `deepseek-r1-qwen`: Qwen2 regex, no space clean-up.
     /// - `megrez`, `stablelm2`: Qwen2 regex, space clean-up on decode.
-    /// - `llama3`, `llama-v3`, `llama-bpe`, `falcon3`: Llama 3 regex, `ignore_merges`, BOS by default.
+    /// - `llama3`, `llama-v3`, `llama-bpe`, `falcon3`, `pixtral`: Llama 3 regex, `ignore_merges`, BOS by default.
     /// - `dbrx`, `smaug-bpe`: Llama 3 regex without `ignore_merges`.
     /// - `gpt-2`, `phi-2`, `mpt`, `olmo`: GPT-2 regex.
+    /// - `smollm`, `command-r`: digits one by one, then GPT-2 regex, no space clean-up.
+    /// - `starcoder`, `refact`: the same splitter with space clean-up on decode.
     /// - `default` or no key: llama.cpp's default chain.
     /// Anything else is refused by name rather than tokenized differently from llama.cpp.
     static func resolve(_ name: String?) -> Resolution? {
@@ -39,12 +43,16 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
             Resolution(preTokenizer: .qwen2, ignoreMerges: false, cleanSpaces: false, addBOS: false)
         case "megrez", "stablelm2":
             Resolution(preTokenizer: .qwen2, ignoreMerges: false, cleanSpaces: true, addBOS: false)
-        case "llama3", "llama-v3", "llama-bpe", "falcon3":
+        case "llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral":
             Resolution(preTokenizer: .llama3, ignoreMerges: true, cleanSpaces: true, addBOS: true)
         case "dbrx", "smaug-bpe":
             Resolution(preTokenizer: .llama3, ignoreMerges: false, cleanSpaces: true, addBOS: false)
         case "gpt-2", "phi-2", "mpt", "olmo":
             Resolution(preTokenizer: .gpt2, ignoreMerges: false, cleanSpaces: true, addBOS: false)
+        case "smollm", "command-r":
+            Resolution(preTokenizer: .starcoder, ignoreMerges: false, cleanSpaces: false, addBOS: false)
+        case "starcoder", "refact":
+            Resolution(preTokenizer: .starcoder, ignoreMerges: false, cleanSpaces: true, addBOS: false)
         case "default":
             Resolution(preTokenizer: .default, ignoreMerges: false, cleanSpaces: true, addBOS: false)
         default:
@@ -54,7 +62,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
 
     /// The names `resolve(_:)` accepts, for error messages.
     static let supportedNames = [
-        "qwen2", "deepseek-r1-qwen", "megrez", "stablelm2", "llama3", "llama-v3", "llama-bpe", "falcon3", "dbrx",
-        "smaug-bpe", "gpt-2", "phi-2", "mpt", "olmo", "default",
+        "qwen2", "deepseek-r1-qwen", "megrez", "stablelm2", "llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral",
+        "dbrx", "smaug-bpe", "gpt-2", "phi-2", "mpt", "olmo", "smollm", "command-r", "starcoder", "refact", "default",
     ]
 }

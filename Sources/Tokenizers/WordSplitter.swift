@@ -81,6 +81,22 @@ enum WordSplitter {
         }
     }
 
+    /// StarCoder's chain (SmolLM's too): `\p{N}` first, so that every number code point is a word on its own,
+    /// then GPT-2's pattern over the text between them.
+    static func digitsThenGPT2(
+        _ s: UnsafeBufferPointer<UInt32>, _ f: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int,
+        into ends: inout [Int]
+    ) {
+        let number = CharacterClass.number.rawValue
+        var gapStart = start
+        for pos in start..<end where f[pos] & number != 0 {
+            if pos > gapStart { gpt2(s, f, gapStart, pos, into: &ends) }
+            ends.append(pos + 1)
+            gapStart = pos + 1
+        }
+        if end > gapStart { gpt2(s, f, gapStart, end, into: &ends) }
+    }
+
     /// Llama 3 (`maxDigits` 3) and Qwen2 (`maxDigits` 1):
     /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,maxDigits}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
     static func llama3(

@@ -57,6 +57,7 @@ struct ModelInspect: ParsableCommand {
         var tokenizerInfo: [String: Any] = [:]
         var tokenizerError: String?
         var templateFamily = "none"
+        var defaultSystemPrompt: String?
         do {
             let vocabulary = try Vocabulary(file: gguf)
             let tokenizer = Tokenizer(vocabulary: vocabulary)
@@ -71,7 +72,9 @@ struct ModelInspect: ParsableCommand {
             }
             tokenizerInfo["special"] = specials
             if vocabulary.chatTemplate != nil {
-                templateFamily = ChatTemplate.detect(vocabulary.chatTemplate)?.family.rawValue ?? "unrecognised"
+                let detected = ChatTemplate.detect(vocabulary.chatTemplate)
+                templateFamily = detected?.family.rawValue ?? "unrecognised"
+                defaultSystemPrompt = detected?.defaultSystemPrompt
             }
         } catch {
             tokenizerError = error.description
@@ -87,6 +90,7 @@ struct ModelInspect: ParsableCommand {
                 "tensor_bytes": tensorBytes,
                 "file_bytes": gguf.mapping.bytes.count,
                 "chat_template": templateFamily,
+                "default_system_prompt": defaultSystemPrompt ?? NSNull(),
             ]
             object["tokenizer"] = tokenizerError.map { ["error": $0] } ?? tokenizerInfo
             print(ModelCommand.json(object))
@@ -111,6 +115,7 @@ struct ModelInspect: ParsableCommand {
             }
         }
         print("chat template: \(templateFamily)")
+        if let defaultSystemPrompt { print("  default system prompt: \(String(reflecting: defaultSystemPrompt))") }
     }
 
     static func size(_ bytes: Int) -> String {

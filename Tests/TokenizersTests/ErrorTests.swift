@@ -36,11 +36,11 @@ struct ErrorTests {
             try Vocabulary(metadata: metadata)
         } throws: { ($0 as? TokenizerError)?.code == .unsupportedModel && "\($0)".contains("'bert'") }
         metadata["tokenizer.ggml.model"] = .string("gpt2")
-        metadata["tokenizer.ggml.pre"] = .string("tekken")
+        metadata["tokenizer.ggml.pre"] = .string("chameleon")
         metadata["tokenizer.ggml.merges"] = .array(elementType: .string, values: [])
         #expect {
             try Vocabulary(metadata: metadata)
-        } throws: { ($0 as? TokenizerError)?.code == .unsupportedPreTokenizer && "\($0)".contains("'tekken'") }
+        } throws: { ($0 as? TokenizerError)?.code == .unsupportedPreTokenizer && "\($0)".contains("'chameleon'") }
     }
 
     @Test("A wrongly typed key is reported with its name")

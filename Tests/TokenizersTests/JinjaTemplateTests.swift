@@ -1,0 +1,117 @@
+import Testing
+
+@testable import Tokenizers
+
+/// Batchgate's rendering of each family against the model's own Jinja template rendered by Python's jinja2.
+@Suite("Chat templates against the models' Jinja templates")
+struct JinjaTemplateTests {
+    /// A model whose published template Batchgate recognises.
+    struct Model: Sendable, CustomTestStringConvertible {
+        let name: String
+        let family: ChatTemplate.Family
+        let defaultSystemPrompt: String?
+        /// Conversations (by name) where Batchgate follows llama.cpp's built-in format rather than the template,
+        /// and why.
+        var knownDifferences: [String: String] = [:]
+        let template: @Sendable () throws -> String
+        let tokenizer: @Sendable () throws -> Tokenizer
+        var testDescription: String { name }
+    }
+
+    static let llama2Difference =
+        "llama.cpp's llama2-sys-strip format writes 'reply</s>[INST] ' between turns; the template writes "
+        + "' reply </s><s>[INST] '"
+
+    static let models: [Model] = [
+        Model(
+            name: "SmolLM2-135M-Instruct (real file)", family: .chatml,
+            defaultSystemPrompt: "You are a helpful AI assistant named SmolLM, trained by Hugging Face",
+            template: { try #require(try SmolLM.tokenizer().vocabulary.chatTemplate) },
+            tokenizer: { try SmolLM.tokenizer() }),
+        Model(
+            name: "Qwen1.5 (qwen2 fixture)", family: .chatml, defaultSystemPrompt: "You are a helpful assistant",
+            template: { try #require(try Fixtures.tokenizer("qwen2").vocabulary.chatTemplate) },
+            tokenizer: { try Fixtures.tokenizer("qwen2") }),
+        Model(
+            name: "Qwen2.5-Instruct", family: .chatml,
+            defaultSystemPrompt: "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
+            template: { RealTemplates.qwen25Instruct }, tokenizer: { try Fixtures.tokenizer("qwen2") }),
+        Model(
+            name: "Llama-2-chat", family: .llama2, defaultSystemPrompt: nil,
+            knownDifferences: ["multi-turn": llama2Difference, "multi-turn with system": llama2Difference],
+            template: { RealTemplates.llama2Chat }, tokenizer: { try Fixtures.tokenizer("llama-spm") }),
+        Model(
+            name: "Meta-Llama-3-Instruct", family: .llama3, defaultSystemPrompt: nil,
+            template: { RealTemplates.llama3Instruct }, tokenizer: { try Fixtures.tokenizer("llama-bpe") }),
+    ]
+
+    static let conversations: [JinjaRenderer.Conversation] = [
+        .init(name: "user only", messages: [.init(role: .user, content: "Hello!")], addGenerationPrompt: true),
+        .init(
+            name: "system + user",
+            messages: [.init(role: .system, content: "You are terse."), .init(role: .user, content: "Hello!")],
+            addGenerationPrompt: true),
+        .init(
+            name: "multi-turn",
+            messages: [
+                .init(role: .user, content: "What is 2+2?"), .init(role: .assistant, content: "4."),
+                .init(role: .user, content: "And 3+3?"),
+            ], addGenerationPrompt: true),
+        .init(
+            name: "multi-turn with system",
+            messages: [
+                .init(role: .system, content: "Answer in French."), .init(role: .user, content: "Hi"),
+                .init(role: .assistant, content: "Salut !"), .init(role: .user, content: "Bye\nnow"),
+            ], addGenerationPrompt: true),
+        .init(
+            name: "no generation prompt", messages: [.init(role: .user, content: "No generation prompt")],
+            addGenerationPrompt: false),
+    ]
+
+    @Test("Detects the family and default system prompt, and renders the template's text", arguments: models)
+    func matchesJinja(model: Model) throws {
+        let source = try model.template()
+        let template = try #require(ChatTemplate.detect(source), "\(model.name): template not recognised")
+        #expect(template.family == model.family)
+        #expect(template.defaultSystemPrompt == model.defaultSystemPrompt)
+        let tokenizer = try model.tokenizer()
+        let bos = tokenizer.bos.flatMap(tokenizer.tokenText) ?? ""
+        let eos = tokenizer.eos.flatMap(tokenizer.tokenText) ?? ""
+        let rendered = try JinjaRenderer.render(
+            template: source, bosToken: bos, eosToken: eos, conversations: Self.conversations)
+        try #require(rendered.count == Self.conversations.count)
+        for (conversation, expected) in zip(Self.conversations, rendered) {
+            let segments = try template.segments(
+                messages: conversation.messages, addGenerationPrompt: conversation.addGenerationPrompt)
+            let text = (tokenizer.vocabulary.addBOS ? bos : "") + segments.map(\.text).joined()
+            let ids = try template.render(
+                messages: conversation.messages, addGenerationPrompt: conversation.addGenerationPrompt,
+                tokenizer: tokenizer)
+            let compare = {
+                #expect(text == expected, "\(model.name), \(conversation.name)")
+                #expect(
+                    ids == tokenizer.encode(expected, addSpecial: false, parseSpecial: true),
+                    "\(model.name), \(conversation.name): ids differ from the template text's")
+            }
+            if let reason = model.knownDifferences[conversation.name] {
+                withKnownIssue(Comment(rawValue: reason)) { compare() }
+            } else {
+                compare()
+            }
+        }
+    }
+
+    @Test("SmolLM2 chats give the ids llama-cpp-python's chat completion gives")
+    func smolLMChatIDs() throws {
+        let golden = try SmolLM.requireGolden()
+        let tokenizer = try SmolLM.tokenizer()
+        let template = try ChatTemplate.resolve(configured: "auto", vocabulary: tokenizer.vocabulary)
+        try #require(golden.chats.count >= 5)
+        for chat in golden.chats {
+            let messages = chat.messages.map { ChatMessage(role: .init(rawValue: $0.role), content: $0.content) }
+            let ids = try template.render(
+                messages: messages, addGenerationPrompt: chat.add_generation_prompt, tokenizer: tokenizer)
+            #expect(ids == chat.ids, "\(String(reflecting: chat.text))")
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Testing
+
+@testable import Tokenizers
+
+@Suite("SmolLM2 vocabulary against llama.cpp")
+struct SmolLMTokenizerTests {
+    @Test("The real SmolLM2 file loads with the smollm pre-tokenizer and llama.cpp's flags")
+    func loads() throws {
+        let tokenizer = try SmolLM.tokenizer()
+        let golden = try SmolLM.requireGolden()
+        #expect(tokenizer.vocabulary.preTokenizerName == "smollm")
+        #expect(tokenizer.vocabulary.preTokenizer == .starcoder)
+        #expect(tokenizer.vocabularySize == 49152)
+        #expect(tokenizer.vocabulary.addBOS == golden.adds_bos)
+        #expect(tokenizer.vocabulary.cleanSpaces == false)
+        #expect(golden.cases.count > 200)
+    }
+
+    @Test("Encodes every golden text to llama.cpp's ids (no BOS, no special parsing)")
+    func encodes() throws {
+        let tokenizer = try SmolLM.tokenizer()
+        let golden = try SmolLM.requireGolden()
+        var failures = 0
+        for (index, testCase) in golden.cases.enumerated() {
+            let ids = tokenizer.encode(testCase.text, addSpecial: false, parseSpecial: false)
+            if ids != testCase.ids {
+                failures += 1
+                if failures <= 5 {
+                    Issue.record(
+                        "case \(index) \(String(reflecting: testCase.text)): got \(ids), llama.cpp \(testCase.ids)")
+                }
+            }
+        }
+        #expect(failures == 0, "\(failures) of \(golden.cases.count) texts differ from llama.cpp")
+    }
+
+    @Test("Decodes llama.cpp's ids to llama.cpp's text")
+    func decodes() throws {
+        let tokenizer = try SmolLM.tokenizer()
+        let golden = try SmolLM.requireGolden()
+        var failures = 0
+        for (index, testCase) in golden.cases.enumerated() {
+            let text = try tokenizer.decode(testCase.ids)
+            if text != (testCase.decoded ?? testCase.text) {
+                failures += 1
+                if failures <= 5 { Issue.record("case \(index): \(String(reflecting: text))") }
+            }
+        }
+        #expect(failures == 0)
+    }
+
+    @Test("Chat markers are special tokens of this vocabulary")
+    func chatMarkers() throws {
+        let tokenizer = try SmolLM.tokenizer()
+        let ids = tokenizer.encode("<|im_start|>user\nHi<|im_end|>\n", addSpecial: true, parseSpecial: true)
+        #expect(ids.first == tokenizer.id(forText: "<|im_start|>"))
+        #expect(ids.contains(try #require(tokenizer.id(forText: "<|im_end|>"))))
+    }
+
+    @Test(
+        "Other pre-tokenizer names split and decode as llama.cpp does with the same vocabulary",
+        arguments: SmolLM.variantNames)
+    func variant(name: String) throws {
+        let golden = try SmolLM.requireGolden()
+        let variant = try #require(golden.variants[name])
+        let tokenizer = try SmolLM.tokenizer(pre: name)
+        #expect(tokenizer.vocabulary.addBOS == variant.adds_bos, "\(name): add_bos")
+        try #require(variant.ids.count == golden.cases.count)
+        var failures = 0
+        for (index, testCase) in golden.cases.enumerated() {
+            let ids = tokenizer.encode(testCase.text, addSpecial: false, parseSpecial: false)
+            let expectedText = variant.decoded[String(index)] ?? testCase.text
+            let text = try tokenizer.decode(variant.ids[index])
+            if ids != variant.ids[index] || text != expectedText {
+                failures += 1
+                if failures <= 3 {
+                    let message: String =
+                        "\(name) case \(index) \(String(reflecting: testCase.text)): got \(ids) / "
+                        + "\(String(reflecting: text)), llama.cpp \(variant.ids[index]) / \(String(reflecting: expectedText))"
+                    Issue.record(Comment(rawValue: message))
+                }
+            }
+        }
+        #expect(failures == 0, "\(name): \(failures) of \(golden.cases.count) cases differ from llama.cpp")
+    }
+
+    @Test("The golden file covers SmolLM's own names and those of the Llama, Qwen and Mistral families")
+    func coverage() throws {
+        let golden = try SmolLM.requireGolden()
+        for name in ["starcoder", "refact", "command-r", "qwen2", "llama-bpe", "pixtral"] {
+            #expect(golden.variants[name] != nil, "\(name) has no llama.cpp golden ids")
+        }
+    }
+}
