@@ -51,12 +51,14 @@ final class HandshakeGuardHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
         guard pending.enter() else {
-            context.close(promise: nil)
+            // Closed right after the connection's setup, not during it: a setup that fails is reported to the
+            // listening channel, where it can end the stream of new connections.
+            context.eventLoop.execute { channel.close(promise: nil) }
             return
         }
         holdsPlace = true
-        let channel = context.channel
         timer = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
     }
 
