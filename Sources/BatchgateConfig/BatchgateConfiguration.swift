@@ -59,6 +59,19 @@ public struct BatchgateConfiguration: Sendable, Equatable {
         public var requestTimeout: Duration
         /// On shutdown, how long in-flight requests get to finish; default 30 s.
         public var drainTimeout: Duration
+        /// Time allowed for a new connection's TLS handshake, from its acceptance; default 10 s.
+        public var handshakeTimeout: Duration
+        /// Most connections whose TLS handshake has not finished; one past it is closed at once; default 256.
+        public var maxPendingHandshakes: Int
+        /// Time allowed to receive a whole request body, from its request head; default 30 s.
+        public var bodyTimeout: Duration
+        /// Slowest accepted average body rate once the first ``bodyRateGrace`` of the body has passed, in bytes per
+        /// second; 0 checks no rate; default 1024.
+        public var minBodyBytesPerSecond: Int
+
+        /// How long a body may take before ``minBodyBytesPerSecond`` applies (a fixed 5 s: a client's first
+        /// round trips and TCP slow start are not a rate).
+        public static let bodyRateGrace: Duration = .seconds(5)
 
         /// Creates listener settings; every argument defaults to the documented default.
         public init(
@@ -69,7 +82,11 @@ public struct BatchgateConfiguration: Sendable, Equatable {
             headerTimeout: Duration = .seconds(10),
             idleTimeout: Duration = .seconds(60),
             requestTimeout: Duration = .seconds(600),
-            drainTimeout: Duration = .seconds(30)
+            drainTimeout: Duration = .seconds(30),
+            handshakeTimeout: Duration = .seconds(10),
+            maxPendingHandshakes: Int = 256,
+            bodyTimeout: Duration = .seconds(30),
+            minBodyBytesPerSecond: Int = 1024
         ) {
             self.host = host
             self.port = port
@@ -79,6 +96,10 @@ public struct BatchgateConfiguration: Sendable, Equatable {
             self.idleTimeout = idleTimeout
             self.requestTimeout = requestTimeout
             self.drainTimeout = drainTimeout
+            self.handshakeTimeout = handshakeTimeout
+            self.maxPendingHandshakes = maxPendingHandshakes
+            self.bodyTimeout = bodyTimeout
+            self.minBodyBytesPerSecond = minBodyBytesPerSecond
         }
     }
 
@@ -102,6 +123,9 @@ public struct BatchgateConfiguration: Sendable, Equatable {
         public var minVersion: TLSVersion
         /// Generate a self-signed certificate into `certificate`/`key` when they do not exist (demo only).
         public var selfSigned: Bool
+        /// Also offer TLS 1.2's CBC cipher suites with SHA-1/SHA-2 MACs (for old clients); default false, which offers
+        /// only ECDHE with AES-GCM or ChaCha20-Poly1305 on TLS 1.2 (TLS 1.3's suites are the same either way).
+        public var legacyCipherSuites: Bool
 
         /// Creates TLS settings.
         public init(
@@ -109,13 +133,15 @@ public struct BatchgateConfiguration: Sendable, Equatable {
             key: String,
             clientCA: String? = nil,
             minVersion: TLSVersion = .v1_2,
-            selfSigned: Bool = false
+            selfSigned: Bool = false,
+            legacyCipherSuites: Bool = false
         ) {
             self.certificate = certificate
             self.key = key
             self.clientCA = clientCA
             self.minVersion = minVersion
             self.selfSigned = selfSigned
+            self.legacyCipherSuites = legacyCipherSuites
         }
     }
 

@@ -3,9 +3,9 @@ import Yams
 extension NodeReader {
     static let listenerKeys = [
         "host", "port", "plaintext", "max_body_bytes", "header_timeout", "idle_timeout", "request_timeout",
-        "drain_timeout",
+        "drain_timeout", "handshake_timeout", "max_pending_handshakes", "body_timeout", "min_body_bytes_per_second",
     ]
-    static let tlsKeys = ["certificate", "key", "client_ca", "min_version", "self_signed"]
+    static let tlsKeys = ["certificate", "key", "client_ca", "min_version", "self_signed", "legacy_cipher_suites"]
     static let metricsKeys = ["enabled", "path", "port", "require_key"]
     static let loggingKeys = ["level", "format"]
 
@@ -34,6 +34,13 @@ extension NodeReader {
             allowZero: false
         )
         listener.drainTimeout = duration(fields, "drain_timeout", default: defaults.drainTimeout, allowZero: true)
+        listener.handshakeTimeout = duration(
+            fields, "handshake_timeout", default: defaults.handshakeTimeout, allowZero: false)
+        listener.maxPendingHandshakes = int(
+            fields, "max_pending_handshakes", default: defaults.maxPendingHandshakes, range: 1...Int.max)
+        listener.bodyTimeout = duration(fields, "body_timeout", default: defaults.bodyTimeout, allowZero: false)
+        listener.minBodyBytesPerSecond = int(
+            fields, "min_body_bytes_per_second", default: defaults.minBodyBytesPerSecond, range: 0...Int.max)
         return listener
     }
 
@@ -73,6 +80,7 @@ extension NodeReader {
         let clientCA = fields["client_ca"].flatMap { string($0.value, path: $0.path) }
         let minVersion = choice(fields, "min_version", default: BatchgateConfiguration.TLSVersion.v1_2)
         let selfSigned = bool(fields, "self_signed", default: false)
+        let legacyCipherSuites = bool(fields, "legacy_cipher_suites", default: false)
 
         let certificatePath = certificate?.resolvedPath(relativeTo: baseDirectory)
         let keyPath = key?.resolvedPath(relativeTo: baseDirectory)
@@ -87,7 +95,8 @@ extension NodeReader {
             key: keyPath,
             clientCA: clientCAPath,
             minVersion: minVersion,
-            selfSigned: selfSigned
+            selfSigned: selfSigned,
+            legacyCipherSuites: legacyCipherSuites
         )
     }
 

@@ -24,8 +24,16 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         case routeNotFound = "route_not_found"
         /// The method is not allowed on this route (405).
         case methodNotAllowed = "method_not_allowed"
+        /// The request is not valid HTTP: a malformed head, framing or chunk encoding, a body shorter or longer than
+        /// its declared length (400).
+        case invalidHTTP = "invalid_http"
+        /// The body did not arrive within `listener.body_timeout`, or slower than
+        /// `listener.min_body_bytes_per_second` (408).
+        case bodyTimeout = "body_timeout"
         /// The body is larger than `listener.max_body_bytes` (413).
         case bodyTooLarge = "body_too_large"
+        /// The client went away before its answer was written (499, logged and counted; nobody reads the body).
+        case clientGone = "client_gone"
         /// A quota of the key is exhausted (429); the quota issue refines the code.
         case rateLimited = "rate_limit_exceeded"
         /// The model's queue is full or the request waited too long (503).
@@ -68,12 +76,14 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The HTTP status.
     public var status: HTTPResponse.Status {
         switch code {
-        case .invalidJSON, .invalidRequest, .contextLengthExceeded: .badRequest
+        case .invalidJSON, .invalidRequest, .contextLengthExceeded, .invalidHTTP: .badRequest
         case .missingAPIKey, .invalidAPIKey: .unauthorized
         case .modelNotAllowed: .forbidden
         case .modelNotFound, .routeNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
+        case .bodyTimeout: .requestTimeout
         case .bodyTooLarge: .contentTooLarge
+        case .clientGone: HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request")
         case .rateLimited: .tooManyRequests
         case .overloaded, .modelUnavailable, .shuttingDown: .serviceUnavailable
         case .requestTimeout: .gatewayTimeout
@@ -84,14 +94,15 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
     /// OpenAI's error `type` for the status.
     public var type: String {
         switch code {
-        case .invalidJSON, .invalidRequest, .contextLengthExceeded, .bodyTooLarge, .methodNotAllowed:
+        case .invalidJSON, .invalidRequest, .contextLengthExceeded, .bodyTooLarge, .methodNotAllowed, .invalidHTTP,
+            .clientGone:
             "invalid_request_error"
         case .missingAPIKey, .invalidAPIKey: "authentication_error"
         case .modelNotAllowed: "permission_error"
         case .modelNotFound, .routeNotFound: "not_found_error"
         case .rateLimited: "rate_limit_exceeded"
         case .overloaded, .modelUnavailable, .shuttingDown: "service_unavailable_error"
-        case .requestTimeout: "timeout_error"
+        case .requestTimeout, .bodyTimeout: "timeout_error"
         case .internalError: "server_error"
         }
     }

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Scheduler
+import Synchronization
 
 extension GatewayResponder {
     /// How many SSE events may wait for a slow client before it is cut off and its sequence released.
@@ -51,7 +52,7 @@ extension GatewayResponder {
                 tokens += pieceTokens
             }
             if let error = ending.error { throw error }
-            if ending.clientGone { throw GatewayError(.invalidRequest, "the client went away", label: "client_gone") }
+            if ending.clientGone { throw GatewayError(.clientGone, "the client went away") }
             state.metrics.model(model.name).endToEnd.record(ContinuousClock.now - started)
             var response = Self.json(builder.whole(text: text, tokens: tokens, ending: ending))
             response.headers.append(contentsOf: headers)
@@ -89,16 +90,20 @@ extension GatewayResponder {
                 log.total = ContinuousClock.now - started
                 finish(log)
             }
-            let ending = try await withThrowingTaskGroup(of: GenerationRun.Ending.self) { group in
-                let (events, output) = AsyncStream.makeStream(
-                    of: ByteBuffer.self, bufferingPolicy: .bufferingOldest(Self.streamBacklog))
+            let backlog = StreamBacklog()
+            var ending = try await withThrowingTaskGroup(of: GenerationRun.Ending.self) { group in
+                let (events, output) = AsyncStream.makeStream(of: StreamEvent.self)
                 group.addTask {
                     defer { output.finish() }
                     return try await produceEvents(
-                        run: run, events: generation, builder: builder, output: output, started: started)
+                        run: run, events: generation, builder: builder, output: output, backlog: backlog,
+                        started: started)
                 }
                 do {
-                    for await event in events { try await writer.write(event) }
+                    for await event in events {
+                        try await writer.write(event.buffer)
+                        backlog.written(event)
+                    }
                     try await writer.finish(nil)
                 } catch {
                     // The client is gone: stop generating for it.
@@ -106,6 +111,8 @@ extension GatewayResponder {
                 }
                 return try await group.next() ?? GenerationRun.Ending(promptTokens: plan.request.promptTokens.count)
             }
+            // A client cut off for reading too slowly got the tokens written before its error event.
+            if ending.error?.codeLabel == "slow_client" { ending.completionTokens = backlog.deliveredTokens }
             log.queueTime = ending.queueTime
             log.timeToFirstToken = ending.timeToFirstToken
             log.completionTokens = ending.completionTokens
@@ -141,20 +148,23 @@ extension GatewayResponder {
         deinit { end() }
     }
 
-    /// Runs the generation and turns it into SSE events on `output`; a client too slow to take them is cut off.
+    /// Runs the generation and turns it into SSE events on `output`; a client that falls `streamBacklog` events
+    /// behind is cut off: its sequence is released, and an error event (`slow_client`) and `[DONE]` follow the events
+    /// it has not read yet, so it learns why its stream ended.
     func produceEvents(
         run: GenerationRun, events: PrefetchedEvents, builder: ResponseBuilder,
-        output: AsyncStream<ByteBuffer>.Continuation, started: ContinuousClock.Instant
+        output: AsyncStream<StreamEvent>.Continuation, backlog: StreamBacklog, started: ContinuousClock.Instant
     ) async throws -> GenerationRun.Ending {
-        func send(_ buffer: ByteBuffer) throws(SlowClient) {
-            if case .dropped = output.yield(buffer) { throw SlowClient() }
+        func send(_ buffer: ByteBuffer, tokens: Int = 0) throws(SlowClient) {
+            guard backlog.enter() else { throw SlowClient() }
+            output.yield(StreamEvent(buffer: buffer, tokens: tokens))
         }
         var offset = 0
         var ending: GenerationRun.Ending
         do {
             if builder.plan.kind == .chat { try send(Self.event(builder.roleChunk())) }
             ending = try await run.run(events, id: events.id, started: started) { text, tokens in
-                try send(Self.event(builder.chunk(text: text, tokens: tokens, offset: offset)))
+                try send(Self.event(builder.chunk(text: text, tokens: tokens, offset: offset)), tokens: tokens.count)
                 offset += text.utf8.count
             }
         } catch is SlowClient {
@@ -165,6 +175,11 @@ extension GatewayResponder {
             var cut = GenerationRun.Ending(promptTokens: builder.plan.request.promptTokens.count)
             cut.error = GatewayError(
                 .requestTimeout, "the client did not read its stream fast enough", label: "slow_client")
+            // Past the bound on purpose: these two end the stream, and nothing follows them.
+            if let error = cut.error {
+                output.yield(StreamEvent(buffer: Self.event(ErrorBody(error)), tokens: 0))
+                output.yield(StreamEvent(buffer: Self.done, tokens: 0))
+            }
             return cut
         }
         if let reason = ending.finishReason {
@@ -177,4 +192,33 @@ extension GatewayResponder {
         }
         return ending
     }
+}
+
+/// One SSE event on its way to the client, with the completion tokens it carries.
+struct StreamEvent: Sendable {
+    let buffer: ByteBuffer
+    let tokens: Int
+}
+
+/// The events of one stream that are produced but not yet written to the client (at most
+/// `GatewayResponder.streamBacklog`), and the completion tokens written so far.
+final class StreamBacklog: Sendable {
+    private let pending = Atomic(0)
+    private let delivered = Atomic(0)
+
+    /// Takes a place for one more event; false when the client is `streamBacklog` events behind.
+    func enter() -> Bool {
+        guard pending.load(ordering: .relaxed) < GatewayResponder.streamBacklog else { return false }
+        pending.add(1, ordering: .relaxed)
+        return true
+    }
+
+    /// `event` was written to the client.
+    func written(_ event: StreamEvent) {
+        pending.subtract(1, ordering: .relaxed)
+        delivered.add(event.tokens, ordering: .relaxed)
+    }
+
+    /// The completion tokens of the events written to the client.
+    var deliveredTokens: Int { delivered.load(ordering: .relaxed) }
 }

@@ -74,20 +74,20 @@ public struct GatewayResponder: HTTPResponder {
         do {
             response = try await route(request, context: context, requestID: requestID, log: &log, started: started)
         } catch let error as GatewayError {
-            // Refuse the rest of an oversized body rather than read it to the end (HTTP/1.1; under HTTP/2 the
-            // stream is answered and its remaining DATA frames are discarded as they arrive).
+            // Refuse the rest of an oversized, stalled or malformed body rather than read it to the end (HTTP/1.1;
+            // under HTTP/2 the stream is answered and its remaining DATA frames are discarded as they arrive).
+            let closes = [.bodyTooLarge, .bodyTimeout, .invalidHTTP].contains(error.code)
             response =
-                error.code == .bodyTooLarge && context.channelWasActive && context.channel.parent == nil
+                closes && context.channelWasActive && context.channel.parent == nil
                 ? Self.errorResponseClosing(error, channel: context.channel) : Self.errorResponse(error)
-            log.status = Int(error.status.code)
             log.error = error.codeLabel
         } catch {
             state.logger.error("unexpected error: \(error)", metadata: ["request_id": "\(requestID)"])
             response = Self.errorResponse(GatewayError(.internalError, "internal error (request \(requestID))"))
-            log.status = 500
         }
         response.headers[values: HTTPField.Name("x-request-id")!] = [requestID]
         if !log.written {
+            log.status = Int(response.status.code)
             log.total = ContinuousClock.now - started
             finish(log)
         }
@@ -135,11 +135,11 @@ public struct GatewayResponder: HTTPResponder {
             return try Self.json(
                 encoding: QuotaReport(key: key.name, data: state.quotas.report(key: key, models: models)))
         case "/tokenize", "/detokenize":
-            let body = try await readBody(request)
+            let body = try await readBody(request, started: started)
             return try tokenization(path, body: body, key: key)
         default:
-            let body = try await readBody(request)
-            let decoded = try OpenAIRequest.decode(body.readableBytesView)
+            let body = try await readBody(request, started: started)
+            let decoded = try OpenAIRequest.decode(body.readableBytesView, chat: path == "/v1/chat/completions")
             let model = try self.model(named: decoded.model, for: key)
             log.model = model.name
             do {
@@ -171,23 +171,6 @@ public struct GatewayResponder: HTTPResponder {
                 .modelNotAllowed, "the API key '\(key.name)' may not use model '\(name)'", param: "model")
         }
         return model
-    }
-
-    /// The body, refusing one over `listener.max_body_bytes` (by its declared length before reading any of it).
-    func readBody(_ request: Request) async throws(GatewayError) -> ByteBuffer {
-        let limit = state.listener.maxBodyBytes
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
-            throw Self.tooLarge(limit)
-        }
-        do {
-            return try await request.body.collect(upTo: limit)
-        } catch {
-            throw Self.tooLarge(limit)
-        }
-    }
-
-    static func tooLarge(_ limit: Int) -> GatewayError {
-        GatewayError(.bodyTooLarge, "the request body is larger than \(limit) bytes")
     }
 
     static func wrongMethod(_ path: String, _ method: HTTPRequest.Method) -> GatewayError {

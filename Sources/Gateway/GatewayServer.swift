@@ -2,7 +2,6 @@ import BatchgateConfig
 import Hummingbird
 import HummingbirdCore
 import HummingbirdHTTP2
-import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
@@ -26,7 +25,8 @@ public enum GatewayServer {
             services: services, onServerRunning: onServerRunning, logger: state.logger)
     }
 
-    /// The channel setup for `listener`.
+    /// The channel setup for `listener`: the gateway's own HTTP/1.1 pipeline (HTTP/1.0 closes, OpenAI-shaped parse
+    /// errors), behind TLS with its handshake bounds unless the listener is plain.
     static func server(listener: BatchgateConfiguration.Listener, tls: TLSCertificateStore?) throws
         -> HTTPServerBuilder
     {
@@ -34,10 +34,17 @@ public enum GatewayServer {
         let http1 = HTTP1Channel.Configuration(
             additionalChannelHandlers: [HeaderTimeoutHandler(timeout: headerTimeout)],
             idleTimeout: TimeAmount(listener.idleTimeout))
-        guard let tls else { return .http1(configuration: http1) }
-        return try .http2Upgrade(
-            tlsConfiguration: tls.configuration(),
-            configuration: .init(idleTimeout: listener.idleTimeout, streamConfiguration: http1))
+        guard let tls else {
+            return HTTPServerBuilder { responder in GatewayHTTP1Channel(configuration: http1, responder: responder) }
+        }
+        let configuration = tls.configuration()
+        let pending = PendingHandshakes(limit: listener.maxPendingHandshakes)
+        return HTTPServerBuilder { responder in
+            try GatewayTLSChannel(
+                tls: configuration,
+                configuration: .init(idleTimeout: listener.idleTimeout, streamConfiguration: http1),
+                handshakeTimeout: TimeAmount(listener.handshakeTimeout), pending: pending, responder: responder)
+        }
     }
 }
 

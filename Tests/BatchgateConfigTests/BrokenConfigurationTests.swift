@@ -196,6 +196,38 @@ let brokenCases: [BrokenCase] = [
         ]
     ),
     BrokenCase(
+        name: "zero handshake timeout",
+        yaml: baseYAML + "listener:\n  handshake_timeout: 0s\n",
+        expected: [.init(8, 22, "listener.handshake_timeout", "must be greater than 0, found 0s", .outOfRange)]
+    ),
+    BrokenCase(
+        name: "no pending handshakes allowed",
+        yaml: baseYAML + "listener:\n  max_pending_handshakes: 0\n",
+        expected: [.init(8, 27, "listener.max_pending_handshakes", "must be greater than 0, found 0", .outOfRange)]
+    ),
+    BrokenCase(
+        name: "body timeout that is not a duration",
+        yaml: baseYAML + "listener:\n  body_timeout: [30]\n",
+        expected: [.init(8, 17, "listener.body_timeout", "expected a duration, found a list", .wrongType)]
+    ),
+    BrokenCase(
+        name: "negative minimum body rate",
+        yaml: baseYAML + "listener:\n  min_body_bytes_per_second: -1\n",
+        expected: [
+            .init(8, 30, "listener.min_body_bytes_per_second", "must not be negative, found -1", .outOfRange)
+        ]
+    ),
+    BrokenCase(
+        name: "legacy cipher suites as a string",
+        yaml: baseYAML.replacingOccurrences(
+            of: "  key: key.pem\n", with: "  key: key.pem\n  legacy_cipher_suites: yes please\n"),
+        expected: [
+            .init(
+                4, 25, "tls.legacy_cipher_suites", "expected a boolean (true or false), found string \"yes please\"",
+                .wrongType)
+        ]
+    ),
+    BrokenCase(
         name: "zero queue timeout",
         yaml: baseYAML + "    queue_timeout: 0s\n",
         expected: [.init(7, 20, "models[0].queue_timeout", "must be greater than 0, found 0s", .outOfRange)]

@@ -21,6 +21,10 @@ struct ValidConfigurationTests {
         #expect(listener.idleTimeout == .seconds(60))
         #expect(listener.requestTimeout == .seconds(600))
         #expect(listener.drainTimeout == .seconds(30))
+        #expect(listener.handshakeTimeout == .seconds(10))
+        #expect(listener.maxPendingHandshakes == 256)
+        #expect(listener.bodyTimeout == .seconds(30))
+        #expect(listener.minBodyBytesPerSecond == 1024)
 
         let tls = try #require(configuration.tls)
         #expect(tls.certificate == directory + "/cert.pem")
@@ -28,6 +32,7 @@ struct ValidConfigurationTests {
         #expect(tls.clientCA == nil)
         #expect(tls.minVersion == .v1_2)
         #expect(tls.selfSigned == false)
+        #expect(tls.legacyCipherSuites == false)
 
         try #require(configuration.models.count == 1)
         let model = configuration.models[0]
@@ -85,12 +90,17 @@ struct ValidConfigurationTests {
               idle_timeout: 2m
               request_timeout: 1h
               drain_timeout: 0
+              handshake_timeout: 2s
+              max_pending_handshakes: 32
+              body_timeout: 1m
+              min_body_bytes_per_second: 0
             tls:
               certificate: cert.pem
               key: ./key.pem
               client_ca: tls-dir/../cert.pem
               min_version: "1.3"
               self_signed: false
+              legacy_cipher_suites: true
             models:
               - name: qwen2:0.5b-instruct
                 path: model.gguf
@@ -142,7 +152,11 @@ struct ValidConfigurationTests {
                     headerTimeout: .milliseconds(500),
                     idleTimeout: .seconds(120),
                     requestTimeout: .seconds(3600),
-                    drainTimeout: .zero
+                    drainTimeout: .zero,
+                    handshakeTimeout: .seconds(2),
+                    maxPendingHandshakes: 32,
+                    bodyTimeout: .seconds(60),
+                    minBodyBytesPerSecond: 0
                 )
         )
         #expect(
@@ -152,7 +166,8 @@ struct ValidConfigurationTests {
                     key: directory + "/key.pem",
                     clientCA: directory + "/cert.pem",
                     minVersion: .v1_3,
-                    selfSigned: false
+                    selfSigned: false,
+                    legacyCipherSuites: true
                 )
         )
         #expect(

@@ -138,6 +138,31 @@ struct BadRequestTests {
             name: "body over the limit (read)", body: ByteBuffer(repeating: UInt8(ascii: " "), count: 2 << 20),
             status: .contentTooLarge, type: invalid, code: "body_too_large"),
         Case(
+            name: "raw control character in content",
+            body: ByteBuffer(
+                string: "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"a\u{01}b\"}]}"),
+            status: .badRequest, type: invalid, code: "invalid_json"),
+        Case(
+            name: "raw NUL in content",
+            body: ByteBuffer(string: "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"a\u{0}b\"}]}"),
+            status: .badRequest, type: invalid, code: "invalid_json"),
+        Case(
+            name: "lone surrogate in content",
+            body: json(#"{"model":"tiny","messages":[{"role":"user","content":"a\ud800b"}]}"#), status: .badRequest,
+            type: invalid, code: "invalid_json"),
+        Case(
+            name: "fractional seed", body: chat(#""seed":1.5"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "seed"),
+        Case(
+            name: "max_tokens 10^400", body: chat(#""max_tokens":1"# + String(repeating: "0", count: 400)),
+            status: .badRequest, type: invalid, code: "invalid_request", param: "max_tokens"),
+        Case(
+            name: "max_tokens 1e400", body: chat(#""max_tokens":1e400"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "max_tokens"),
+        Case(
+            name: "chat logprobs as a string", body: chat(#""logprobs":"yes""#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "logprobs"),
+        Case(
             name: "detokenize out of range", path: "/detokenize", body: json(#"{"model":"tiny","tokens":[-3]}"#),
             status: .badRequest, type: invalid, code: "invalid_request", param: "tokens"),
     ]
@@ -161,6 +186,38 @@ struct BadRequestTests {
             }
             let good = try await client.post("/v1/chat/completions", json: Self.chat + #","max_tokens":2}"#)
             #expect(good.status == .ok, "\(good.text)")
+        }
+    }
+
+    @Test(
+        "Error messages say what is wrong",
+        arguments: [
+            (chat(#""seed":1.5"#), "'seed' must be an integer, found 1.5"),
+            (chat(#""max_tokens":1e400"#), "'max_tokens' is out of range, found 1e400"),
+            (chat(#""logprobs":"yes""#), "'logprobs' must be a boolean"),
+            (
+                json("{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"a\u{0}\"}]}"),
+                "unescaped control character U+0000"
+            ),
+            (json(#"{"model":"tiny","messages":[{"role":"user","content":"\ud800"}]}"#), "lone high surrogate"),
+        ])
+    func messages(body: ByteBuffer, message: String) async throws {
+        let gateway = try TestGateway()
+        try await gateway.test { client in
+            let response = try await client.post("/v1/chat/completions", json: String(buffer: body))
+            let error = try response.decode(ErrorBody.self).error
+            #expect(error.message.contains(message), "\(response.text)")
+        }
+    }
+
+    @Test("Completions' logprobs as a string asks for an integer")
+    func completionLogprobs() async throws {
+        let gateway = try TestGateway()
+        try await gateway.test { client in
+            let response = try await client.post(
+                "/v1/completions", json: #"{"model":"tiny","prompt":"hi","logprobs":"yes"}"#)
+            let error = try response.decode(ErrorBody.self).error
+            #expect(error.message.contains("'logprobs' must be an integer"), "\(response.text)")
         }
     }
 }

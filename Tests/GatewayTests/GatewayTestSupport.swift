@@ -86,6 +86,18 @@ struct TestGateway {
         let app = try GatewayServer.application(state: state, tls: nil, services: [scheduler])
         return try await app.test(.router) { client in try await body(client) }
     }
+
+    /// Runs `body` against the application listening on a real loopback port (plain HTTP/1.1, the gateway's own
+    /// channel pipeline), for tests that send raw bytes.
+    func testLive<Value: Sendable>(
+        _ body: @Sendable @escaping (any TestClientProtocol) async throws -> Value
+    ) async throws -> Value {
+        var state = state
+        state.listener.host = "127.0.0.1"
+        state.listener.port = 0
+        let app = try GatewayServer.application(state: state, tls: nil, services: [scheduler])
+        return try await app.test(.live) { client in try await body(client) }
+    }
 }
 
 /// Holds the in-process worker's steps while held, so that a test can keep one request running (and the ones

@@ -17,11 +17,12 @@ final class LiveGateway {
     static let key = "bg-live-test-key"
 
     /// Starts the gateway and waits until `/health/ready` answers 200.
-    /// `prepare` runs in the gateway's folder before it starts and returns extra lines for the `tls:` block and
-    /// extra arguments for every curl (a client certificate).
+    /// `listener` holds extra lines for the `listener:` block (each `  key: value`); `prepare` runs in the gateway's
+    /// folder before it starts and returns extra lines for the `tls:` block and extra arguments for every curl (a
+    /// client certificate).
     init(
         workers: Int = 1, maxRunning: Int = 8, maxQueue: Int = 64, keys: String? = nil, vocabulary: Int? = 512,
-        prepare: (URL) throws -> (tls: String, curl: [String]) = { _ in ("", []) }
+        listener: String = "", prepare: (URL) throws -> (tls: String, curl: [String]) = { _ in ("", []) }
     ) throws {
         let model = try WorkerSupport.tinyModel(context: 4096, vocabulary: vocabulary)
         folder = URL(fileURLWithPath: (model as NSString).deletingLastPathComponent)
@@ -34,6 +35,7 @@ final class LiveGateway {
               host: 127.0.0.1
               port: \(port)
               drain_timeout: 30s
+            \(listener)
             tls:
               certificate: cert.pem
               key: key.pem

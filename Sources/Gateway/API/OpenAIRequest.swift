@@ -105,8 +105,17 @@ public struct OpenAIRequest: Decodable, Sendable, Equatable {
             let container = try decoder.singleValueContainer()
             if let flag = try? container.decode(Bool.self) {
                 self = .enabled(flag)
+            } else if let count = try? container.decode(Integer.self) {
+                self = .count(count.value)
+            } else if (try? container.decode(Double.self)) != nil {
+                self = .count(try container.decode(Integer.self).value)  // a fraction: Integer words it
             } else {
-                self = .count(try container.decode(Integer.self).value)
+                let chat = decoder.userInfo[OpenAIRequest.chatKey] as? Bool == true
+                throw DecodingError.typeMismatch(
+                    chat ? Bool.self : Int.self,
+                    .init(
+                        codingPath: decoder.codingPath,
+                        debugDescription: chat ? "must be a boolean" : "must be an integer (a count of alternatives)"))
             }
         }
     }

@@ -38,7 +38,7 @@ extension GenerationRun {
     /// gone) throws the error it is answered with; otherwise the events from the first on are returned.
     func firstEvent(of stream: GenerationStream) async throws(GatewayError) -> PrefetchedEvents {
         var iterator = stream.makeAsyncIterator()
-        let gone = GatewayError(.invalidRequest, "the client went away", label: "client_gone")
+        let gone = GatewayError(.clientGone, "the client went away")
         guard let first = await iterator.next() else { throw gone }
         switch first {
         case .finished(let finish):

@@ -6,24 +6,45 @@ extension OpenAIRequest {
     /// A plain body is read by `JSONScanner` and `init?(scanned:)`, several times faster than `JSONDecoder`
     /// (which was the largest cost of a small request); anything else — every body with an error among them — is
     /// read by `JSONDecoder`, which words the error.
-    public static func decode(_ body: some Collection<UInt8>) throws(GatewayError) -> OpenAIRequest {
+    /// `chat` words the errors of fields whose type differs between the two routes (`logprobs`).
+    public static func decode(_ body: some Collection<UInt8>, chat: Bool = false) throws(GatewayError) -> OpenAIRequest
+    {
         let scanned = body.withContiguousStorageIfAvailable { bytes in JSONScanner.parse(bytes) }
         if let document = scanned ?? nil, let request = OpenAIRequest(scanned: document) { return request }
-        return try decodeWithFoundation(body)
+        return try decodeWithFoundation(body, chat: chat)
     }
+
+    /// The `JSONDecoder` user-info key that is true for a chat request.
+    static let chatKey = CodingUserInfoKey(rawValue: "batchgate.chat")!
 
     /// Decodes a request body with `JSONDecoder`, the reference reading of every body and the source of every
     /// error message.
-    static func decodeWithFoundation(_ body: some Collection<UInt8>) throws(GatewayError) -> OpenAIRequest {
+    /// Text that is not JSON (checked by `JSONSyntaxCheck` first, as `JSONDecoder` also calls numbers out of range
+    /// "not valid JSON") is `invalid_json`; JSON that does not fit the request is `invalid_request` naming the field.
+    static func decodeWithFoundation(_ body: some Collection<UInt8>, chat: Bool = false) throws(GatewayError)
+        -> OpenAIRequest
+    {
         let data = Data(body)
         guard !data.isEmpty else { throw GatewayError(.invalidJSON, "the request body is empty; send a JSON object") }
         guard String(validating: body, as: UTF8.self) != nil else {
             throw GatewayError(.invalidJSON, "the request body is not valid UTF-8")
         }
+        let numbers: [String: String]
+        switch JSONSyntaxCheck.check(body) {
+        case .invalid(let reason, let offset):
+            throw GatewayError(.invalidJSON, "the request body is not valid JSON: \(reason) (at byte \(offset))")
+        case .valid(let topLevelNumbers):
+            numbers = topLevelNumbers
+        }
         do {
-            return try JSONDecoder().decode(OpenAIRequest.self, from: data)
+            let decoder = JSONDecoder()
+            decoder.userInfo[chatKey] = chat
+            return try decoder.decode(OpenAIRequest.self, from: data)
         } catch let error as DecodingError {
-            throw GatewayError(decoding: error)
+            let refusal = GatewayError(decoding: error)
+            // Valid JSON that JSONDecoder calls invalid: a number that does not fit its field.
+            if refusal.code == .invalidJSON { throw GatewayError(outOfRange: numbers) }
+            throw refusal
         } catch {
             throw GatewayError(.invalidJSON, "the request body is not valid JSON: \(error)")
         }
@@ -60,6 +81,33 @@ extension GatewayError {
         @unknown default:
             self.init(.invalidJSON, "the request body could not be read: \(error)")
         }
+    }
+
+    /// The 400 for a valid body with a top-level number its field cannot hold: a fraction where a whole number
+    /// belongs, or a number past the field's range.
+    init(outOfRange numbers: [String: String]) {
+        let whole = ["max_tokens", "max_completion_tokens", "seed", "top_k", "n", "top_logprobs", "logprobs"]
+        let real = ["temperature", "top_p", "min_p", "presence_penalty", "frequency_penalty", "repetition_penalty"]
+        for field in whole + real {
+            guard let text = numbers[field] else { continue }
+            let value = Double(text)
+            let finite = value.map { $0.isFinite } ?? false
+            if real.contains(field) {
+                guard finite else {
+                    self.init(.invalidRequest, "'\(field)' is out of range, found \(text)", param: field)
+                    return
+                }
+                continue
+            }
+            if Int64(text) != nil { continue }
+            if let value, finite, value.rounded() == value, Int64(exactly: value) != nil { continue }
+            let message =
+                finite && value.map({ $0.rounded() != $0 }) == true
+                ? "'\(field)' must be an integer, found \(text)" : "'\(field)' is out of range, found \(text)"
+            self.init(.invalidRequest, message, param: field)
+            return
+        }
+        self.init(.invalidRequest, "a number in the request body is out of range")
     }
 
     private static func reason(_ context: DecodingError.Context) -> String {

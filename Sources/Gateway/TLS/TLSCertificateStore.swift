@@ -42,13 +42,23 @@ public final class TLSCertificateStore: Sendable {
         current.withLock { $0 = pair }
     }
 
-    /// The server configuration: TLS 1.2 or 1.3 (or 1.3 only), the current pair, and client certificates checked
-    /// against `client_ca` when it is set.
+    /// The TLS 1.2 suites offered unless `legacy_cipher_suites` is set: forward secrecy (ECDHE) and AEAD only —
+    /// AES-GCM and ChaCha20-Poly1305, for ECDSA and RSA certificates. TLS 1.3's suites are all AEAD and are not
+    /// configurable in BoringSSL.
+    static let modernCipherSuites: [NIOTLSCipher] = [
+        .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ]
+
+    /// The server configuration: TLS 1.2 or 1.3 (or 1.3 only), AEAD suites only on TLS 1.2 (unless
+    /// `legacy_cipher_suites`), the current pair, and client certificates checked against `client_ca` when it is set.
     public func configuration() -> TLSConfiguration {
         let (chain, key) = current.withLock { $0 }
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: key)
         configuration.minimumTLSVersion = settings.minVersion == .v1_3 ? .tlsv13 : .tlsv12
         configuration.maximumTLSVersion = .tlsv13
+        if !settings.legacyCipherSuites { configuration.cipherSuiteValues = Self.modernCipherSuites }
         if let clientCA = settings.clientCA {
             configuration.certificateVerification = .noHostnameVerification
             configuration.trustRoots = .file(clientCA)

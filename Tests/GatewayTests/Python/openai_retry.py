@@ -27,12 +27,14 @@ def long_generation():
     client = openai.OpenAI(
         base_url=base_url, api_key=api_key, http_client=openai.DefaultHttpx2Client(verify=ca_file), max_retries=0
     )
-    client.completions.create(model=model, prompt="fill", max_tokens=4000, extra_body={"ignore_eos": True})
+    client.completions.create(model=model, prompt="fill", max_tokens=3500, extra_body={"ignore_eos": True})
 
 
 fillers = [threading.Thread(target=long_generation) for _ in range(filler_count)]
 for filler in fillers:
     filler.start()
+    # Short: the engine makes a 3,500-token filler in about half a second, and the fillers must still hold the
+    # running slot and the queue when the request below arrives.
     time.sleep(0.1)
 
 client = openai.OpenAI(
