@@ -130,8 +130,14 @@ public final class ModelScheduler: Service, Sendable {
 
     /// Ticks the core (queue timeouts, "model unavailable") and the gauges; returns once draining is done.
     private func housekeeping() async {
+        var lastPoke = ContinuousClock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: tickInterval)
+            if ContinuousClock.now - lastPoke >= .seconds(1) {
+                // Idle step loops check that their worker still lives (`WorkerLink.checkAlive`).
+                lastPoke = ContinuousClock.now
+                for waker in state.withLock({ $0.wakers }) { waker?.yield() }
+            }
             let moment = now
             let (deliveries, done, gauges) = state.withLock { state in
                 let deliveries = state.core.tick(at: moment)
@@ -222,6 +228,8 @@ public final class ModelScheduler: Service, Sendable {
             let moment = now
             let plan = state.withLock { $0.core.planStep(for: index, at: moment) }
             guard let plan else {
+                // An idle worker that died is found here: housekeeping wakes idle workers every second.
+                try link.checkAlive()
                 if await wakeups.next() == nil { return }
                 continue
             }

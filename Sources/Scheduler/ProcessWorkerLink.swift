@@ -135,6 +135,14 @@ public final class ProcessWorkerLink: WorkerLink, @unchecked Sendable {
         }
     }
 
+    /// Throws when the worker process has exited (it is reaped then; `stop` copes with that).
+    public func checkAlive() throws {
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid {
+            throw WorkerLinkError("worker process \(pid) exited while idle (wait status \(status))")
+        }
+    }
+
     /// Kills the process and reaps it.
     public func stop() async {
         _ = try? await onQueue { [self] in

@@ -9,6 +9,14 @@ public protocol WorkerLink: Sendable {
     func step(_ step: Step) async throws -> StepResult
     /// Ends the worker (kills and reaps a process); safe to call more than once.
     func stop() async
+    /// Throws when the worker is known to be gone while no step is out (a process that exited); cheap, called by
+    /// an idle step loop about once a second.
+    func checkAlive() throws
+}
+
+extension WorkerLink {
+    /// In-process links never die on their own.
+    public func checkAlive() throws {}
 }
 
 /// Starts the workers of one model; the supervisor calls it again to restart a dead one.

@@ -138,3 +138,27 @@ final class PoisonLink: WorkerLink {
 
     func stop() async { await inner.stop() }
 }
+
+extension WorkerProcessSchedulingTests {
+    @Test("A worker that dies while idle is noticed within seconds and restarted, without a request to find it")
+    func idleWorkerDeath() async throws {
+        let model = try WorkerSupport.tinyModel(type: .f32)
+        defer { try? FileManager.default.removeItem(atPath: (model as NSString).deletingLastPathComponent) }
+        let scheduler = try scheduler(
+            model: model, workers: 1, kvCacheMiB: 4, limits: SchedulerLimits(maxBatchTokens: 256, maxRunning: 8))
+        try await withRunning(scheduler) {
+            #expect(await eventually(within: .seconds(60)) { scheduler.snapshot.liveWorkers == 1 })
+            let link = try #require(scheduler.link(ofWorker: 0) as? ProcessWorkerLink)
+            kill(link.pid, SIGKILL)
+            let killed = ContinuousClock.now
+            #expect(await eventually(within: .seconds(10)) { scheduler.snapshot.workerRestarts == 1 })
+            #expect(ContinuousClock.now - killed < .seconds(5), "the death was noticed late")
+            #expect(await eventually(within: .seconds(60)) { scheduler.snapshot.liveWorkers == 1 })
+            let answer = await collect(
+                try scheduler.submit(
+                    GenerationRequest(
+                        promptTokens: Self.prompts[0], sampling: SamplingParameters(maxTokens: 4, ignoreEOS: true))))
+            #expect(answer.tokens.count == 4)
+        }
+    }
+}
