@@ -69,7 +69,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("demo-model"),
-        help: "--demo: the SmolLM2-135M-Instruct GGUF file (default: CACHE-DIR/models/SmolLM2-135M-Instruct.Q4_1.gguf).")
+        help: "--demo: the SmolLM2-135M-Instruct GGUF file (default: CACHE-DIR/models/SmolLM2-135M-Instruct.Q4_1.gguf)."
+    )
     var demoModel: String?
 
     func validate() throws {

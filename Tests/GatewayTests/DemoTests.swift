@@ -14,7 +14,8 @@ struct DemoTests {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: try WorkerSupport.executable())
         server.arguments = [
-            "serve", "--demo", "--cache-dir", cache.path, "--port", "\(port)", "--demo-model", try WorkerSupport.smolLM2(),
+            "serve", "--demo", "--cache-dir", cache.path, "--port", "\(port)", "--demo-model",
+            try WorkerSupport.smolLM2(),
         ]
         let output = Pipe()
         server.standardOutput = output
