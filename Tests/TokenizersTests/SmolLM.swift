@@ -33,10 +33,12 @@ enum SmolLM {
         try cache.get(try requirePath())
     }
 
-    /// The file's vocabulary with `tokenizer.ggml.pre` replaced by `pre` and without `add_bos_token`, as the golden
-    /// script's variant copies are.
-    static func tokenizer(pre: String) throws -> Tokenizer {
-        let file = try GGUFFile(path: try requirePath())
+    /// The golden variants' vocabulary (the Llama 3 fixture) with `tokenizer.ggml.pre` replaced by `pre` and without
+    /// `add_bos_token`, as the golden script's copies are.
+    static func variantTokenizer(pre: String) throws -> Tokenizer {
+        let golden = try requireGolden()
+        try #require(golden.variant_vocab == "ggml-vocab-llama-bpe.gguf", "unexpected \(golden.variant_vocab)")
+        let file = try GGUFFile(path: try Fixtures.requirePath("llama-bpe"))
         var metadata = file.metadata
         metadata["tokenizer.ggml.pre"] = .string(pre)
         metadata["tokenizer.ggml.add_bos_token"] = nil
@@ -54,7 +56,7 @@ enum SmolLM {
         struct Variant: Decodable {
             let adds_bos: Bool
             let ids: [[Int32]]
-            /// Detokenized texts that differ from the case's text, by case index.
+            /// Detokenized texts that differ from the text, by index in `variant_texts`.
             let decoded: [String: String]
         }
         struct Chat: Decodable {
@@ -72,6 +74,10 @@ enum SmolLM {
         let reference: String
         let adds_bos: Bool
         let cases: [Case]
+        /// The fixture vocabulary the variants were tokenized with.
+        let variant_vocab: String
+        /// The texts of the variants: the cases' texts and a few aimed at single splitter rules.
+        let variant_texts: [String]
         let variants: [String: Variant]
         let chats: [Chat]
     }
