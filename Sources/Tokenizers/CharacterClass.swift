@@ -16,7 +16,7 @@ struct CharacterClass: OptionSet, Sendable {
     static let whitespace = CharacterClass(rawValue: 4)
     /// Set for every code point, so that an empty value means "past the end of the text".
     static let present = CharacterClass(rawValue: 8)
-    /// `\p{M}`: Mn, Mc, Me (Qwen3.5's and Tekken's letters carry their combining marks).
+    /// `\p{M}`: Mn, Mc, Me (Qwen3.5's words carry their combining marks).
     static let mark = CharacterClass(rawValue: 16)
 
     /// Flags per BMP code point.

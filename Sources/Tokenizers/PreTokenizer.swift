@@ -81,7 +81,6 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     static let supportedNames = [
         "qwen2", "deepseek-r1-qwen", "megrez", "stablelm2", "llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral",
         "dbrx", "smaug-bpe", "gpt-2", "phi-2", "mpt", "olmo", "smollm", "command-r", "starcoder", "refact", "qwen35",
-        "tekken",
-        "gpt-4o", "llama4", "default",
+        "tekken", "gpt-4o", "llama4", "default",
     ]
 }

@@ -84,6 +84,13 @@ struct SmolLMTokenizerTests {
         #expect(failures == 0, "\(name): \(failures) of \(golden.variant_texts.count) texts differ from llama.cpp")
     }
 
+    @Test("Every name listed as supported resolves; unknown or unimplemented names stay refused")
+    func supportedNames() {
+        for name in PreTokenizer.supportedNames { #expect(PreTokenizer.resolve(name) != nil, "\(name)") }
+        // llama.cpp 0.3.36 refuses the first three too; chameleon it knows, Batchgate does not implement.
+        for name in ["qwen3", "mistral", "bogus-name", "chameleon"] { #expect(PreTokenizer.resolve(name) == nil) }
+    }
+
     @Test("The golden file covers SmolLM's own names and those of the Llama, Qwen and Mistral families")
     func coverage() throws {
         let golden = try SmolLM.requireGolden()
