@@ -24,8 +24,8 @@ does (`Jinja2ChatFormatter`, then `tokenize(prompt, add_bos=False, special=True)
 its ids under "chats".
 
 Each case stores the text, llama.cpp's ids and, when it differs from the text, llama.cpp's detokenized text
-(`llama_detokenize`). A variant stores the ids of every text of "variant_texts", its detokenized texts where they
-differ from the text (by index) and whether llama.cpp adds BOS for that name.
+(`llama_detokenize`). A variant stores the ids of every text of "variant_texts" (of "alias_texts" when "short"), its
+detokenized texts where they differ from the text (by index) and whether llama.cpp adds BOS for that name.
 """
 
 import argparse
@@ -46,6 +46,13 @@ OUT = os.path.join(ROOT, "Tests", "TokenizersTests", "Golden", "smollm2-tokenize
 VARIANTS = [
     "starcoder", "refact", "command-r", "qwen2", "llama-bpe", "gpt-2", "default", "pixtral", "qwen35", "tekken",
     "gpt-4o", "llama4",
+]
+
+# Names that share one of the splitters above, checked on the short texts only ("alias_texts": fixture, chat and
+# SPLIT_TEXTS) for their flags: BOS default, space clean-up, ignore_merges.
+ALIASES = [
+    "smollm", "deepseek-r1-qwen", "megrez", "stablelm2", "llama3", "llama-v3", "falcon3", "dbrx", "smaug-bpe",
+    "phi-2", "mpt", "olmo",
 ]
 
 CHAT_TEXTS = [
@@ -236,12 +243,15 @@ def main():
     }
     golden["variant_vocab"] = os.path.basename(args.variant_vocab)
     golden["variant_texts"] = unique(texts + SPLIT_TEXTS)
+    golden["alias_texts"] = unique(fixture_texts() + CHAT_TEXTS + SPLIT_TEXTS)
     with tempfile.TemporaryDirectory() as tmp:
-        for pre in VARIANTS:
+        for pre in VARIANTS + ALIASES:
             path = os.path.join(tmp, f"vocab-{pre}.gguf")
             copy_with_pre(args.variant_vocab, path, pre)
-            variant, variant_bos = tokenize_all(path, golden["variant_texts"])
+            short = pre in ALIASES
+            variant, variant_bos = tokenize_all(path, golden["alias_texts" if short else "variant_texts"])
             golden["variants"][pre] = {
+                "short": short,
                 "adds_bos": variant_bos,
                 "ids": [case["ids"] for case in variant],
                 "decoded": {str(i): case["decoded"] for i, case in enumerate(variant) if "decoded" in case},
@@ -251,7 +261,7 @@ def main():
         json.dump(golden, f, ensure_ascii=False, indent=None, separators=(",", ":"))
         f.write("\n")
     size = os.path.getsize(args.out)
-    print(f"{args.out}: {len(texts)} texts, variants {VARIANTS or 'none'}, {size} bytes")
+    print(f"{args.out}: {len(texts)} texts, variants {VARIANTS + ALIASES}, {size} bytes")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,8 @@ enum SmolLM {
             let decoded: String?
         }
         struct Variant: Decodable {
+            /// Tokenized from `alias_texts` rather than `variant_texts`.
+            let short: Bool
             let adds_bos: Bool
             let ids: [[Int32]]
             /// Detokenized texts that differ from the text, by index in `variant_texts`.
@@ -78,6 +80,8 @@ enum SmolLM {
         let variant_vocab: String
         /// The texts of the variants: the cases' texts and a few aimed at single splitter rules.
         let variant_texts: [String]
+        /// The shorter list the aliases (names sharing a splitter) were tokenized from.
+        let alias_texts: [String]
         let variants: [String: Variant]
         let chats: [Chat]
     }
