@@ -71,13 +71,14 @@ struct SmolLMTokenizerTests {
         for (index, text) in texts.enumerated() {
             let ids = tokenizer.encode(text, addSpecial: false, parseSpecial: false)
             let expectedText = variant.decoded[String(index)] ?? text
-            let text = try tokenizer.decode(variant.ids[index])
-            if ids != variant.ids[index] || text != expectedText {
+            let decoded = try tokenizer.decode(variant.ids[index])
+            if ids != variant.ids[index] || decoded != expectedText {
                 failures += 1
                 if failures <= 3 {
                     let message: String =
                         "\(name) text \(index) \(String(reflecting: text)): got \(ids) / "
-                        + "\(String(reflecting: text)), llama.cpp \(variant.ids[index]) / \(String(reflecting: expectedText))"
+                        + "\(String(reflecting: decoded)), llama.cpp \(variant.ids[index]) / "
+                        + String(reflecting: expectedText)
                     Issue.record(Comment(rawValue: message))
                 }
             }
