@@ -12,17 +12,20 @@ It loads .cache/models/SmolLM2-135M-Instruct.Q4_1.gguf (scripts/fetch-smollm2.sh
 - a few chat-shaped texts and texts aimed at the digit split (Unicode digits, long numbers, spaces before digits),
 - a seeded set of random mixes of tricky pieces (same seed, same texts).
 
-The same texts are also tokenized with copies of the vocabulary whose `tokenizer.ggml.pre` names another
-pre-tokenizer (see VARIANTS), so that the splitters behind those names are checked against llama.cpp too; those
-copies are written to a temporary folder and deleted.
+The same texts, plus SPLIT_TEXTS (short texts aimed at one splitter rule each), are also tokenized with copies of
+the Llama 3 fixture vocabulary (.cache/fixtures/ggml-vocab-llama-bpe.gguf) whose `tokenizer.ggml.pre` names another
+pre-tokenizer (see VARIANTS), so that the splitters behind those names are checked against llama.cpp too. That
+vocabulary is used rather than SmolLM2's because its 128k tokens (three-digit numbers, whole words such as
+"JavaScript", contractions, Devanagari syllables) make different word splits give different ids; SmolLM2's small
+vocabulary hides most of them. The copies are written to a temporary folder and deleted.
 
 It also renders a few conversations with the file's own chat template the way llama-cpp-python's chat completion
 does (`Jinja2ChatFormatter`, then `tokenize(prompt, add_bos=False, special=True)`), and stores the prompt text and
 its ids under "chats".
 
 Each case stores the text, llama.cpp's ids and, when it differs from the text, llama.cpp's detokenized text
-(`llama_detokenize`). A variant stores the ids of every case, its detokenized texts where they differ from the
-case's text (by case index) and whether llama.cpp adds BOS for that name.
+(`llama_detokenize`). A variant stores the ids of every text of "variant_texts" (of "alias_texts" when "short"), its
+detokenized texts where they differ from the text (by index) and whether llama.cpp adds BOS for that name.
 """
 
 import argparse
@@ -40,7 +43,17 @@ OUT = os.path.join(ROOT, "Tests", "TokenizersTests", "Golden", "smollm2-tokenize
 # Other tokenizer.ggml.pre names to check with the same vocabulary (their splitters and flags, not their
 # vocabularies): the names SmolLM's splitter shares, the ones Batchgate had before (a regression check on other
 # text), and those of the Llama, Qwen and Mistral families.
-VARIANTS = ["starcoder", "refact", "command-r", "qwen2", "llama-bpe", "gpt-2", "default", "pixtral"]
+VARIANTS = [
+    "starcoder", "refact", "command-r", "qwen2", "llama-bpe", "gpt-2", "default", "pixtral", "qwen35", "tekken",
+    "gpt-4o", "llama4",
+]
+
+# Names that share one of the splitters above, checked on the short texts only ("alias_texts": fixture, chat and
+# SPLIT_TEXTS) for their flags: BOS default, space clean-up, ignore_merges.
+ALIASES = [
+    "smollm", "deepseek-r1-qwen", "megrez", "stablelm2", "llama3", "llama-v3", "falcon3", "dbrx", "smaug-bpe",
+    "phi-2", "mpt", "olmo",
+]
 
 CHAT_TEXTS = [
     "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n",
@@ -57,15 +70,30 @@ CHAT_TEXTS = [
     "```json\n{\"a\": [1, 2, 3], \"b\": null}\n```",
     "a1b2c3  4  5\t6\n7 8",
     "Hello , world ! Is n't it ? I 'm here , you 're there . They 've gone , 's all",
+    "camelCaseWords and PascalCase, HTTPServer, iPhone, XMLHttpRequest, ÉcoleNormale, ßtraße, ǅemal, ŉ",
+    "path/to/file.txt, a//b, !!/\n/x, 'S 'LL 'Re THEY'RE they'Ve, Über'S",
+    "नमस्ते दुनिया, ক্ষমা, தமிழ், e\u0301\u0302, \u0301abc, x\u20dd, ก่อน",
 ]
 
 PIECES = [
     " ", "  ", "\n", "\r\n", "\t", "\u00a0", "\u3000", "'s", "'LL", "'", "a", "Z", "hello", " world", "3", " 42",
     "1234567", "½", "٣", "०", "Ⅻ", "²", ".", "!?", "```", "<|im_start|>", "<s>", "我", "想在", "한국어", "ไทย",
     "кириллица", "e\u0301", "\u0300", "\u200d", "😀", "👩‍👩‍👧", "🇫🇷", "✅", "\ufffd", "Ã©", "\U0001d11e", "▁", "Ġ",
-    "ÿ", "$", "+=", "->", "...", "--", "//", "#", "_x", "Über", "ÉCOLE", "naïve",
+    "ÿ", "$", "+=", "->", "...", "--", "//", "#", "_x", "Über", "ÉCOLE", "naïve", "camelCase", "HTTPServer", "A",
+    "bC", "É", "é", "ǅ", "\u0301", "\u093f", "न", "'S", "/",
 ]
 
+
+# One rule each: case changes inside words, contractions, combining marks, digit runs, '/' after punctuation.
+SPLIT_TEXTS = [
+    "JavaScript", "YouTube", "iPhone", "GitHub", "PowerPoint", "LinkedIn", "McDonald", "eBay", "macOS", "WordPress",
+    "HTTPServer", "XMLHttpRequest", "getElementById", "ÉcoleNormale", "ÜberSchall", "naïveTé", "ÉCOLE NORMALE",
+    "ÜBER ALLES", "AÉB", "ĆEVAPI",
+    "don't", "DON'T", "we'll", "THEY'RE", "I'm", "it's", "Über's", "o'clock", "we'reading", "they'reading",
+    "नमस्ते", "हिन्दी भाषा", "ক্ষমা", "தமிழ்", "ก่อน", "e\u0301te\u0301", " \u0301abc",
+    "1234567", "3.14159", "2026-12-07", "٣٤٥٦", "१२३४",
+    "!!\n/x", "a/b//c", "))\n\n/", "?\r\n/",
+]
 
 CONVERSATIONS = [
     ([("user", "Hello!")], True),
@@ -191,6 +219,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=MODEL)
     ap.add_argument("--out", default=OUT)
+    ap.add_argument("--variant-vocab", default=os.path.join(FIXTURES, "ggml-vocab-llama-bpe.gguf"))
     ap.add_argument("--random", type=int, default=200, help="number of seeded random texts")
     ap.add_argument("--seed", type=int, default=20261207)
     args = ap.parse_args()
@@ -212,12 +241,17 @@ def main():
         "variants": {},
         "chats": render_chats(args.model),
     }
+    golden["variant_vocab"] = os.path.basename(args.variant_vocab)
+    golden["variant_texts"] = unique(texts + SPLIT_TEXTS)
+    golden["alias_texts"] = unique(fixture_texts() + CHAT_TEXTS + SPLIT_TEXTS)
     with tempfile.TemporaryDirectory() as tmp:
-        for pre in VARIANTS:
+        for pre in VARIANTS + ALIASES:
             path = os.path.join(tmp, f"vocab-{pre}.gguf")
-            copy_with_pre(args.model, path, pre)
-            variant, variant_bos = tokenize_all(path, texts)
+            copy_with_pre(args.variant_vocab, path, pre)
+            short = pre in ALIASES
+            variant, variant_bos = tokenize_all(path, golden["alias_texts" if short else "variant_texts"])
             golden["variants"][pre] = {
+                "short": short,
                 "adds_bos": variant_bos,
                 "ids": [case["ids"] for case in variant],
                 "decoded": {str(i): case["decoded"] for i, case in enumerate(variant) if "decoded" in case},
@@ -227,7 +261,7 @@ def main():
         json.dump(golden, f, ensure_ascii=False, indent=None, separators=(",", ":"))
         f.write("\n")
     size = os.path.getsize(args.out)
-    print(f"{args.out}: {len(texts)} texts, variants {VARIANTS or 'none'}, {size} bytes")
+    print(f"{args.out}: {len(texts)} texts, variants {VARIANTS + ALIASES}, {size} bytes")
 
 
 if __name__ == "__main__":

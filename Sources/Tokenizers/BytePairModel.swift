@@ -60,6 +60,12 @@ struct BytePairModel: Sendable {
                 case .llama3: WordSplitter.llama3(s, f, 0, count, maxDigits: 3, into: &scratch.ends)
                 case .gpt2: WordSplitter.gpt2(s, f, 0, count, into: &scratch.ends)
                 case .starcoder: WordSplitter.digitsThenGPT2(s, f, 0, count, into: &scratch.ends)
+                case .qwen35:
+                    WordSplitter.llama3(s, f, 0, count, maxDigits: 1, marksAreLetters: true, into: &scratch.ends)
+                case .tekken:
+                    WordSplitter.caseAware(s, f, 0, count, maxDigits: 1, contractions: false, into: &scratch.ends)
+                case .gpt4o:
+                    WordSplitter.caseAware(s, f, 0, count, maxDigits: 3, contractions: true, into: &scratch.ends)
                 case .default: WordSplitter.defaultChain(s, f, 0, count, into: &scratch.ends)
                 }
             }

@@ -1,4 +1,4 @@
-/// Unicode classes the pre-tokenizers need (`\p{L}`, `\p{N}`, `\s`), as bit flags per code point.
+/// Unicode classes the pre-tokenizers need (`\p{L}`, `\p{N}`, `\p{M}`, `\s`), as bit flags per code point.
 ///
 /// The Basic Multilingual Plane is looked up in a table built once from `Unicode.Scalar.Properties`;
 /// code points above it are classified on the fly (they are rare in text: emoji, historic scripts, CJK extensions).
@@ -16,6 +16,8 @@ struct CharacterClass: OptionSet, Sendable {
     static let whitespace = CharacterClass(rawValue: 4)
     /// Set for every code point, so that an empty value means "past the end of the text".
     static let present = CharacterClass(rawValue: 8)
+    /// `\p{M}`: Mn, Mc, Me (Qwen3.5's words carry their combining marks).
+    static let mark = CharacterClass(rawValue: 16)
 
     /// Flags per BMP code point.
     static let bmpTable: [UInt8] = {
@@ -38,6 +40,8 @@ struct CharacterClass: OptionSet, Sendable {
             flags.insert(.letter)
         case .decimalNumber, .letterNumber, .otherNumber:
             flags.insert(.number)
+        case .nonspacingMark, .spacingMark, .enclosingMark:
+            flags.insert(.mark)
         default:
             break
         }

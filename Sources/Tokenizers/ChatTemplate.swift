@@ -3,7 +3,10 @@
 ///
 /// Detection looks for these markers in `tokenizer.chat_template`, in this order (as llama.cpp does):
 /// - ChatML (Qwen, Yi chat): `<|im_start|>` (but not Phi-4's `<|im_sep|>` or SmolVLM's `<end_of_utterance>`).
-/// - Llama 2: `[INST]` (but not Mistral's `[SYSTEM_PROMPT]`, `[AVAILABLE_TOOLS]` or `' [INST] ' + system_message`);
+/// - Mistral v7: `[INST]` and `[SYSTEM_PROMPT]` (the `-tekken` variant only by name, as in llama.cpp).
+/// - Mistral v1/v3/v3-tekken: `[INST]` and `' [INST] ' + system_message` or `[AVAILABLE_TOOLS]`; v1 when the
+///   template has ` [INST]`, v3-tekken when it has `"[INST]"`, else v3.
+/// - Llama 2: any other `[INST]` template (or one whose text starts with "mistral");
 ///   `<<SYS>>` means system messages are wrapped in `<<SYS>>…<</SYS>>`, `bos_token + '[INST]` puts `<s>` before
 ///   later turns, `content.strip()` trims messages.
 /// - Llama 3: `<|start_header_id|>` and `<|end_header_id|>`.
@@ -21,6 +24,16 @@ public struct ChatTemplate: Sendable, Equatable {
         case llama2
         /// `<|start_header_id|>role<|end_header_id|>\n\ncontent<|eot_id|>`.
         case llama3
+        /// ` [INST] system\n\nuser [/INST] assistant</s>` (Mistral 7B v0.1, tokenizer v1).
+        case mistralV1 = "mistral-v1"
+        /// `[INST] system\n\nuser[/INST] assistant</s>` (tokenizer v3; replies trimmed).
+        case mistralV3 = "mistral-v3"
+        /// `[INST]system\n\nuser[/INST]assistant</s>` (Mistral Nemo, tokenizer v3-tekken).
+        case mistralV3Tekken = "mistral-v3-tekken"
+        /// `[SYSTEM_PROMPT] system[/SYSTEM_PROMPT][INST] user[/INST] assistant</s>` (Mistral Large 2411).
+        case mistralV7 = "mistral-v7"
+        /// `[SYSTEM_PROMPT]system[/SYSTEM_PROMPT][INST]user[/INST]assistant</s>` (Mistral Small 3.1).
+        case mistralV7Tekken = "mistral-v7-tekken"
     }
 
     /// The family.
@@ -69,10 +82,10 @@ public struct ChatTemplate: Sendable, Equatable {
             return ChatTemplate(family: .chatml, defaultSystemPrompt: chatMLDefaultSystemPrompt(template))
         }
         if template.hasPrefix("mistral") || has("[INST]") {
-            if has("[SYSTEM_PROMPT]") || has("' [INST] ' + system_message") || has("[AVAILABLE_TOOLS]")
-                || template.hasPrefix("mistral")
-            {
-                return nil
+            if has("[SYSTEM_PROMPT]") { return ChatTemplate(family: .mistralV7) }
+            if has("' [INST] ' + system_message") || has("[AVAILABLE_TOOLS]") {
+                if has(" [INST]") { return ChatTemplate(family: .mistralV1) }
+                return ChatTemplate(family: has("\"[INST]\"") ? .mistralV3Tekken : .mistralV3)
             }
             let trims = has("content.strip()")
             let bos = !trims && has("bos_token + '[INST]")
@@ -89,7 +102,8 @@ public struct ChatTemplate: Sendable, Equatable {
             guard let family = Family(rawValue: configured) else {
                 throw TokenizerError(
                     .unknownChatTemplateFamily, path: vocabulary.path,
-                    "chat_template '\(configured)' is not one of auto, chatml, llama2, llama3")
+                    "chat_template '\(configured)' is not one of auto, "
+                        + Family.allCases.map(\.rawValue).joined(separator: ", "))
             }
             return ChatTemplate(family: family)
         }
@@ -168,6 +182,47 @@ public struct ChatTemplate: Sendable, Equatable {
                     insideTurn = false
                 }
             }
+        case .mistralV7, .mistralV7Tekken:
+            let space = family == .mistralV7 ? " " : ""
+            for message in messages {
+                switch message.role {
+                case .system:
+                    scaffold("[SYSTEM_PROMPT]" + space)
+                    content(message.content)
+                    scaffold("[/SYSTEM_PROMPT]")
+                case .user:
+                    scaffold("[INST]" + space)
+                    content(message.content)
+                    scaffold("[/INST]")
+                default:
+                    scaffold(space)
+                    content(message.content)
+                    scaffold("</s>")
+                }
+            }
+        case .mistralV1, .mistralV3, .mistralV3Tekken:
+            let leading = family == .mistralV1 ? " " : ""
+            let trailing = family == .mistralV3Tekken ? "" : " "
+            var insideTurn = false
+            for message in messages {
+                if !insideTurn {
+                    scaffold(leading + "[INST]" + trailing)
+                    insideTurn = true
+                }
+                switch message.role {
+                case .system:
+                    content(message.content)
+                    scaffold("\n\n")
+                case .user:
+                    content(message.content)
+                    scaffold(leading + "[/INST]")
+                default:
+                    scaffold(trailing)
+                    content(family == .mistralV3 ? Self.trimASCIISpace(message.content) : message.content)
+                    scaffold("</s>")
+                    insideTurn = false
+                }
+            }
         case .llama3:
             for message in messages {
                 scaffold("<|start_header_id|>")
@@ -188,7 +243,7 @@ public struct ChatTemplate: Sendable, Equatable {
             switch family {
             case .chatml: "<|im_end|>"
             case .llama3: "<|eot_id|>"
-            case .llama2: nil
+            case .llama2, .mistralV1, .mistralV3, .mistralV3Tekken, .mistralV7, .mistralV7Tekken: nil
             }
         if let marker, let id = tokenizer.id(forText: marker) { ids.append(id) }
         if let eos = tokenizer.eos, !ids.contains(eos) { ids.append(eos) }

@@ -11,6 +11,14 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     case gpt2
     /// StarCoder (and SmolLM, Refact, Command-R): `\p{N}` first, so every digit is a word of its own, then GPT-2's.
     case starcoder
+    /// Qwen3.5: as Qwen2 with combining marks in words: `[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+` and
+    /// ` ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*`.
+    case qwen35
+    /// Tekken (Mistral Nemo, Mistral Small 3 and later): words split at case changes, single digits, no
+    /// contractions, `/` kept after punctuation (see `WordSplitter.caseAware`).
+    case tekken
+    /// GPT-4o's pattern (Llama 4): Tekken's with contractions after words and numbers in runs of up to three digits.
+    case gpt4o
     /// llama.cpp's fallback for a missing or `default` name: punctuation runs are split off first, then
     /// GPT-2's pattern, then number runs, then ASCII digits in threes.
     case `default`
@@ -35,6 +43,9 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     /// - `gpt-2`, `phi-2`, `mpt`, `olmo`: GPT-2 regex.
     /// - `smollm`, `command-r`: digits one by one, then GPT-2 regex, no space clean-up.
     /// - `starcoder`, `refact`: the same splitter with space clean-up on decode.
+    /// - `qwen35`: Qwen3.5 regex, no space clean-up.
+    /// - `tekken`: Tekken regex, `ignore_merges`, BOS by default, no space clean-up.
+    /// - `gpt-4o`, `llama4`: GPT-4o regex, no space clean-up.
     /// - `default` or no key: llama.cpp's default chain.
     /// Anything else is refused by name rather than tokenized differently from llama.cpp.
     static func resolve(_ name: String?) -> Resolution? {
@@ -53,6 +64,12 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
             Resolution(preTokenizer: .starcoder, ignoreMerges: false, cleanSpaces: false, addBOS: false)
         case "starcoder", "refact":
             Resolution(preTokenizer: .starcoder, ignoreMerges: false, cleanSpaces: true, addBOS: false)
+        case "qwen35":
+            Resolution(preTokenizer: .qwen35, ignoreMerges: false, cleanSpaces: false, addBOS: false)
+        case "tekken":
+            Resolution(preTokenizer: .tekken, ignoreMerges: true, cleanSpaces: false, addBOS: true)
+        case "gpt-4o", "llama4":
+            Resolution(preTokenizer: .gpt4o, ignoreMerges: false, cleanSpaces: false, addBOS: false)
         case "default":
             Resolution(preTokenizer: .default, ignoreMerges: false, cleanSpaces: true, addBOS: false)
         default:
@@ -63,6 +80,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     /// The names `resolve(_:)` accepts, for error messages.
     static let supportedNames = [
         "qwen2", "deepseek-r1-qwen", "megrez", "stablelm2", "llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral",
-        "dbrx", "smaug-bpe", "gpt-2", "phi-2", "mpt", "olmo", "smollm", "command-r", "starcoder", "refact", "default",
+        "dbrx", "smaug-bpe", "gpt-2", "phi-2", "mpt", "olmo", "smollm", "command-r", "starcoder", "refact", "qwen35",
+        "tekken", "gpt-4o", "llama4", "default",
     ]
 }

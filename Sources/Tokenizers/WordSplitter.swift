@@ -15,7 +15,7 @@ enum WordSplitter {
 
     /// Length of a contraction (`'s 't 'm 'd 're 've 'll`) at `pos`, or 0.
     @inline(__always)
-    private static func contraction(
+    static func contraction(
         _ s: UnsafeBufferPointer<UInt32>, _ pos: Int, _ end: Int, caseInsensitive: Bool
     ) -> Int {
         guard s[pos] == apostrophe, pos + 1 < end else { return 0 }
@@ -99,12 +99,14 @@ enum WordSplitter {
 
     /// Llama 3 (`maxDigits` 3) and Qwen2 (`maxDigits` 1):
     /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,maxDigits}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
+    /// With `marksAreLetters` (Qwen3.5), `\p{L}` becomes `[\p{L}\p{M}]` in the letter run and in the punctuation
+    /// class: `[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+` and ` ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*`.
     static func llama3(
         _ s: UnsafeBufferPointer<UInt32>, _ f: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int,
-        maxDigits: Int, into ends: inout [Int]
+        maxDigits: Int, marksAreLetters: Bool = false, into ends: inout [Int]
     ) {
         @inline(__always) func flags(_ i: Int) -> UInt8 { i < end ? f[i] : 0 }
-        let letter = CharacterClass.letter.rawValue
+        let letter = CharacterClass.letter.rawValue | (marksAreLetters ? CharacterClass.mark.rawValue : 0)
         let number = CharacterClass.number.rawValue
         let ws = CharacterClass.whitespace.rawValue
         var pos = start

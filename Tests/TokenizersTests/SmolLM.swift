@@ -33,10 +33,12 @@ enum SmolLM {
         try cache.get(try requirePath())
     }
 
-    /// The file's vocabulary with `tokenizer.ggml.pre` replaced by `pre` and without `add_bos_token`, as the golden
-    /// script's variant copies are.
-    static func tokenizer(pre: String) throws -> Tokenizer {
-        let file = try GGUFFile(path: try requirePath())
+    /// The golden variants' vocabulary (the Llama 3 fixture) with `tokenizer.ggml.pre` replaced by `pre` and without
+    /// `add_bos_token`, as the golden script's copies are.
+    static func variantTokenizer(pre: String) throws -> Tokenizer {
+        let golden = try requireGolden()
+        try #require(golden.variant_vocab == "ggml-vocab-llama-bpe.gguf", "unexpected \(golden.variant_vocab)")
+        let file = try GGUFFile(path: try Fixtures.requirePath("llama-bpe"))
         var metadata = file.metadata
         metadata["tokenizer.ggml.pre"] = .string(pre)
         metadata["tokenizer.ggml.add_bos_token"] = nil
@@ -52,9 +54,11 @@ enum SmolLM {
             let decoded: String?
         }
         struct Variant: Decodable {
+            /// Tokenized from `alias_texts` rather than `variant_texts`.
+            let short: Bool
             let adds_bos: Bool
             let ids: [[Int32]]
-            /// Detokenized texts that differ from the case's text, by case index.
+            /// Detokenized texts that differ from the text, by index in `variant_texts`.
             let decoded: [String: String]
         }
         struct Chat: Decodable {
@@ -72,6 +76,12 @@ enum SmolLM {
         let reference: String
         let adds_bos: Bool
         let cases: [Case]
+        /// The fixture vocabulary the variants were tokenized with.
+        let variant_vocab: String
+        /// The texts of the variants: the cases' texts and a few aimed at single splitter rules.
+        let variant_texts: [String]
+        /// The shorter list the aliases (names sharing a splitter) were tokenized from.
+        let alias_texts: [String]
         let variants: [String: Variant]
         let chats: [Chat]
     }
