@@ -64,7 +64,7 @@ extension LiveGatewayTests {
             #expect(answer.hasPrefix("data: {"), "\(answer)")
             #expect(answer.contains(#""object":"chat.completion.chunk""#))
             #expect(answer.hasSuffix("data: [DONE]\n\n"))
-            // The streamed text is English: words, most of them of a short list of the commonest ones or longer.
+            // The streamed text is English.
             var text = ""
             for line in answer.split(separator: "\n") where line.hasPrefix("data: {") {
                 let chunk = try JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any]
@@ -76,8 +76,14 @@ extension LiveGatewayTests {
                 "i", "you", "a", "the", "to", "is", "and", "of", "in", "it", "can", "help", "how", "hello", "hi", "are",
                 "with", "for", "what", "today", "my", "me", "your", "do", "am", "be", "this", "that", "there",
             ]
-            #expect(words.count >= 5, "\(text)")
-            #expect(words.filter { common.contains($0) }.count >= 2, "not English: \(text)")
+            // Sampled at temperature 1, the answer may be a short greeting; most of its characters are still plain
+            // letters, spaces and punctuation, and it has a word of the list.
+            let plain = text.unicodeScalars.filter {
+                $0.isASCII && ($0.properties.isAlphabetic || " .,!?'-\n".unicodeScalars.contains($0))
+            }
+            #expect(words.count >= 2, "\(text)")
+            #expect(Double(plain.count) >= 0.7 * Double(text.unicodeScalars.count), "not English: \(text)")
+            #expect(words.contains { common.contains($0) }, "not English: \(text)")
         }
 
         @Test("serve --api-key never prints the key it was given: the banner's curl line names a variable instead")
