@@ -40,6 +40,9 @@ public struct GatewayRuntime: Sendable {
                     "--kv-cache-mib", "\(model.kvCacheMiB)", "--max-batch-tokens", "\(model.maxBatchTokens)",
                 ] + extraWorkerArguments
             let description = try ModelDescription(model)
+            if let warning = description.chatTemplateWarning {
+                logger.warning("\(warning)", metadata: ["model": "\(model.name)"])
+            }
             // The rings carry the largest step a valid request can make: every running sequence decoding and
             // released, a whole prefill budget of prompt, and sampling parameters biasing every token.
             let largestStep =

@@ -14,25 +14,31 @@ public struct ModelDescription: Sendable {
     public let chatTemplate: ChatTemplate?
     /// Prompt plus generated tokens of one request can be at most this many.
     public let contextLength: Int
+    /// Set when the file's chat template is not one Batchgate knows and chats fall back to ChatML: the line to log
+    /// at startup.
+    public let chatTemplateWarning: String?
 
     /// A description from its parts.
-    public init(tokenizer: Tokenizer, chatTemplate: ChatTemplate?, contextLength: Int) {
+    public init(
+        tokenizer: Tokenizer, chatTemplate: ChatTemplate?, contextLength: Int, chatTemplateWarning: String? = nil
+    ) {
         self.tokenizer = tokenizer
         self.chatTemplate = chatTemplate
         self.contextLength = contextLength
+        self.chatTemplateWarning = chatTemplateWarning
     }
 
     /// Reads the tokenizer, chat template and context length of `model`'s file.
     public init(_ model: BatchgateConfiguration.Model) throws {
         let file = try GGUFFile(path: model.path)
         let tokenizer = try Tokenizer(file: file)
-        let template = try? ChatTemplate.resolve(
-            configured: model.chatTemplate.rawValue, vocabulary: tokenizer.vocabulary)
+        // A template Batchgate does not recognise falls back to ChatML (as llama.cpp's server does), with a warning.
+        let choice = try ChatTemplate.choose(configured: model.chatTemplate.rawValue, vocabulary: tokenizer.vocabulary)
         let architecture = file.metadata.string("general.architecture") ?? "llama"
         let trained = file.metadata.int("\(architecture).context_length") ?? 4096
         self.init(
-            tokenizer: tokenizer, chatTemplate: template,
-            contextLength: model.contextLength.map { min($0, trained) } ?? trained)
+            tokenizer: tokenizer, chatTemplate: choice.template,
+            contextLength: model.contextLength.map { min($0, trained) } ?? trained, chatTemplateWarning: choice.warning)
     }
 }
 
