@@ -2,6 +2,7 @@
 # Engine speed, Batchgate vs llama.cpp, measured alternately in the same run on the same file.
 #
 #   ROUNDS=3 scripts/bench-engine.sh [TYPE ...]      (default types: q8_0 f16; default 3 rounds)
+#   MODEL=FILE.gguf ROUNDS=3 scripts/bench-engine.sh  (the same figures on an existing model file)
 #
 # For each type: makes the Qwen2-0.5B-shaped random-weight model in .cache/bench if missing, then ROUNDS times, one
 # after the other:
@@ -23,15 +24,16 @@ native=${NATIVE:-../shared/llama.cpp/lib}
 rounds=${ROUNDS:-3}
 types=("$@")
 [[ ${#types[@]} -gt 0 ]] || types=(q8_0 f16)
+[[ -z ${MODEL:-} ]] || types=(file)
 
 mkdir -p .cache/bench
 for type in "${types[@]}"; do
-    model=.cache/bench/qwen2-0.5b-$type.gguf
+    model=${MODEL:-.cache/bench/qwen2-0.5b-$type.gguf}
     if [[ ! -f $model ]]; then
         "$bin" model create "$model" --arch qwen2 --vocab .cache/fixtures/ggml-vocab-qwen2.gguf --dim 896 \
             --layers 24 --heads 14 --kv-heads 2 --ff 4864 --tied --type "$type" --seed 1
     fi
-    echo "== $type: $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg), $rounds rounds"
+    echo "== $type ($model): $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg), $rounds rounds"
     figures=$(mktemp)
     llama_single() {
         LD_LIBRARY_PATH=$native "$tools/llama-bench" -m "$model" -p 512 -n 64 -t 2 -r 1 -o jsonl 2>/dev/null |

@@ -70,29 +70,15 @@ KERNEL void bg_q4_1_matmul(
 }
 
 KERNEL void bg_quantize_q8_1(const float *input, uint8_t *output, size_t blocks) {
-    const __m256 sign_mask = _mm256_set1_ps(-0.0f);
     for (size_t b = 0; b < blocks; b++) {
-        const float *x = input + 32 * b;
         uint8_t *block = output + b * activation_block;
         __m256 v[4];
-        __m256 amax = _mm256_setzero_ps();
-        for (int j = 0; j < 4; j++) {
-            v[j] = _mm256_loadu_ps(x + 8 * j);
-            amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign_mask, v[j]));
-        }
-        __m128 m = _mm_max_ps(_mm256_extractf128_ps(amax, 1), _mm256_castps256_ps128(amax));
-        m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-        m = _mm_max_ss(m, _mm_movehdup_ps(m));
-        float max = _mm_cvtss_f32(m);
+        float max = load_block_amax(input + 32 * b, v);
         float d = max / 127.0f;
         float rounded = _cvtsh_ss(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));
         memcpy(block, &rounded, 4);
-        __m256 id = _mm256_set1_ps(max != 0.0f ? 127.0f / max : 0.0f);
         __m256i q[4];
-        for (int j = 0; j < 4; j++) {
-            q[j] = _mm256_cvtps_epi32(
-                _mm256_round_ps(_mm256_mul_ps(v[j], id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        }
+        round_block(v, max != 0.0f ? 127.0f / max : 0.0f, q);
         // The sum of the 32 quantized values, times the unrounded scale, rounded to F16.
         __m256i total = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
         __m128i t = _mm_add_epi32(_mm256_extracti128_si256(total, 1), _mm256_castsi256_si128(total));
@@ -100,12 +86,7 @@ KERNEL void bg_quantize_q8_1(const float *input, uint8_t *output, size_t blocks)
         t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(2, 3, 0, 1)));
         float s = _cvtsh_ss(_cvtss_sh(d * (float)_mm_cvtsi128_si32(t), _MM_FROUND_TO_NEAREST_INT));
         memcpy(block + 4, &s, 4);
-        // int32 → int16 → int8; the packs interleave 128-bit lanes, which the permute undoes.
-        __m256i s16a = _mm256_packs_epi32(q[0], q[1]);
-        __m256i s16b = _mm256_packs_epi32(q[2], q[3]);
-        __m256i s8 = _mm256_packs_epi16(s16a, s16b);
-        s8 = _mm256_permutevar8x32_epi32(s8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-        _mm256_storeu_si256((__m256i *)(block + 8), s8);
+        store_int8_block(q, block + 8);
     }
 }
 #else

@@ -76,22 +76,7 @@ extension WordSplitter {
                 ends.append(pos)
                 continue
             }
-            var count = 0
-            var afterLastNewline = -1
-            while flags(pos + count) & ws != 0 {
-                let w = s[pos + count]
-                if w == cr || w == lf { afterLastNewline = pos + count + 1 }
-                count += 1
-            }
-            if afterLastNewline >= 0 {
-                pos = afterLastNewline
-            } else if count > 1 && pos + count < end {
-                pos += count - 1
-            } else if count > 0 {
-                pos += count
-            } else {
-                pos += 1
-            }
+            pos = whitespaceEnd(s, f, pos, end)
             ends.append(pos)
         }
     }

@@ -147,24 +147,29 @@ enum WordSplitter {
                 ends.append(pos)
                 continue
             }
-            var count = 0
-            var afterLastNewline = -1
-            while flags(pos + count) & ws != 0 {
-                let w = s[pos + count]
-                if w == cr || w == lf { afterLastNewline = pos + count + 1 }
-                count += 1
-            }
-            if afterLastNewline >= 0 {
-                pos = afterLastNewline
-            } else if count > 1 && pos + count < end {
-                pos += count - 1
-            } else if count > 0 {
-                pos += count
-            } else {
-                pos += 1
-            }
+            pos = whitespaceEnd(s, f, pos, end)
             ends.append(pos)
         }
+    }
+
+    /// Where the whitespace alternatives `\s*[\r\n]+|\s+(?!\S)|\s+` end for a word starting at `pos` (shared by the
+    /// Llama 3 / Qwen2 and the Tekken splitters): after the last CR or LF of the run; else before the run's last
+    /// whitespace when a non-space follows; else at the run's end (one character when there is no run).
+    @inline(__always)
+    static func whitespaceEnd(
+        _ s: UnsafeBufferPointer<UInt32>, _ f: UnsafeBufferPointer<UInt8>, _ pos: Int, _ end: Int
+    ) -> Int {
+        let ws = CharacterClass.whitespace.rawValue
+        var count = 0
+        var afterLastNewline = -1
+        while pos + count < end && f[pos + count] & ws != 0 {
+            let w = s[pos + count]
+            if w == cr || w == lf { afterLastNewline = pos + count + 1 }
+            count += 1
+        }
+        if afterLastNewline >= 0 { return afterLastNewline }
+        if count > 1 && pos + count < end { return pos + count - 1 }
+        return pos + max(count, 1)
     }
 
     /// ASCII characters llama.cpp's collapsed `\p{P}` matches, plus the `$+<=>^~|` of the default regex.

@@ -84,30 +84,6 @@ struct NativeKernelTests {
         }
     }
 
-    @Test("Q8_1 activation blocks from the C quantizer equal the Swift quantizer byte for byte")
-    func quantizeQ8_1() {
-        var x = KernelTests.values(32 * 40, seed: 17).map { $0 * 23 }
-        x += [Float](repeating: 0, count: 32)
-        x += [127, 2.5, -3.5, 0.5, -0.5, 1.5, -1.5, 126.5] + [Float](repeating: 0.25, count: 24)
-        let blocks = x.count / 32
-        var native = [UInt8](repeating: 0xAA, count: blocks * Q8Block.stride)
-        var swift = native
-        x.withUnsafeBufferPointer { input in
-            native.withUnsafeMutableBytes { o in
-                NativeKernels.quantizeQ8_1(input.baseAddress!, into: o.baseAddress!, blocks: blocks)
-            }
-            swift.withUnsafeMutableBytes { o in
-                for b in 0..<blocks {
-                    Q8Block.quantizeQ8_1(input.baseAddress! + 32 * b, into: o.baseAddress! + b * Q8Block.stride)
-                }
-            }
-        }
-        for b in 0..<blocks {
-            let range = (b * Q8Block.stride)..<(b * Q8Block.stride + 40)
-            #expect(Array(native[range]) == Array(swift[range]), "block \(b)")
-        }
-    }
-
     @Test(
         "F16 tiles equal the Swift kernel bit for bit, tails included",
         arguments: [
@@ -154,8 +130,10 @@ struct NativeKernelTests {
         }
     }
 
-    @Test("Q8_0 activation blocks from the C quantizer equal Q8Block.quantize byte for byte, ties and zeros included")
-    func quantizeQ8_0() {
+    @Test(
+        "Q8_0 and Q8_1 activation blocks from the C quantizers equal the Swift ones byte for byte, ties and zeros included",
+        arguments: [ActivationType.q8_0, .q8_1])
+    func quantizeActivations(type: ActivationType) {
         var x = KernelTests.values(32 * 40, seed: 13).map { $0 * 37 }
         // A block of zeros, one scaled by exactly 1 whose values are halves (ties go to even), one with a single value.
         x += [Float](repeating: 0, count: 32)
@@ -166,16 +144,23 @@ struct NativeKernelTests {
         var swift = native
         x.withUnsafeBufferPointer { input in
             native.withUnsafeMutableBytes { o in
-                NativeKernels.quantizeQ8_0(input.baseAddress!, into: o.baseAddress!, blocks: blocks)
+                if type == .q8_0 {
+                    NativeKernels.quantizeQ8_0(input.baseAddress!, into: o.baseAddress!, blocks: blocks)
+                } else {
+                    NativeKernels.quantizeQ8_1(input.baseAddress!, into: o.baseAddress!, blocks: blocks)
+                }
             }
             swift.withUnsafeMutableBytes { o in
                 for b in 0..<blocks {
-                    Q8Block.quantize(input.baseAddress! + 32 * b, into: o.baseAddress! + b * Q8Block.stride)
+                    let (from, to) = (input.baseAddress! + 32 * b, o.baseAddress! + b * Q8Block.stride)
+                    if type == .q8_0 { Q8Block.quantize(from, into: to) } else { Q8Block.quantizeQ8_1(from, into: to) }
                 }
             }
         }
+        // Q8_0: scale and 32 values; Q8_1: scale, scaled sum and 32 values.
+        let used = type == .q8_0 ? 36 : 40
         for b in 0..<blocks {
-            let range = (b * Q8Block.stride)..<(b * Q8Block.stride + 36)
+            let range = (b * Q8Block.stride)..<(b * Q8Block.stride + used)
             #expect(Array(native[range]) == Array(swift[range]), "block \(b)")
         }
     }

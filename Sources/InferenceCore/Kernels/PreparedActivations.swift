@@ -80,41 +80,41 @@ enum Q8Block {
     /// Bytes per prepared block.
     static let stride = 48
 
+    /// Quantizes 32 floats at `x` into the block at `out`.
+    @_optimize(speed) @inline(__always)
+    static func quantize(_ x: UnsafePointer<Float>, into out: UnsafeMutableRawPointer) {
+        let d = quantizeValues(x, into: (out + 4).assumingMemoryBound(to: Int8.self)).scale
+        out.storeBytes(of: HalfFloat.float(fromF16: HalfFloat.f16(from: d)), as: Float.self)
+    }
+
     /// Quantizes 32 floats at `x` into the block at `out` as ggml's x86 `quantize_row_q8_1` does: as `quantize`,
     /// with the 32 values 8 bytes in, after the F16 scale and `s = F16(d · Σq)` (both widened to floats), where `d`
     /// is the scale before its rounding to F16.
     @_optimize(speed) @inline(__always)
     static func quantizeQ8_1(_ x: UnsafePointer<Float>, into out: UnsafeMutableRawPointer) {
-        var amax: Float = 0
-        for j in 0..<32 { amax = max(amax, abs(x[j])) }
-        let d = amax / 127
+        let (d, sum) = quantizeValues(x, into: (out + 8).assumingMemoryBound(to: Int8.self))
         out.storeBytes(of: HalfFloat.float(fromF16: HalfFloat.f16(from: d)), as: Float.self)
-        let id: Float = amax != 0 ? 127 / amax : 0
-        let qs = (out + 8).assumingMemoryBound(to: Int8.self)
-        var sum: Int32 = 0
-        for j in 0..<32 {
-            let q = (x[j] * id).rounded(.toNearestOrEven)
-            qs[j] = q.isFinite ? Int8(max(-128, min(127, q))) : -128
-            sum &+= Int32(qs[j])
-        }
         out.storeBytes(
             of: HalfFloat.float(fromF16: HalfFloat.f16(from: d * Float(sum))), toByteOffset: 4, as: Float.self)
     }
 
-    /// Quantizes 32 floats at `x` into the block at `out`.
+    /// The 32 values `round_half_even(x * 127 / amax)` into `qs`; returns the unrounded scale `amax / 127` and the
+    /// values' sum.
     @_optimize(speed) @inline(__always)
-    static func quantize(_ x: UnsafePointer<Float>, into out: UnsafeMutableRawPointer) {
+    static func quantizeValues(_ x: UnsafePointer<Float>, into qs: UnsafeMutablePointer<Int8>) -> (
+        scale: Float, sum: Int32
+    ) {
         var amax: Float = 0
         for j in 0..<32 { amax = max(amax, abs(x[j])) }
-        let d = amax / 127
-        out.storeBytes(of: HalfFloat.float(fromF16: HalfFloat.f16(from: d)), as: Float.self)
         let id: Float = amax != 0 ? 127 / amax : 0
-        let qs = (out + 4).assumingMemoryBound(to: Int8.self)
+        var sum: Int32 = 0
         for j in 0..<32 {
             // Finite values lie within ±127; a NaN or infinity (a broken model) becomes -128, as in the C kernel,
             // and the engine's logit check reports it.
             let q = (x[j] * id).rounded(.toNearestOrEven)
             qs[j] = q.isFinite ? Int8(max(-128, min(127, q))) : -128
+            sum &+= Int32(qs[j])
         }
+        return (amax / 127, sum)
     }
 }
