@@ -6,7 +6,8 @@
 // probabilities, in one of two orders: llamafile's tiles when the pass has more than one query token (one vector of
 // eight lanes, token t in lane t % 8, summed by `lane_sum`), else ggml's `vec_dot_f16` (four vectors, token t in lane
 // t % 32, reduced (0+2)+(1+3), then halves and two horizontal adds; the padding leaves no remainder). Both are kept
-// here as 32 float lanes per output, filled block by block of the cache as the tokens come, and reduced at the end.
+// here as 32 float lanes per output, filled block by block of the cache as the tokens come, and reduced at the end;
+// lane s of an output is row s of the query's lanes, so every step is a vector operation over eight columns.
 #include "CKernels.h"
 
 #if defined(__x86_64__)
@@ -14,92 +15,119 @@
 
 #pragma STDC FP_CONTRACT OFF
 
-/// The 8 x 8 floats in `r` transposed in place: afterwards r[k] holds element k of every input row.
-KERNEL INLINE void transpose8(__m256 r[8]) {
-    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+/// Tokens `j0..<j1` of the call (all in lane octet `octet`, the first of them in its lane 0 unless the run is a tail)
+/// into `nq` (1 or 2) queries' lanes for the eight columns at `i`. Whole groups of eight tokens keep the lanes in
+/// registers (token k of a group goes to lane k) and convert each value row once for the queries; a last partial
+/// group works on the lanes in memory.
+KERNEL INLINE void octet_step(
+    int nq, const uint16_t *values, size_t value_stride, size_t first, size_t j0, size_t j1, const float *w,
+    size_t weight_stride, size_t period, size_t columns, size_t i, float *rows, size_t octet) {
+    size_t j = j0;
+    if ((first + j) % 8 == 0 && j + 8 <= j1) {
+        __m256 acc[2][8];
+        for (int q = 0; q < nq; q++) {
+            for (int k = 0; k < 8; k++) {
+                acc[q][k] = _mm256_loadu_ps(rows + q * 32 * columns + (octet * 8 + k) * columns + i);
+            }
+        }
+        for (; j + 8 <= j1; j += 8) {
+            for (int k = 0; k < 8; k++) {
+                __m256 v = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(values + (j + k) * value_stride + i)));
+                for (int q = 0; q < nq; q++) {
+                    acc[q][k] = _mm256_fmadd_ps(v, _mm256_set1_ps(w[q * weight_stride + j + k]), acc[q][k]);
+                }
+            }
+        }
+        for (int q = 0; q < nq; q++) {
+            for (int k = 0; k < 8; k++) {
+                _mm256_storeu_ps(rows + q * 32 * columns + (octet * 8 + k) * columns + i, acc[q][k]);
+            }
+        }
+    }
+    for (; j < j1; j++) {
+        size_t k = (first + j) % period;
+        __m256 v = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(values + j * value_stride + i)));
+        for (int q = 0; q < nq; q++) {
+            float *lane = rows + q * 32 * columns + k * columns + i;
+            _mm256_storeu_ps(
+                lane, _mm256_fmadd_ps(v, _mm256_set1_ps(w[q * weight_stride + j]), _mm256_loadu_ps(lane)));
+        }
+    }
 }
 
 KERNEL void bg_f16_weighted_lanes(
     const uint16_t *values, size_t value_stride, size_t first, size_t count, const float *weights,
     size_t weight_stride, size_t query_count, size_t columns, int llamafile, float *lanes) {
     size_t period = llamafile ? 8 : 32;
-    size_t j = 0;
-    // Eight tokens at a time where they share one step of lanes: each value column becomes a vector over the eight
-    // tokens, and one fused multiply-add per column and query adds it into the lanes.
-    while (j < count) {
-        size_t t = first + j;
-        if (t % 8 == 0 && j + 8 <= count) {
-            size_t base = t % period;
+    // Runs of tokens that fall in one octet of lanes (a whole call with llamafile's 8 lanes; up to 8 tokens with
+    // vec_dot_f16's 32), two queries at a time, eight columns at a time.
+    for (size_t j0 = 0; j0 < count;) {
+        size_t octet = (first + j0) % period / 8;
+        size_t j1 = j0 + 1;
+        while (j1 < count && (first + j1) % period / 8 == octet) j1++;
+        for (size_t q = 0; q < query_count; q += 2) {
+            int nq = query_count - q >= 2 ? 2 : 1;
+            const float *w = weights + q * weight_stride;
+            float *rows = lanes + q * 32 * columns;
             size_t i = 0;
             for (; i + 8 <= columns; i += 8) {
-                __m256 column[8];
-                for (int k = 0; k < 8; k++) {
-                    column[k] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(values + (j + k) * value_stride + i)));
-                }
-                transpose8(column);
-                for (size_t q = 0; q < query_count; q++) {
-                    __m256 p = _mm256_loadu_ps(weights + q * weight_stride + j);
-                    float *lane = lanes + (q * columns + i) * 32 + base;
-                    for (int k = 0; k < 8; k++) {
-                        _mm256_storeu_ps(lane + k * 32, _mm256_fmadd_ps(column[k], p, _mm256_loadu_ps(lane + k * 32)));
-                    }
+                if (nq == 2) {
+                    octet_step(2, values, value_stride, first, j0, j1, w, weight_stride, period, columns, i, rows, octet);
+                } else {
+                    octet_step(1, values, value_stride, first, j0, j1, w, weight_stride, period, columns, i, rows, octet);
                 }
             }
             for (; i < columns; i++) {
-                for (size_t q = 0; q < query_count; q++) {
-                    float *lane = lanes + (q * columns + i) * 32 + base;
-                    for (int k = 0; k < 8; k++) {
-                        float v = _cvtsh_ss(values[(j + k) * value_stride + i]);
-                        lane[k] = _mm_cvtss_f32(_mm_fmadd_ss(
-                            _mm_set_ss(v), _mm_set_ss(weights[q * weight_stride + j + k]), _mm_set_ss(lane[k])));
+                for (int qq = 0; qq < nq; qq++) {
+                    for (size_t j = j0; j < j1; j++) {
+                        float *lane = rows + qq * 32 * columns + ((first + j) % period) * columns + i;
+                        float v = _cvtsh_ss(values[j * value_stride + i]);
+                        float p = w[qq * weight_stride + j];
+                        *lane = _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(v), _mm_set_ss(p), _mm_set_ss(*lane)));
                     }
                 }
             }
-            j += 8;
-            continue;
         }
-        // One token alone, into its lane.
-        for (size_t q = 0; q < query_count; q++) {
-            float p = weights[q * weight_stride + j];
-            for (size_t i = 0; i < columns; i++) {
-                float v = _cvtsh_ss(values[j * value_stride + i]);
-                float *lane = lanes + (q * columns + i) * 32 + t % period;
-                *lane = _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(v), _mm_set_ss(p), _mm_set_ss(*lane)));
-            }
-        }
-        j += 1;
+        j0 = j1;
     }
 }
 
-KERNEL void bg_f16_lanes_reduce(const float *lanes, size_t count, int llamafile, float *output) {
-    for (size_t k = 0; k < count; k++) {
-        const float *l = lanes + k * 32;
-        if (llamafile) {
-            output[k] = lane_sum(_mm256_loadu_ps(l));
-            continue;
+KERNEL void bg_f16_lanes_reduce(const float *lanes, size_t query_count, size_t columns, int llamafile, float *output) {
+    for (size_t q = 0; q < query_count; q++) {
+        const float *rows = lanes + q * 32 * columns;
+        float *out = output + q * columns;
+        // Lane s of column i is rows[s * columns + i]: every step of the reduction is a vertical add over columns.
+#define LANE(s, i) _mm256_loadu_ps(rows + (s) * columns + (i))
+        size_t i = 0;
+        for (; i + 8 <= columns; i += 8) {
+            __m256 l[8];
+            if (llamafile) {
+                for (int k = 0; k < 8; k++) l[k] = LANE(k, i);
+            } else {
+                for (int k = 0; k < 8; k++) {
+                    l[k] = _mm256_add_ps(
+                        _mm256_add_ps(LANE(k, i), LANE(16 + k, i)), _mm256_add_ps(LANE(8 + k, i), LANE(24 + k, i)));
+                }
+            }
+            __m256 a = _mm256_add_ps(l[0], l[4]), b = _mm256_add_ps(l[1], l[5]);
+            __m256 c = _mm256_add_ps(l[2], l[6]), d = _mm256_add_ps(l[3], l[7]);
+            // llamafile: ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)); vec_dot_f16: ((l0+l4)+(l1+l5)) + ((l2+l6)+(l3+l7)).
+            __m256 sum = llamafile ? _mm256_add_ps(_mm256_add_ps(a, c), _mm256_add_ps(b, d))
+                                   : _mm256_add_ps(_mm256_add_ps(a, b), _mm256_add_ps(c, d));
+            _mm256_storeu_ps(out + i, sum);
         }
-        __m256 x0 = _mm256_add_ps(_mm256_loadu_ps(l), _mm256_loadu_ps(l + 16));
-        __m256 x1 = _mm256_add_ps(_mm256_loadu_ps(l + 8), _mm256_loadu_ps(l + 24));
-        x0 = _mm256_add_ps(x0, x1);
-        __m128 t = _mm_add_ps(_mm256_castps256_ps128(x0), _mm256_extractf128_ps(x0, 1));
-        t = _mm_hadd_ps(t, t);
-        t = _mm_hadd_ps(t, t);
-        output[k] = _mm_cvtss_f32(t);
+#undef LANE
+        for (; i < columns; i++) {
+            float l[8];
+            for (int k = 0; k < 8; k++) {
+                float x = rows[k * columns + i];
+                l[k] = llamafile ? x
+                                 : (x + rows[(16 + k) * columns + i])
+                                       + (rows[(8 + k) * columns + i] + rows[(24 + k) * columns + i]);
+            }
+            out[i] = llamafile ? ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]))
+                               : ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));
+        }
     }
 }
 
@@ -112,8 +140,8 @@ void bg_f16_weighted_lanes(
     (void)query_count, (void)columns, (void)llamafile, (void)lanes;
 }
 
-void bg_f16_lanes_reduce(const float *lanes, size_t count, int llamafile, float *output) {
-    (void)lanes, (void)count, (void)llamafile, (void)output;
+void bg_f16_lanes_reduce(const float *lanes, size_t query_count, size_t columns, int llamafile, float *output) {
+    (void)lanes, (void)query_count, (void)columns, (void)llamafile, (void)output;
 }
 
 #endif

@@ -84,11 +84,19 @@ KERNEL static double exp_shifted(float *values, size_t count, float maximum, int
     __m256d lower = _mm256_setzero_pd(), upper = _mm256_setzero_pd();
     double sum = 0;
     for (size_t i = 0; i < count; i += 8) {
-        float lanes[8];
         size_t take = count - i < 8 ? count - i : 8;
-        for (size_t k = 0; k < 8; k++) lanes[k] = k < take ? values[i + k] : -INFINITY;
-        __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(lanes), shift));
-        if (store) {
+        float lanes[8];
+        __m256 x;
+        if (take == 8) {
+            x = _mm256_loadu_ps(values + i);
+        } else {
+            for (size_t k = 0; k < 8; k++) lanes[k] = k < take ? values[i + k] : -INFINITY;
+            x = _mm256_loadu_ps(lanes);
+        }
+        __m256 e = exp8(_mm256_sub_ps(x, shift));
+        if (store && take == 8) {
+            _mm256_storeu_ps(values + i, e);
+        } else if (store) {
             _mm256_storeu_ps(lanes, e);
             for (size_t k = 0; k < take; k++) values[i + k] = lanes[k];
         }

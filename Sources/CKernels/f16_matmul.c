@@ -143,42 +143,63 @@ KERNEL void bg_f16_matmul(
     }
 }
 
-/// One key `w` against `cols` queries at `a` (`n` floats apart, `n` a multiple of 8) in llamafile's order: one
-/// vector of eight lanes per pair, eight columns per fused multiply-add, summed at the end by `lane_sum`.
+/// `keys` keys (at `w`, `key_stride` halves apart) against `cols` queries at `a` (`n` floats apart, `n` a multiple
+/// of 8) in llamafile's order: one vector of eight lanes per pair, eight columns per fused multiply-add, summed at the
+/// end by `lane_sum`; pair (key k, query c) goes to `out[c * stride + k]`. Several keys at once keep independent
+/// chains of multiply-adds in flight; each pair's order is the same whatever shares the call.
 KERNEL INLINE void score_tile_llamafile(
-    int cols, const uint16_t *w, const float *a, size_t n, float *out, size_t stride) {
-    __m256 acc[3];
-    for (int c = 0; c < cols; c++) acc[c] = _mm256_setzero_ps();
-    for (size_t i = 0; i < n; i += 8) {
-        __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + i)));
-        for (int c = 0; c < cols; c++) acc[c] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(a + c * n + i), acc[c]);
+    int keys, int cols, const uint16_t *w, size_t key_stride, const float *a, size_t n, float *out, size_t stride) {
+    __m256 acc[4][3];
+    for (int k = 0; k < keys; k++) {
+        for (int c = 0; c < cols; c++) acc[k][c] = _mm256_setzero_ps();
     }
-    for (int c = 0; c < cols; c++) out[c * stride] = lane_sum(acc[c]);
+    for (size_t i = 0; i < n; i += 8) {
+        __m256 av[3];
+        for (int c = 0; c < cols; c++) av[c] = _mm256_loadu_ps(a + c * n + i);
+        for (int k = 0; k < keys; k++) {
+            __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(w + k * key_stride + i)));
+            for (int c = 0; c < cols; c++) acc[k][c] = _mm256_fmadd_ps(wv, av[c], acc[k][c]);
+        }
+    }
+    for (int k = 0; k < keys; k++) {
+        for (int c = 0; c < cols; c++) out[c * stride + k] = lane_sum(acc[k][c]);
+    }
 }
 
 KERNEL void bg_f16_scores(
     const uint16_t *keys, size_t key_stride, size_t count, const float *queries, size_t query_count, size_t columns,
     float scale, float *scores, size_t score_stride, int llamafile) {
-    int tiles = llamafile && columns % 8 == 0;
-    // Each key is read once for up to three queries.
-    for (size_t t = 0; t < count; t++) {
-        const uint16_t *key = keys + t * key_stride;
-        size_t q = 0;
-        for (; q + 3 <= query_count; q += 3) {
-            if (tiles) {
-                score_tile_llamafile(3, key, queries + q * columns, columns, scores + q * score_stride + t, score_stride);
-            } else {
-                score_tile(3, key, queries + q * columns, columns, scores + q * score_stride + t, score_stride);
+    if (llamafile && columns % 8 == 0) {
+        // Up to four keys against up to three queries at a time.
+        for (size_t q = 0; q < query_count; q += 3) {
+            int cols = query_count - q < 3 ? (int)(query_count - q) : 3;
+            size_t t = 0;
+            for (; t + 4 <= count; t += 4) {
+                score_tile_llamafile(
+                    4, cols, keys + t * key_stride, key_stride, queries + q * columns, columns,
+                    scores + q * score_stride + t, score_stride);
+            }
+            for (; t < count; t++) {
+                score_tile_llamafile(
+                    1, cols, keys + t * key_stride, key_stride, queries + q * columns, columns,
+                    scores + q * score_stride + t, score_stride);
             }
         }
-        for (; q < query_count; q++) {
-            if (tiles) {
-                score_tile_llamafile(1, key, queries + q * columns, columns, scores + q * score_stride + t, 1);
-            } else {
+    } else {
+        // Each key is read once for up to three queries.
+        for (size_t t = 0; t < count; t++) {
+            const uint16_t *key = keys + t * key_stride;
+            size_t q = 0;
+            for (; q + 3 <= query_count; q += 3) {
+                score_tile(3, key, queries + q * columns, columns, scores + q * score_stride + t, score_stride);
+            }
+            for (; q < query_count; q++) {
                 score_tile(1, key, queries + q * columns, columns, scores + q * score_stride + t, 1);
             }
         }
-        for (q = 0; q < query_count; q++) scores[q * score_stride + t] *= scale;
+    }
+    for (size_t q = 0; q < query_count; q++) {
+        for (size_t t = 0; t < count; t++) scores[q * score_stride + t] *= scale;
     }
 }
 

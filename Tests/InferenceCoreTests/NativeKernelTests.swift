@@ -233,7 +233,7 @@ struct NativeKernelTests {
                 }
             }
         }
-        bg_f16_lanes_reduce(lanes, queries * d, llamafile ? 1 : 0, &output)
+        bg_f16_lanes_reduce(lanes, queries, d, llamafile ? 1 : 0, &output)
         for query in 0..<queries {
             for i in 0..<d {
                 let column = (0..<count).map { HalfFloat.float(fromF16: values[$0 * d + i]) }

@@ -70,18 +70,19 @@ void bg_f16_scores(
     float scale, float *scores, size_t score_stride, int llamafile);
 
 /// Adds the products of `count` tokens (tokens `first..<first + count` of the sequence, their F16 value rows
-/// `value_stride` halves apart) into the lanes of `query_count` attention outputs of `columns` elements: output
-/// element (q, i) has 32 float lanes at `lanes + (q * columns + i) * 32`, all zero at the start. Token t's product
-/// `v_t[i] * weights[q * weight_stride + t - first]` is fused into lane t % 8 with `llamafile` set (llamafile's
-/// tiles), else into lane t % 32 (ggml's `vec_dot_f16`). `bg_f16_lanes_reduce` then gives the outputs.
+/// `value_stride` halves apart) into the lanes of `query_count` attention outputs of `columns` elements: query q has
+/// 32 rows of `columns` floats at `lanes + q * 32 * columns` (row s holds lane s of every output element), all zero
+/// at the start. Token t's product `v_t[i] * weights[q * weight_stride + t - first]` is fused into lane t % 8 with
+/// `llamafile` set (llamafile's tiles), else into lane t % 32 (ggml's `vec_dot_f16`). `bg_f16_lanes_reduce` then
+/// gives the outputs.
 void bg_f16_weighted_lanes(
     const uint16_t *values, size_t value_stride, size_t first, size_t count, const float *weights,
     size_t weight_stride, size_t query_count, size_t columns, int llamafile, float *lanes);
 
-/// The `count` outputs of `bg_f16_weighted_lanes`: with `llamafile`, lanes 0..<8 summed as
-/// ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)); otherwise the four vectors of 8 reduced as `vec_dot_f16` reduces them:
-/// (0+2)+(1+3), halves, two horizontal adds.
-void bg_f16_lanes_reduce(const float *lanes, size_t count, int llamafile, float *output);
+/// The outputs of `bg_f16_weighted_lanes`, `columns` per query at `output + q * columns`: with `llamafile`, lanes
+/// 0..<8 summed as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)); otherwise the four vectors of 8 lanes reduced as
+/// `vec_dot_f16` reduces them: (0+2)+(1+3), halves, two horizontal adds, that is ((l0+l4)+(l1+l5)) + ((l2+l6)+(l3+l7)).
+void bg_f16_lanes_reduce(const float *lanes, size_t query_count, size_t columns, int llamafile, float *output);
 
 /// `output[i] = input[i]` rounded to the nearest IEEE half (ties to even) and widened back, for `count` floats.
 void bg_round_through_f16(const float *input, float *output, size_t count);

@@ -133,7 +133,7 @@ enum Attention {
                     values, stride, t, slots, scores + t, length, heads, d, llamafile, lanes.baseAddress!)
                 t += slots
             }
-            bg_f16_lanes_reduce(lanes.baseAddress!, heads * d, llamafile, output)
+            bg_f16_lanes_reduce(lanes.baseAddress!, heads, d, llamafile, output)
         }
     }
 }
