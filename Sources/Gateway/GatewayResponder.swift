@@ -135,10 +135,10 @@ public struct GatewayResponder: HTTPResponder {
             return try Self.json(
                 encoding: QuotaReport(key: key.name, data: state.quotas.report(key: key, models: models)))
         case "/tokenize", "/detokenize":
-            let body = try await readBody(request, started: started)
+            let body = try await readBody(request)
             return try tokenization(path, body: body, key: key)
         default:
-            let body = try await readBody(request, started: started)
+            let body = try await readBody(request)
             let decoded = try OpenAIRequest.decode(body.readableBytesView, chat: path == "/v1/chat/completions")
             let model = try self.model(named: decoded.model, for: key)
             log.model = model.name

@@ -32,7 +32,12 @@ public enum GatewayServer {
     {
         let headerTimeout = TimeAmount(listener.headerTimeout)
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [HeaderTimeoutHandler(timeout: headerTimeout)],
+            additionalChannelHandlers: [
+                HeaderTimeoutHandler(timeout: headerTimeout),
+                BodyDeadlineHandler(
+                    timeout: TimeAmount(listener.bodyTimeout), minBytesPerSecond: listener.minBodyBytesPerSecond,
+                    grace: TimeAmount(BatchgateConfiguration.Listener.bodyRateGrace)),
+            ],
             idleTimeout: TimeAmount(listener.idleTimeout))
         guard let tls else {
             return HTTPServerBuilder { responder in GatewayHTTP1Channel(configuration: http1, responder: responder) }

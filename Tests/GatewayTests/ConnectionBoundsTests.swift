@@ -1,5 +1,8 @@
+import HTTPTypes
 import NIOCore
+import NIOEmbedded
 import NIOHTTP1
+import NIOHTTPTypes
 import Testing
 
 @testable import Gateway
@@ -18,51 +21,32 @@ struct ConnectionBoundsTests {
         #expect(!pending.enter())
     }
 
-    /// A body of `parts`, each after `gap`, then ended, or left open for an hour when `stall` is set.
-    struct Trickle: AsyncSequence, Sendable {
+    /// An immediate body of `parts`.
+    struct Parts: AsyncSequence, Sendable {
         let parts: [String]
-        var gap: Duration = .zero
-        var stall = false
 
         struct AsyncIterator: AsyncIteratorProtocol {
-            let body: Trickle
-            var index = 0
+            var rest: ArraySlice<String>
 
             mutating func next() async throws -> ByteBuffer? {
-                guard index < body.parts.count else {
-                    if body.stall { try await Task.sleep(for: .seconds(3600)) }
-                    return nil
-                }
-                if body.gap > .zero { try await Task.sleep(for: body.gap) }
-                index += 1
-                return ByteBuffer(string: body.parts[index - 1])
+                guard let first = rest.popFirst() else { return nil }
+                return ByteBuffer(string: first)
             }
         }
 
-        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(body: self) }
-    }
-
-    func body(_ parts: [String], gap: Duration = .zero, stall: Bool = false) -> Trickle {
-        Trickle(parts: parts, gap: gap, stall: stall)
-    }
-
-    func bounds(limit: Int = 1 << 20, timeout: Duration = .seconds(30), rate: Int = 0, grace: Duration = .seconds(5))
-        -> BodyBounds
-    {
-        let now = ContinuousClock.now
-        return BodyBounds(limit: limit, started: now, deadline: now + timeout, minBytesPerSecond: rate, grace: grace)
+        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(rest: parts[...]) }
     }
 
     @Test("A body that arrives is read whole")
     func whole() async throws {
-        let read = try await bounds().read(body(["{\"a\"", ":1}"]))
+        let read = try await BodyBounds(limit: 1 << 20).read(Parts(parts: ["{\"a\"", ":1}"]))
         #expect(String(buffer: read) == #"{"a":1}"#)
     }
 
     @Test("A body past the limit is refused as too large")
     func tooLarge() async {
         do {
-            _ = try await bounds(limit: 4).read(body(["abc", "de"]))
+            _ = try await BodyBounds(limit: 4).read(Parts(parts: ["abc", "de"]))
         } catch let error as GatewayError {
             #expect(error.code == .bodyTooLarge)
         } catch {
@@ -70,32 +54,58 @@ struct ConnectionBoundsTests {
         }
     }
 
-    @Test("A body that stalls is refused with body_timeout at the deadline")
-    func stalled() async {
-        do {
-            _ = try await bounds(timeout: .milliseconds(300)).read(body(["{"], stall: true))
-            Issue.record("a stalled body was read")
-        } catch let error as GatewayError {
-            #expect(error.code == .bodyTimeout)
-            #expect(error.status.code == 408)
-            #expect(error.message.contains("did not arrive within"))
-        } catch {
-            Issue.record("unexpected \(error)")
-        }
+    /// An embedded channel with the body deadline handler, and a catcher of what it fires.
+    final class Caught: ChannelInboundHandler, @unchecked Sendable {
+        // @unchecked: an embedded channel runs on the test's thread only.
+        typealias InboundIn = HTTPRequestPart
+        var errors: [any Error] = []
+        func errorCaught(context: ChannelHandlerContext, error: any Error) { errors.append(error) }
     }
 
-    @Test("A body slower than the minimum rate is refused once the grace period is over")
-    func tooSlow() async {
-        let trickle = body(Array(repeating: "x", count: 100), gap: .milliseconds(100))
-        do {
-            _ = try await bounds(rate: 1000, grace: .milliseconds(300)).read(trickle)
-            Issue.record("a trickling body was read")
-        } catch let error as GatewayError {
-            #expect(error.code == .bodyTimeout)
-            #expect(error.message.contains("slower than 1000 bytes per second"))
-        } catch {
-            Issue.record("unexpected \(error)")
+    func channel(timeout: TimeAmount, rate: Int = 0, grace: TimeAmount = .seconds(5)) throws
+        -> (EmbeddedChannel, Caught)
+    {
+        let caught = Caught()
+        let channel = EmbeddedChannel(handlers: [
+            BodyDeadlineHandler(timeout: timeout, minBytesPerSecond: rate, grace: grace), caught,
+        ])
+        return (channel, caught)
+    }
+
+    static let head = HTTPRequestPart.head(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/"))
+
+    @Test("A body that stalls gets body_timeout fired at the deadline; one that ends in time gets nothing")
+    func stalled() throws {
+        let (channel, caught) = try channel(timeout: .seconds(2))
+        try channel.writeInbound(Self.head)
+        try channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: "{")))
+        channel.pipeline.fireChannelReadComplete()
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1750))
+        #expect(caught.errors.isEmpty)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(500))
+        let error = try #require(caught.errors.first as? BodyDeadlineError)
+        #expect(error.message == "the request body did not arrive within 2 s")
+        #expect(GatewayError(.bodyTimeout, error.message).status.code == 408)
+        // The next request on the connection starts its own clock, and an ended body stops it.
+        try channel.writeInbound(Self.head)
+        try channel.writeInbound(HTTPRequestPart.end(nil))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+        #expect(caught.errors.count == 1)
+        _ = try channel.finish()
+    }
+
+    @Test("A body slower than the minimum rate gets body_timeout once the grace period is over")
+    func tooSlow() throws {
+        let (channel, caught) = try channel(timeout: .seconds(30), rate: 1000, grace: .seconds(1))
+        try channel.writeInbound(Self.head)
+        for _ in 0..<8 {
+            try channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: String(repeating: "x", count: 100))))
+            channel.pipeline.fireChannelReadComplete()
+            channel.embeddedEventLoop.advanceTime(by: .milliseconds(250))
         }
+        let error = try #require(caught.errors.first as? BodyDeadlineError)
+        #expect(error.message.contains("slower than 1000 bytes per second"))
+        _ = try channel.finish()
     }
 
     @Test("Body read failures: malformed is 400, a connection that ended inside the body is 499")
