@@ -17,7 +17,7 @@ struct ConfigCommand: ParsableCommand {
             discussion: """
                 Problems are printed to standard error as FILE:LINE:COLUMN: KEYPATH: MESSAGE, one per line, \
                 followed by a count; the exit status is 1 when there are any. Model files, certificates and keys \
-                named in the file are checked on disk.
+                named in the file are checked on disk; each model is opened as its workers will open it.
                 """
         )
 
@@ -27,6 +27,14 @@ struct ConfigCommand: ParsableCommand {
         func run() throws {
             do {
                 let configuration = try ConfigLoader.load(path: file)
+                let problems = ModelFileCheck.problems(in: configuration)
+                if !problems.isEmpty {
+                    for problem in problems { ConfigCommand.printError("\(file): \(problem)") }
+                    let count = problems.count
+                    ConfigCommand.printError(
+                        "\(count) \(count == 1 ? "model" : "models") in \(file) cannot be served")
+                    throw ExitCode.failure
+                }
                 let models = configuration.models.count
                 let keys = configuration.keys.count
                 print(
@@ -35,7 +43,7 @@ struct ConfigCommand: ParsableCommand {
                 for warning in configuration.warnings {
                     ConfigCommand.printError(warning.description)
                 }
-            } catch {
+            } catch let error as ConfigError {
                 for issue in error.issues {
                     ConfigCommand.printError(issue.description)
                 }

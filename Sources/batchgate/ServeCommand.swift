@@ -98,6 +98,12 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap(LogFormatting.factory(start.configuration.logging))
         let logger = Logger(label: "batchgate.gateway")
         for warning in start.configuration.warnings { logger.warning("\(warning)") }
+        // A model no worker could load is refused here, once, rather than restarted forever.
+        let problems = ModelFileCheck.problems(in: start.configuration)
+        if !problems.isEmpty {
+            for problem in problems { logger.critical("cannot serve: \(problem)") }
+            throw ExitCode.failure
+        }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let runtime = try GatewayRuntime(

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs the real `batchgate` executable that `swift build` put next to the test bundle.
 enum BatchgateProcess {
@@ -77,9 +78,37 @@ struct TemporaryDirectory {
         path = (FileManager.default.temporaryDirectory.path as NSString)
             .appendingPathComponent("batchgate-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        try Data("GGUF\u{3}\0\0\0".utf8).write(to: URL(fileURLWithPath: path + "/model.gguf"))
+        try FileManager.default.copyItem(atPath: try Self.tinyModel(), toPath: path + "/model.gguf")
         try Data("-----BEGIN CERTIFICATE-----\n".utf8).write(to: URL(fileURLWithPath: path + "/cert.pem"))
         try Data("-----BEGIN PRIVATE KEY-----\n".utf8).write(to: URL(fileURLWithPath: path + "/key.pem"))
+    }
+
+    /// A tiny real model (`batchgate model create` on llama.cpp's llama-spm vocabulary), made once per test run:
+    /// `config check` opens model files as the workers will.
+    static func tinyModel() throws -> String {
+        try made.withLock { made in
+            if let made { return made }
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
+            let vocab = root.appendingPathComponent(".cache/fixtures/ggml-vocab-llama-spm.gguf").path
+            let file = (FileManager.default.temporaryDirectory.path as NSString)
+                .appendingPathComponent("batchgate-cli-model-\(UUID().uuidString).gguf")
+            let created = try BatchgateProcess.run([
+                "model", "create", file, "--arch", "llama", "--vocab", vocab, "--dim", "64", "--layers", "1",
+                "--heads", "4", "--kv-heads", "2", "--ff", "128", "--context", "256", "--type", "q8_0",
+            ])
+            guard created.status == 0 else { throw CreateFailed(output: created.stderr) }
+            made = file
+            return file
+        }
+    }
+
+    private static let made = Mutex<String?>(nil)
+
+    /// `model create` failed (the vocab fixture missing: run `make fixtures`).
+    struct CreateFailed: Error, CustomStringConvertible {
+        let output: String
+        var description: String { "batchgate model create failed: \(output)" }
     }
 
     /// Writes `text` to `name` in the directory and returns its path.
