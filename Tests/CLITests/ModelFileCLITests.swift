@@ -60,6 +60,46 @@ struct ModelFileCLITests {
         #expect(cut.stderr.contains("models.m.path: "), "\(cut.stderr)")
     }
 
+    /// The tiny model with the type or the row count of its first attention query tensor changed in the header:
+    /// the tensor info after the name is the dimension count (u32), the dimensions (u64 each), then the type (u32).
+    static func patchedTinyModel(type: UInt32? = nil, rows: UInt64? = nil) throws -> Data {
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: try TemporaryDirectory.tinyModel()))
+        let name = Data("blk.0.attn_q.weight".utf8)
+        let found = try #require(bytes.range(of: name), "no attn_q tensor info")
+        let info = found.upperBound
+        #expect(bytes[info] == 2, "a matrix has two dimensions")
+        if let rows {
+            withUnsafeBytes(of: rows.littleEndian) { bytes.replaceSubrange((info + 12)..<(info + 20), with: $0) }
+        }
+        if let type {
+            withUnsafeBytes(of: type.littleEndian) { bytes.replaceSubrange((info + 20)..<(info + 24), with: $0) }
+        }
+        return bytes
+    }
+
+    @Test("config check names a tensor of an unsupported type and one of the wrong shape")
+    func tensorTypeAndShape() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let file = try configuration(in: directory)
+        let model = URL(fileURLWithPath: directory.path + "/model.gguf")
+        // Q5_1 (type 7, which the file reader knows and the kernels do not take) needs 24 bytes per 32 values and
+        // IQ4_NL (type 20, which the reader does not know) 18; the tiny model is Q8_0 (34), so the patched tensor's
+        // data stays within the file: only its type is wrong.
+        try Self.patchedTinyModel(type: 7).write(to: model)
+        let q5 = try BatchgateProcess.run(["config", "check", file])
+        #expect(q5.status == 1)
+        #expect(q5.stderr.contains("tensor 'blk.0.attn_q.weight' has unsupported type Q5_1"), "\(q5.stderr)")
+        try Self.patchedTinyModel(type: 20).write(to: model)
+        let iq4 = try BatchgateProcess.run(["config", "check", file])
+        #expect(iq4.status == 1)
+        #expect(iq4.stderr.contains("tensor 'blk.0.attn_q.weight' has unknown or unsupported type 20"), "\(iq4.stderr)")
+        try Self.patchedTinyModel(rows: 32).write(to: model)
+        let shape = try BatchgateProcess.run(["config", "check", file])
+        #expect(shape.status == 1)
+        #expect(shape.stderr.contains("tensor 'blk.0.attn_q.weight' has shape [64, 32]"), "\(shape.stderr)")
+    }
+
     @Test("serve refuses to start on such a model, at once and with the reason")
     func serveRefuses() throws {
         let directory = try TemporaryDirectory()
