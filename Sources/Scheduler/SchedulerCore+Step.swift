@@ -97,10 +97,7 @@ extension SchedulerCore {
             let prompt = sequence.request.promptTokens + sequence.generated
             let needed = blocks(prompt.count, on: index)
             guard needed <= free else { break }
-            let fitting = min(
-                budget,
-                (limits.maxStepBytes - stepBytes - Admission.encodedSize(tokens: 0, sampling: sequence.request.sampling))
-                    / 4)
+            let fitting = min(budget, tokensFitting(limits.maxStepBytes - stepBytes, for: next.id))
             guard fitting > 0 else { break }
             queue.pop(next)
             free -= needed
@@ -230,12 +227,13 @@ extension SchedulerCore {
             sequenceID: id, firstPosition: UInt32(start), tokens: tokens, isLastChunk: isLast, sampling: sampling)
     }
 
-    /// How many prompt tokens of running sequence `id`'s next chunk fit in `room` bytes of a step (its sampling
-    /// parameters travel with its first chunk).
+    /// How many prompt tokens of sequence `id`'s next chunk fit in `room` bytes of a step (its sampling parameters
+    /// travel with its first chunk; a waiting sequence, new or requeued, has prefilled nothing).
     private func tokensFitting(_ room: Int, for id: UInt64) -> Int {
         let sequence = sequences[id]!
         let sampling = sequence.prefilled == 0 ? sequence.request.sampling : nil
-        return max(0, (room - Admission.encodedSize(tokens: 0, sampling: sampling)) / 4)
+        let perToken = MemoryLayout<Int32>.size
+        return max(0, (room - Admission.encodedSize(tokens: 0, sampling: sampling)) / perToken)
     }
 
     /// KV blocks worker `index`'s running sequences hold or have reserved for their prompts, and the extra blocks

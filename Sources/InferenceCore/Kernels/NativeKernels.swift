@@ -18,10 +18,7 @@ enum NativeKernels {
         _ weight: WeightMatrix, rows range: Range<Int>, activations: PreparedActivations,
         output: UnsafeMutablePointer<Float>
     ) {
-        bg_q8_0_matmul(
-            weight.base.assumingMemoryBound(to: UInt8.self), weight.rowBytes, range.lowerBound, range.upperBound,
-            activations.storage.assumingMemoryBound(to: UInt8.self), activations.rowBytes, activations.count,
-            weight.columns / 32, output, weight.rows)
+        blocks(bg_q8_0_matmul, weight, rows: range, activations: activations, output: output)
     }
 
     /// Q4_1 weight rows `range` × every prepared Q8_1 activation row.
@@ -30,7 +27,24 @@ enum NativeKernels {
         _ weight: WeightMatrix, rows range: Range<Int>, activations: PreparedActivations,
         output: UnsafeMutablePointer<Float>
     ) {
-        bg_q4_1_matmul(
+        blocks(bg_q4_1_matmul, weight, rows: range, activations: activations, output: output)
+    }
+
+    /// The C signature the block-quantized kernels share: weights and their row bytes, the row range, the prepared
+    /// activations with their row bytes and count, blocks of 32 per row, the output and its stride.
+    typealias BlockKernel =
+        @convention(c) (
+            UnsafePointer<UInt8>?, Int, Int, Int, UnsafePointer<UInt8>?, Int, Int, Int, UnsafeMutablePointer<Float>?,
+            Int
+        ) -> Void
+
+    /// Calls a block-quantized `kernel` on weight rows `range` × every prepared activation row.
+    @inline(__always)
+    private static func blocks(
+        _ kernel: BlockKernel, _ weight: WeightMatrix, rows range: Range<Int>, activations: PreparedActivations,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        kernel(
             weight.base.assumingMemoryBound(to: UInt8.self), weight.rowBytes, range.lowerBound, range.upperBound,
             activations.storage.assumingMemoryBound(to: UInt8.self), activations.rowBytes, activations.count,
             weight.columns / 32, output, weight.rows)
