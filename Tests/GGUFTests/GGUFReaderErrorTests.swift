@@ -80,7 +80,7 @@ struct GGUFReaderErrorTests {
         #expect(try Self.readError(raw)?.code == .badTensorInfo)
     }
 
-    @Test("Unknown tensor type", arguments: [99, 4, 5, 31] as [UInt32])
+    @Test("Unknown tensor type", arguments: [99, 4, 5, 31, 33, 42] as [UInt32])
     func unknownType(type: UInt32) throws {
         let raw = RawBytes.file(tensors: [(name: "t", shape: [32], type: type, offset: 0)], dataBytes: 256)
         #expect(try Self.readError(raw)?.code == .unknownTensorType)
