@@ -29,8 +29,9 @@ extension BatchgateConfiguration {
         public var maxQueue: Int
         /// A request waiting longer than this is refused with 503; default 30 s.
         public var queueTimeout: Duration
-        /// KV cache size per worker in MiB; default 256.
-        public var kvCacheMiB: Int
+        /// KV cache size per worker in MiB; nil (the default, `auto`) lets `serve` size it from the model, its context
+        /// and the memory the machine has (see `KVCacheSizing`).
+        public var kvCacheMiB: Int?
         /// Context window; `nil` (the default) uses the model's own.
         public var contextLength: Int?
         /// Chat prompt format; default `auto`.
@@ -48,7 +49,7 @@ extension BatchgateConfiguration {
             maxRunning: Int = 16,
             maxQueue: Int = 256,
             queueTimeout: Duration = .seconds(30),
-            kvCacheMiB: Int = 256,
+            kvCacheMiB: Int? = nil,
             contextLength: Int? = nil,
             chatTemplate: ChatTemplate = .auto,
             unavailableGrace: Duration = .seconds(30)

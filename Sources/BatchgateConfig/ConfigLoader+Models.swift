@@ -106,7 +106,7 @@ extension NodeReader {
         }
         model.maxQueue = int(fields, "max_queue", default: defaults.maxQueue, range: positive)
         model.queueTimeout = duration(fields, "queue_timeout", default: defaults.queueTimeout, allowZero: false)
-        model.kvCacheMiB = int(fields, "kv_cache_mib", default: defaults.kvCacheMiB, range: positive)
+        model.kvCacheMiB = intOrAuto(fields, "kv_cache_mib", range: positive)
         model.contextLength = optionalInt(fields, "context_length", range: positive)
         model.chatTemplate = choice(fields, "chat_template", default: defaults.chatTemplate)
         model.unavailableGrace = duration(

@@ -170,6 +170,19 @@ struct NodeReader {
         return int(entry.value, path: entry.path, range: range)
     }
 
+    /// An integer in `range`, or nil when the key is absent or says `auto` (a wrong value is reported and gives nil).
+    mutating func intOrAuto(_ fields: Fields, _ key: String, range: ClosedRange<Int>) -> Int? {
+        guard let entry = fields[key] else { return nil }
+        if case .scalar(let scalar) = entry.value, entry.value.tagName == Tag.Name.str.rawValue {
+            guard scalar.string == "auto" else {
+                wrongType(expected: "an integer or \"auto\"", at: entry.value, path: entry.path)
+                return nil
+            }
+            return nil
+        }
+        return int(entry.value, path: entry.path, range: range)
+    }
+
     static func rangeMessage(_ range: ClosedRange<Int>, found: String) -> String {
         switch (range.lowerBound, range.upperBound) {
         case (1, Int.max): "must be greater than 0, found \(found)"

@@ -7,7 +7,8 @@
 /// A whole file mapped read-only into memory; unmapped when the last reference goes away.
 ///
 /// `@unchecked Sendable`: the mapping is `PROT_READ` and never changes after `init`, so sharing the
-/// pointer between threads is safe; it is released only in `deinit`, when no reference remains.
+/// pointer between threads is safe; it is released only in `deinit`, when no reference remains. The one mutable
+/// field, a checksum of the page reads in `readIntoMemory`, is written only by the thread loading the file.
 public final class MappedFile: @unchecked Sendable {
     /// The mapped bytes (empty for an empty file).
     public let bytes: UnsafeRawBufferPointer
@@ -40,17 +41,40 @@ public final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
 
-    /// Reads the whole mapping into memory and locks it there (`mlock`), so the kernel cannot drop its pages while
-    /// the process idles: a server whose model pages were reclaimed would read the file back from disk on its next
-    /// request (seen here: proactive reclaim on the host turned a 1 s first token into 11 s after 12 s of idling).
-    /// Returns the error text when the lock is refused (no CAP_IPC_LOCK and a small RLIMIT_MEMLOCK); the pages
-    /// are then only asked for (`MADV_WILLNEED`).
-    public func lockInMemory() -> String? {
+    /// Reads the whole mapping into memory, `chunkBytes` at a time, and with `lock` set also locks it there
+    /// (`mlock`), so the kernel cannot drop its pages while the process idles: a server whose model pages were
+    /// reclaimed would read the file back from disk on its next request (seen here: proactive reclaim on the host
+    /// turned a 1 s first token into 11 s after 12 s of idling). `progress` gets the bytes read so far after every
+    /// chunk, so a caller can report a slow disk. Returns the error text when a lock is refused (no CAP_IPC_LOCK and
+    /// a small RLIMIT_MEMLOCK); the rest of the file is then read without locking.
+    @discardableResult
+    public func readIntoMemory(lock: Bool, chunkBytes: Int = 64 << 20, progress: (Int) -> Void = { _ in }) -> String? {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return nil }
-        if mlock(base, bytes.count) == 0 { return nil }
-        let reason = String(cString: strerror(errno))
-        _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_WILLNEED)
-        return reason
+        var refusal: String?
+        var locking = lock
+        var offset = 0
+        while offset < bytes.count {
+            let length = min(chunkBytes, bytes.count - offset)
+            if locking && mlock(base + offset, length) != 0 {
+                refusal = String(cString: strerror(errno))
+                locking = false
+            }
+            if !locking { touchPages(base + offset, length) }
+            offset += length
+            progress(offset)
+        }
+        return refusal
+    }
+
+    /// A running sum of one byte per page read by `touchPages`, kept so the reads cannot be optimised away.
+    private var touched: UInt8 = 0
+
+    /// Reads one byte of every page in `length` bytes at `start`, which makes the kernel load them.
+    private func touchPages(_ start: UnsafeRawPointer, _ length: Int) {
+        _ = madvise(UnsafeMutableRawPointer(mutating: start), length, MADV_WILLNEED)
+        var sum = touched
+        for page in stride(from: 0, to: length, by: 4096) { sum &+= start.load(fromByteOffset: page, as: UInt8.self) }
+        touched = sum
     }
 
     deinit {

@@ -33,13 +33,15 @@ public struct GatewayRuntime: Sendable {
         let factory = PrometheusMetricsFactory(registry: registry)
         var models: [ServedModel] = []
         var schedulers: [ModelScheduler] = []
-        for model in configuration.models {
+        let described = try configuration.models.map { (model: $0, description: try ModelDescription($0)) }
+        let plans = ModelMemoryPlan.plans(for: described, availableBytes: SystemMemory.availableBytes())
+        for ((model, description), plan) in zip(described, plans) {
+            logger.info("\(plan.explanation)", metadata: ["model": "\(model.name)"])
             let arguments =
                 [
                     "--model", model.path, "--name", model.name, "--threads", "\(model.effectiveThreads(cores: cores))",
-                    "--kv-cache-mib", "\(model.kvCacheMiB)", "--max-batch-tokens", "\(model.maxBatchTokens)",
+                    "--kv-cache-mib", "\(plan.kvCacheMiB)", "--max-batch-tokens", "\(model.maxBatchTokens)",
                 ] + extraWorkerArguments
-            let description = try ModelDescription(model)
             if let warning = description.chatTemplateWarning {
                 logger.warning("\(warning)", metadata: ["model": "\(model.name)"])
             }
@@ -51,7 +53,8 @@ public struct GatewayRuntime: Sendable {
                 + GenerationPlan.largestSamplingBytes(description)
             let launcher = WorkerProcessLauncher(
                 executable: executable, arguments: arguments,
-                ringCapacity: WorkerProcessLauncher.ringCapacity(forSteps: largestStep))
+                ringCapacity: WorkerProcessLauncher.ringCapacity(forSteps: largestStep),
+                helloTimeout: plan.helloTimeout)
             let scheduler = ModelScheduler(
                 model: model.name,
                 limits: SchedulerLimits(

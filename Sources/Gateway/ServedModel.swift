@@ -17,15 +17,22 @@ public struct ModelDescription: Sendable {
     /// Set when the file's chat template is not one Batchgate knows and chats fall back to ChatML: the line to log
     /// at startup.
     public let chatTemplateWarning: String?
+    /// Bytes one token takes in a worker's KV cache (an F16 key and value row for every layer).
+    public let kvBytesPerToken: Int
+    /// Size of the model file.
+    public let fileBytes: Int
 
     /// A description from its parts.
     public init(
-        tokenizer: Tokenizer, chatTemplate: ChatTemplate?, contextLength: Int, chatTemplateWarning: String? = nil
+        tokenizer: Tokenizer, chatTemplate: ChatTemplate?, contextLength: Int, chatTemplateWarning: String? = nil,
+        kvBytesPerToken: Int = 0, fileBytes: Int = 0
     ) {
         self.tokenizer = tokenizer
         self.chatTemplate = chatTemplate
         self.contextLength = contextLength
         self.chatTemplateWarning = chatTemplateWarning
+        self.kvBytesPerToken = kvBytesPerToken
+        self.fileBytes = fileBytes
     }
 
     /// Reads the tokenizer, chat template and context length of `model`'s file.
@@ -38,7 +45,22 @@ public struct ModelDescription: Sendable {
         let trained = file.metadata.int("\(architecture).context_length") ?? 4096
         self.init(
             tokenizer: tokenizer, chatTemplate: choice.template,
-            contextLength: model.contextLength.map { min($0, trained) } ?? trained, chatTemplateWarning: choice.warning)
+            contextLength: model.contextLength.map { min($0, trained) } ?? trained, chatTemplateWarning: choice.warning,
+            kvBytesPerToken: Self.kvBytesPerToken(file.metadata, architecture: architecture),
+            fileBytes: file.mapping.bytes.count)
+    }
+
+    /// Bytes of F16 keys and values one token takes over all layers, from the model's metadata (zero when the sizes
+    /// are missing; the worker then refuses the file anyway).
+    static func kvBytesPerToken(_ metadata: GGUFMetadata, architecture: String) -> Int {
+        func value(_ key: String) -> Int? { metadata.int("\(architecture).\(key)") }
+        guard let layers = value("block_count"), let heads = value("attention.head_count"), heads > 0,
+            let width = value("embedding_length")
+        else { return 0 }
+        let kvHeads = value("attention.head_count_kv") ?? heads
+        let keyWidth = value("attention.key_length") ?? width / heads
+        let valueWidth = value("attention.value_length") ?? width / heads
+        return layers * kvHeads * (keyWidth + valueWidth) * 2
     }
 }
 

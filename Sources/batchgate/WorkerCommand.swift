@@ -1,5 +1,7 @@
 import ArgumentParser
+import BatchgateConfig
 import Foundation
+import GGUF
 import InferenceCore
 import SharedMemory
 import Worker
@@ -77,11 +79,7 @@ struct WorkerCommand: ParsableCommand {
                 options.threads = threads
                 options.kvCacheMiB = kvCacheMiB
                 let weights = try ModelWeights(path: model)
-                // A server idles between requests: keep the model's pages resident rather than read back from disk.
-                if let refused = weights.file.mapping.lockInMemory() {
-                    FileHandle.standardError.write(
-                        Data("batchgate worker: could not lock \(model) in memory (\(refused)); continuing\n".utf8))
-                }
+                readIntoMemory(weights.file.mapping)
                 handler = StepExecutor(engine: Engine(weights: weights, options: options))
             } catch {
                 throw fail("cannot load model \(model): \(error)")
@@ -95,8 +93,43 @@ struct WorkerCommand: ParsableCommand {
         }
     }
 
+    /// Reads the model file into memory before saying hello, locked there when the machine has room for it (a
+    /// server idles between requests: its model's pages must stay resident rather than be read back from disk),
+    /// with a progress line every five seconds when the disk is slow, so a long load shows in the gateway's log.
+    private func readIntoMemory(_ mapping: MappedFile) {
+        let size = mapping.bytes.count
+        let room = SystemMemory.availableBytes().map { $0 - (1 << 30) } ?? Int.max
+        let started = ContinuousClock.now
+        var reported = started
+        let refusal = mapping.readIntoMemory(lock: size <= room) { done in
+            let now = ContinuousClock.now
+            guard now - reported >= .seconds(5) else { return }
+            reported = now
+            let seconds = (now - started).components.seconds
+            say(
+                "loading \(model): \(gibibytes(done)) of \(gibibytes(size)) GiB read (\(done * 100 / size)%, \(seconds) s)"
+            )
+        }
+        if size > room {
+            say("\(model) (\(gibibytes(size)) GiB) is larger than the free memory; not locking it in memory")
+        } else if let refusal {
+            say("could not lock \(model) in memory (\(refusal)); continuing")
+        }
+    }
+
+    /// `bytes` in GiB with one decimal.
+    private func gibibytes(_ bytes: Int) -> String {
+        let tenths = (bytes * 10 + (1 << 29)) >> 30
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
+    /// Writes a line to standard error, which the gateway's log shows.
+    private func say(_ line: String) {
+        FileHandle.standardError.write(Data("batchgate worker: \(line)\n".utf8))
+    }
+
     private func fail(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("batchgate worker: \(message)\n".utf8))
+        say(message)
         return ExitCode(1)
     }
 }

@@ -233,6 +233,13 @@ let brokenCases: [BrokenCase] = [
         expected: [.init(7, 20, "models[0].queue_timeout", "must be greater than 0, found 0s", .outOfRange)]
     ),
     BrokenCase(
+        name: "a KV cache size that is neither a number nor auto",
+        yaml: baseYAML + "    kv_cache_mib: lots\n",
+        expected: [
+            .init(7, 19, "models[0].kv_cache_mib", "expected an integer or \"auto\", found string \"lots\"", .wrongType)
+        ]
+    ),
+    BrokenCase(
         name: "negative threads",
         yaml: baseYAML + "    threads: -1\n",
         expected: [.init(7, 14, "models[0].threads", "must not be negative, found -1", .outOfRange)]

@@ -44,7 +44,7 @@ struct ValidConfigurationTests {
         #expect(model.maxRunning == 16)
         #expect(model.maxQueue == 256)
         #expect(model.queueTimeout == .seconds(30))
-        #expect(model.kvCacheMiB == 256)
+        #expect(model.kvCacheMiB == nil, "auto")
         #expect(model.contextLength == nil)
         #expect(model.chatTemplate == .auto)
         #expect(model.unavailableGrace == .seconds(30))
@@ -116,6 +116,7 @@ struct ValidConfigurationTests {
                 unavailable_grace: 0s
               - name: other
                 path: model.gguf
+                kv_cache_mib: auto
             keys:
               - name: ci
                 sha256: \(Fixture.digestA.uppercased())
