@@ -9,6 +9,16 @@ extension BatchgateConfiguration {
         case llama2
         /// `<|start_header_id|>role<|end_header_id|>` (Llama 3).
         case llama3
+        /// ` [INST] … [/INST]` (Mistral 7B v0.1, tokenizer v1).
+        case mistralV1 = "mistral-v1"
+        /// `[INST] … [/INST]` (tokenizer v3).
+        case mistralV3 = "mistral-v3"
+        /// `[INST]…[/INST]` (Mistral Nemo, tokenizer v3-tekken).
+        case mistralV3Tekken = "mistral-v3-tekken"
+        /// `[SYSTEM_PROMPT] … [/SYSTEM_PROMPT][INST] … [/INST]` (Mistral Large 2411).
+        case mistralV7 = "mistral-v7"
+        /// `[SYSTEM_PROMPT]…[/SYSTEM_PROMPT][INST]…[/INST]` (Mistral Small 3.1).
+        case mistralV7Tekken = "mistral-v7-tekken"
     }
 
     /// One entry of `models:` — a GGUF file served by a pool of worker processes.

@@ -36,7 +36,8 @@ extension ChatTemplate {
         if let template, !template.isEmpty {
             var start = String(template.prefix(48)).replacingNewlines()
             if template.count > 48 { start += "…" }
-            what = "chat template not recognised (not ChatML, Llama 2 or Llama 3; it starts \"\(start)\")"
+            let known = Family.allCases.map(\.rawValue).joined(separator: ", ")
+            what = "chat template not recognised (not one of \(known); it starts \"\(start)\")"
         } else {
             what = "the file has no chat template"
         }

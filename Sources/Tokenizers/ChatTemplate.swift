@@ -114,7 +114,8 @@ public struct ChatTemplate: Sendable, Equatable {
     static func notRecognised(_ path: String?) -> TokenizerError {
         TokenizerError(
             .unrecognisedChatTemplate, path: path,
-            "chat template not recognised; set chat_template in the model's configuration to chatml, llama2 or llama3")
+            "chat template not recognised; set chat_template in the model's configuration to one of "
+                + Family.allCases.map(\.rawValue).joined(separator: ", "))
     }
 
     /// Renders `messages` to token ids: scaffolding is tokenized with special tokens parsed, message contents

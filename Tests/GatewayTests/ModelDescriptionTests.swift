@@ -36,4 +36,15 @@ struct ModelDescriptionTests {
         #expect(description.contextLength == 8192)
         #expect(description.tokenizer.vocabularySize == 49152)
     }
+
+    @Test("chat_template offers exactly the families the tokenizers render, and a configured one is used")
+    func configurableFamilies() throws {
+        let configurable = Set(BatchgateConfiguration.ChatTemplate.allCases.map(\.rawValue)).subtracting(["auto"])
+        #expect(configurable == Set(ChatTemplate.Family.allCases.map(\.rawValue)))
+        let path = try WorkerSupport.tinyModel()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let mistral = try ModelDescription(
+            BatchgateConfiguration.Model(name: "tiny", path: path, chatTemplate: .mistralV7))
+        #expect(mistral.chatTemplate?.family == .mistralV7)
+    }
 }

@@ -131,7 +131,8 @@ struct ChatTemplateTests {
             let error = error as? TokenizerError
             return error?.code == .unrecognisedChatTemplate
                 && error?.description
-                    == "model.gguf: chat template not recognised; set chat_template in the model's configuration to chatml, llama2 or llama3"
+                    == "model.gguf: chat template not recognised; set chat_template in the model's configuration to one "
+                    + "of chatml, llama2, llama3, mistral-v1, mistral-v3, mistral-v3-tekken, mistral-v7, mistral-v7-tekken"
         }
         #expect(try ChatTemplate.resolve(configured: "llama3", vocabulary: vocabulary).family == .llama3)
         #expect(throws: TokenizerError.self) { try ChatTemplate.resolve(configured: "vicuna", vocabulary: vocabulary) }

@@ -95,6 +95,7 @@ struct DefaultSystemPromptTests {
         #expect(warning.hasPrefix("/models/m.gguf: chat template not recognised"))
         #expect(warning.contains("'chatml'"))
         #expect(warning.contains("<start_of_turn>"))
+        #expect(warning.contains("not one of chatml, llama2, llama3, mistral-v1, "), "\(warning)")
         #expect(!warning.contains("\n"))
         #expect(
             try ChatTemplate.choose(configured: nil, vocabulary: Self.vocabulary(template: nil)).warning
