@@ -42,7 +42,8 @@ public struct ChatTemplate: Sendable, Equatable {
     public let llama2WrapsSystem: Bool
     /// Llama 2: later turns start with `<s>[INST] ` rather than `[INST] `.
     public let llama2BOSInHistory: Bool
-    /// Llama 2: message contents are trimmed of surrounding whitespace.
+    /// Llama 2: message contents are trimmed of surrounding whitespace, and replies are written as Llama-2-chat's own
+    /// template writes them, ` reply </s>`.
     public let llama2TrimsContent: Bool
     /// ChatML: the system message the model's own template adds when a conversation does not start with one
     /// (SmolLM2's "You are a helpful AI assistant named SmolLM, trained by Hugging Face"); nil when it adds none.
@@ -88,7 +89,7 @@ public struct ChatTemplate: Sendable, Equatable {
                 return ChatTemplate(family: has("\"[INST]\"") ? .mistralV3Tekken : .mistralV3)
             }
             let trims = has("content.strip()")
-            let bos = !trims && has("bos_token + '[INST]")
+            let bos = has("bos_token + '[INST]")
             return ChatTemplate(
                 family: .llama2, wrapsSystem: has("<<SYS>>") || trims || bos, bosInHistory: bos, trims: trims)
         }
@@ -178,8 +179,10 @@ public struct ChatTemplate: Sendable, Equatable {
                     content(text)
                     scaffold(" [/INST]")
                 default:
+                    // Llama-2-chat's own template: ' ' + reply.strip() + ' ' + eos_token.
+                    if llama2TrimsContent { scaffold(" ") }
                     content(text)
-                    scaffold("</s>")
+                    scaffold(llama2TrimsContent ? " </s>" : "</s>")
                     insideTurn = false
                 }
             }

@@ -10,17 +10,10 @@ struct JinjaTemplateTests {
         let name: String
         let family: ChatTemplate.Family
         let defaultSystemPrompt: String?
-        /// Conversations (by name) where Batchgate follows llama.cpp's built-in format rather than the template,
-        /// and why.
-        var knownDifferences: [String: String] = [:]
         let template: @Sendable () throws -> String
         let tokenizer: @Sendable () throws -> Tokenizer
         var testDescription: String { name }
     }
-
-    static let llama2Difference =
-        "llama.cpp's llama2-sys-strip format writes 'reply</s>[INST] ' between turns; the template writes "
-        + "' reply </s><s>[INST] '"
 
     static let models: [Model] = [
         Model(
@@ -38,7 +31,6 @@ struct JinjaTemplateTests {
             template: { RealTemplates.qwen25Instruct }, tokenizer: { try Fixtures.tokenizer("qwen2") }),
         Model(
             name: "Llama-2-chat", family: .llama2, defaultSystemPrompt: nil,
-            knownDifferences: ["multi-turn": llama2Difference, "multi-turn with system": llama2Difference],
             template: { RealTemplates.llama2Chat }, tokenizer: { try Fixtures.tokenizer("llama-spm") }),
         Model(
             name: "Meta-Llama-3-Instruct", family: .llama3, defaultSystemPrompt: nil,
@@ -87,17 +79,10 @@ struct JinjaTemplateTests {
             let ids = try template.render(
                 messages: conversation.messages, addGenerationPrompt: conversation.addGenerationPrompt,
                 tokenizer: tokenizer)
-            let compare = {
-                #expect(text == expected, "\(model.name), \(conversation.name)")
-                #expect(
-                    ids == tokenizer.encode(expected, addSpecial: false, parseSpecial: true),
-                    "\(model.name), \(conversation.name): ids differ from the template text's")
-            }
-            if let reason = model.knownDifferences[conversation.name] {
-                withKnownIssue(Comment(rawValue: reason)) { compare() }
-            } else {
-                compare()
-            }
+            #expect(text == expected, "\(model.name), \(conversation.name)")
+            #expect(
+                ids == tokenizer.encode(expected, addSpecial: false, parseSpecial: true),
+                "\(model.name), \(conversation.name): ids differ from the template text's")
         }
     }
 
