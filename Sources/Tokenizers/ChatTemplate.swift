@@ -9,7 +9,8 @@
 /// - Llama 2: any other `[INST]` template (or one whose text starts with "mistral");
 ///   `<<SYS>>` means system messages are wrapped in `<<SYS>>…<</SYS>>`, `bos_token + '[INST]` puts `<s>` before
 ///   later turns, `content.strip()` trims messages.
-/// - Llama 3: `<|start_header_id|>` and `<|end_header_id|>`.
+/// - Llama 3: `<|start_header_id|>` and `<|end_header_id|>`; Llama 3.1 and later templates also open every
+///   conversation with a system block giving the knowledge cutoff and the date (`llama3Preamble`).
 /// Any other template is not recognised: `detect` returns nil and the model must name a family in its configuration
 /// (or take `choose`'s fallback).
 ///
@@ -48,6 +49,9 @@ public struct ChatTemplate: Sendable, Equatable {
     /// ChatML: the system message the model's own template adds when a conversation does not start with one
     /// (SmolLM2's "You are a helpful AI assistant named SmolLM, trained by Hugging Face"); nil when it adds none.
     public let defaultSystemPrompt: String?
+    /// Llama 3.1 and later: the system block with the knowledge cutoff and date that opens every conversation, as
+    /// the model's own template writes it; nil for Llama 3.0 and for a family forced in configuration.
+    public let llama3Preamble: Llama3Preamble?
 
     /// A forced family, without a default system prompt. `llama2` uses the `<<SYS>>` system block (llama.cpp's
     /// `llama2-sys`).
@@ -63,6 +67,17 @@ public struct ChatTemplate: Sendable, Equatable {
         llama2BOSInHistory = false
         llama2TrimsContent = false
         self.defaultSystemPrompt = family == .chatml ? defaultSystemPrompt : nil
+        llama3Preamble = nil
+    }
+
+    /// A Llama 3 template that opens every conversation with `preamble`.
+    init(llama3Preamble preamble: Llama3Preamble?) {
+        family = .llama3
+        llama2WrapsSystem = true
+        llama2BOSInHistory = false
+        llama2TrimsContent = false
+        defaultSystemPrompt = nil
+        llama3Preamble = preamble
     }
 
     init(family: Family, wrapsSystem: Bool, bosInHistory: Bool, trims: Bool) {
@@ -71,6 +86,7 @@ public struct ChatTemplate: Sendable, Equatable {
         llama2BOSInHistory = bosInHistory
         llama2TrimsContent = trims
         defaultSystemPrompt = nil
+        llama3Preamble = nil
     }
 
     /// Recognises a Jinja template by its markers; nil when it is none of the supported families.
@@ -93,7 +109,9 @@ public struct ChatTemplate: Sendable, Equatable {
             return ChatTemplate(
                 family: .llama2, wrapsSystem: has("<<SYS>>") || trims || bos, bosInHistory: bos, trims: trims)
         }
-        if has("<|start_header_id|>") && has("<|end_header_id|>") { return ChatTemplate(family: .llama3) }
+        if has("<|start_header_id|>") && has("<|end_header_id|>") {
+            return ChatTemplate(llama3Preamble: llama3Preamble(template))
+        }
         return nil
     }
 
@@ -159,8 +177,20 @@ public struct ChatTemplate: Sendable, Equatable {
         case .llama2:
             var insideTurn = true
             scaffold("[INST] ")
+            var afterSystem = false
             for message in messages {
-                let text = llama2TrimsContent ? Self.trimASCIISpace(message.content) : message.content
+                var text = message.content
+                if llama2TrimsContent {
+                    // Llama-2-chat's template strips each turn's content as a whole, and a system block is part of
+                    // the first turn's: the system text keeps its spaces, the user text after it loses only its
+                    // trailing ones.
+                    switch message.role {
+                    case .system: break
+                    case .user where afterSystem: text = Self.trimASCIISpace(text, leading: false)
+                    default: text = Self.trimASCIISpace(text)
+                    }
+                }
+                afterSystem = message.role == .system
                 if !insideTurn {
                     insideTurn = true
                     scaffold(llama2BOSInHistory ? "<s>[INST] " : "[INST] ")
@@ -228,6 +258,16 @@ public struct ChatTemplate: Sendable, Equatable {
                 }
             }
         case .llama3:
+            var messages = messages[...]
+            if let llama3Preamble {
+                scaffold("<|start_header_id|>system<|end_header_id|>\n\n")
+                content(llama3Preamble.text())
+                if let first = messages.first, first.role == .system {
+                    content(Self.trimASCIISpace(first.content))
+                    messages = messages.dropFirst()
+                }
+                scaffold("<|eot_id|>")
+            }
             for message in messages {
                 scaffold("<|start_header_id|>")
                 content(message.role.rawValue)
@@ -254,13 +294,13 @@ public struct ChatTemplate: Sendable, Equatable {
         return ids
     }
 
-    /// Trims the characters C's `isspace` accepts, as llama.cpp's `trim` does.
-    static func trimASCIISpace(_ text: String) -> String {
+    /// Trims the characters C's `isspace` accepts, as llama.cpp's `trim` does (only at the end unless `leading`).
+    static func trimASCIISpace(_ text: String, leading: Bool = true) -> String {
         let utf8 = Array(text.utf8)
         func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
         var start = 0
         var end = utf8.count
-        while start < end && isSpace(utf8[start]) { start += 1 }
+        while leading && start < end && isSpace(utf8[start]) { start += 1 }
         while end > start && isSpace(utf8[end - 1]) { end -= 1 }
         return String(decoding: utf8[start..<end], as: UTF8.self)
     }

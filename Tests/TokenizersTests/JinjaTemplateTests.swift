@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Tokenizers
@@ -35,6 +36,12 @@ struct JinjaTemplateTests {
         Model(
             name: "Meta-Llama-3-Instruct", family: .llama3, defaultSystemPrompt: nil,
             template: { RealTemplates.llama3Instruct }, tokenizer: { try Fixtures.tokenizer("llama-bpe") }),
+        Model(
+            name: "Llama-3.1-Instruct", family: .llama3, defaultSystemPrompt: nil,
+            template: { RealTemplates.llama31Instruct }, tokenizer: { try Fixtures.tokenizer("llama-bpe") }),
+        Model(
+            name: "Llama-3.2-Instruct", family: .llama3, defaultSystemPrompt: nil,
+            template: { RealTemplates.llama32Instruct }, tokenizer: { try Fixtures.tokenizer("llama-bpe") }),
     ]
 
     static let conversations: [JinjaRenderer.Conversation] = [
@@ -55,6 +62,10 @@ struct JinjaTemplateTests {
                 .init(role: .system, content: "Answer in French."), .init(role: .user, content: "Hi"),
                 .init(role: .assistant, content: "Salut !"), .init(role: .user, content: "Bye\nnow"),
             ], addGenerationPrompt: true),
+        .init(
+            name: "padded contents",
+            messages: [.init(role: .system, content: "  Be brief.\n"), .init(role: .user, content: " Hi there  ")],
+            addGenerationPrompt: true),
         .init(
             name: "no generation prompt", messages: [.init(role: .user, content: "No generation prompt")],
             addGenerationPrompt: false),
@@ -84,6 +95,19 @@ struct JinjaTemplateTests {
                 ids == tokenizer.encode(expected, addSpecial: false, parseSpecial: true),
                 "\(model.name), \(conversation.name): ids differ from the template text's")
         }
+    }
+
+    @Test("Llama 3.1 and 3.2 templates open with the knowledge cutoff and their date: fixed, or today's")
+    func llama3Preamble() throws {
+        let fixed = try #require(ChatTemplate.detect(RealTemplates.llama31Instruct)?.llama3Preamble)
+        #expect(fixed == .init(knowledgeCutoff: "December 2023", date: .fixed("26 Jul 2024")))
+        let today = try #require(ChatTemplate.detect(RealTemplates.llama32Instruct)?.llama3Preamble)
+        #expect(today.date == .today)
+        let day = Date(timeIntervalSince1970: 1_722_000_000)  // 26 Jul 2024, 13:20 UTC
+        #expect(today.text(now: day).hasPrefix("Cutting Knowledge Date: December 2023\nToday Date: "))
+        #expect(today.text(now: day).hasSuffix(" 2024\n\n"))
+        #expect(ChatTemplate.detect(RealTemplates.llama3Instruct)?.llama3Preamble == nil, "Llama 3.0 has none")
+        #expect(ChatTemplate(family: .llama3).llama3Preamble == nil, "a forced family has none")
     }
 
     @Test("SmolLM2 chats give the ids llama-cpp-python's chat completion gives")
