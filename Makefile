@@ -11,6 +11,7 @@ TEST_PKGS    := $(RUN_PKGS) python3-venv chromium
 VENV         := .venv
 OPENAI       := openai==3.63.0
 JINJA        := jinja2==3.1.6
+JSONSCHEMA   := jsonschema==4.23.0
 
 .PHONY: run test deps test-deps fixtures venv build format lint config-check clean
 
@@ -35,11 +36,12 @@ test-deps:
 	@scripts/install-deps.sh $(TEST_PKGS)
 
 ## venv: the Python environment of the live tests (the official openai client) and of the chat template tests
-## (jinja2, the engine of the models' own templates); redone when this Makefile changes the pins
+## (jinja2, the engine of the models' own templates) and of the structured-output tests (jsonschema); redone when
+## this Makefile changes the pins
 venv: $(VENV)/.installed
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(OPENAI)' '$(JINJA)'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(OPENAI)' '$(JINJA)' '$(JSONSCHEMA)'
 	touch $@
 
 ## fixtures: llama.cpp's vocab-only GGUF files and tokenizer cases, in .cache/fixtures, and the trained model

@@ -54,6 +54,8 @@ let package = Package(
         // Model files, tokenizers and the inference core.
         // Reading and writing GGUF v3 model files; tensor types and their (de)quantization.
         .target(name: "GGUF", swiftSettings: optimizedInDebug),
+        // Structured output: byte-level grammars (JSON, JSON Schema), their automaton and per-state token masks.
+        .target(name: "Grammar", swiftSettings: optimizedInDebug),
         // Text to token ids and back, exactly as llama.cpp does it, plus chat templates.
         .target(name: "Tokenizers", dependencies: ["GGUF"], swiftSettings: optimizedInDebug),
         // Weights, kernels, paged KV cache, sampling, Engine.step; random-weight model builder.
@@ -162,6 +164,7 @@ let package = Package(
 
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"], exclude: ["Golden"], swiftSettings: strict),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF"], swiftSettings: strict),
+        .testTarget(name: "GrammarTests", dependencies: ["Grammar"], swiftSettings: strict),
         .testTarget(
             name: "InferenceCoreTests",
             dependencies: ["InferenceCore", "GGUF", "BatchgateTestSupport"],
