@@ -60,7 +60,9 @@ struct ModelCreate: ParsableCommand {
     @Option(help: "Context length.")
     var context: Int = 2048
 
-    @Option(name: .customLong("rope-base"), help: "RoPE base frequency (default: 10000 for llama, 1000000 for qwen2).")
+    @Option(
+        name: .customLong("rope-base"),
+        help: "RoPE base frequency (default: 10000 for llama and qwen, 1000000 for qwen2 and qwen3).")
     var ropeBase: Float?
 
     @Flag(help: "Tie the output projection to the token embedding (no output.weight; not for qwen).")
