@@ -44,6 +44,8 @@ MODELS = [
     ("qwen3-f16", "qwen3", "ggml-vocab-qwen2.gguf", QWEN3_SIZES + ["--tied"], "f16", 42),
     ("llama-rope-freqs-f32", "llama", "ggml-vocab-llama-spm.gguf", ["--rope-freqs"], "f32", 51),
     ("qwen2-yarn-f32", "qwen2", "ggml-vocab-qwen2.gguf", ["--tied"] + YARN, "f32", 61),
+    # llama.cpp's llama loader also takes heads narrower than dim/heads (4 × 8 = 32 ≠ 64).
+    ("llama-head-dim-f32", "llama", "ggml-vocab-llama-spm.gguf", ["--head-dim", "8"], "f32", 71),
 ]
 PROMPTS = {
     "qwen2": [[9707, 11, 1879, 0], [785, 3974, 13876, 38835, 34208, 916, 279, 15678, 5562, 13, 576, 3974]],
