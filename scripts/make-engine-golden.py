@@ -25,19 +25,43 @@ import numpy as np
 from llama_cpp import Llama
 
 SIZES = ["--dim", "64", "--layers", "2", "--heads", "4", "--kv-heads", "2", "--ff", "192", "--context", "256"]
+# The original Qwen has as many kv heads as heads, and its feed_forward_length is twice the network's width.
+QWEN_SIZES = ["--dim", "64", "--layers", "2", "--heads", "4", "--kv-heads", "4", "--ff", "192", "--context", "256"]
+# Qwen3 with heads wider than dim/heads (4 × 32 = 128 ≠ 64), as in Qwen3-0.6B (16 × 128 ≠ 1024).
+QWEN3_SIZES = SIZES + ["--head-dim", "32"]
+YARN = ["--rope-scaling", "yarn", "--rope-scaling-factor", "4", "--original-context", "64"]
 MODELS = [
-    # name, arch, vocab file, extra args, type, seed
+    # name, arch, vocab file, extra args (after SIZES unless they start with --dim), type, seed
     ("qwen2-f32", "qwen2", "ggml-vocab-qwen2.gguf", ["--tied"], "f32", 11),
     ("qwen2-f16", "qwen2", "ggml-vocab-qwen2.gguf", ["--tied"], "f16", 12),
     ("qwen2-q8_0", "qwen2", "ggml-vocab-qwen2.gguf", ["--tied"], "q8_0", 13),
     ("llama-f32", "llama", "ggml-vocab-llama-spm.gguf", [], "f32", 21),
     ("llama-f16", "llama", "ggml-vocab-llama-spm.gguf", [], "f16", 22),
     ("llama-q8_0", "llama", "ggml-vocab-llama-spm.gguf", [], "q8_0", 23),
+    ("qwen-f32", "qwen", "ggml-vocab-qwen2.gguf", QWEN_SIZES, "f32", 31),
+    ("qwen-f16", "qwen", "ggml-vocab-qwen2.gguf", QWEN_SIZES, "f16", 32),
+    ("qwen3-f32", "qwen3", "ggml-vocab-qwen2.gguf", QWEN3_SIZES + ["--tied"], "f32", 41),
+    ("qwen3-f16", "qwen3", "ggml-vocab-qwen2.gguf", QWEN3_SIZES + ["--tied"], "f16", 42),
+    ("llama-rope-freqs-f32", "llama", "ggml-vocab-llama-spm.gguf", ["--rope-freqs"], "f32", 51),
+    ("qwen2-yarn-f32", "qwen2", "ggml-vocab-qwen2.gguf", ["--tied"] + YARN, "f32", 61),
+    # llama.cpp's llama loader also takes heads narrower than dim/heads (4 × 8 = 32 ≠ 64).
+    ("llama-head-dim-f32", "llama", "ggml-vocab-llama-spm.gguf", ["--head-dim", "8"], "f32", 71),
 ]
 PROMPTS = {
     "qwen2": [[9707, 11, 1879, 0], [785, 3974, 13876, 38835, 34208, 916, 279, 15678, 5562, 13, 576, 3974]],
     "llama": [[1, 15043, 29892, 3186, 29991], [1, 450, 4996, 17354, 1701, 29916, 432, 17204, 975, 278, 17366, 11203]],
 }
+# The models added with qwen, qwen3, rope_freqs and YaRN also run a longer third prompt (positions past 40, where
+# scaled and unscaled frequencies part further).
+LONG_PROMPTS = {
+    "ggml-vocab-qwen2.gguf": [40, 1075, 311, 4227, 3940, 279, 8584, 13, 1205, 2581, 10250, 11, 323, 279, 9396, 374,
+                              16062, 448, 34578, 29065, 13, 2411, 3729, 11, 279, 12884, 1033, 9906, 323, 279, 9759,
+                              1513, 537, 5030, 13],
+    "ggml-vocab-llama-spm.gguf": [1, 306, 763, 304, 19133, 2001, 278, 14378, 29889, 450, 16172, 471, 8444, 29892,
+                                  322, 278, 4799, 1328, 411, 14289, 22498, 29889, 2180, 4646, 29892, 278, 10819,
+                                  892, 11785, 322, 278, 1571, 7698, 3216, 29889],
+}
+ORIGINAL = {"qwen2-f32", "qwen2-f16", "qwen2-q8_0", "llama-f32", "llama-f16", "llama-q8_0"}
 
 
 def find_vocab(name):
@@ -58,19 +82,26 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--batchgate", default=".build/debug/batchgate")
     ap.add_argument("--out", default="Tests/InferenceCoreTests/Golden")
+    ap.add_argument("--only", nargs="*", help="model names to record (default: all)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name, arch, vocab, extra, typ, seed in MODELS:
+            if args.only and name not in args.only:
+                continue
             model = os.path.join(tmp, name + ".gguf")
-            create = ["--arch", arch, "--vocab", vocab] + SIZES + extra + ["--type", typ, "--seed", str(seed)]
+            sizes = [] if extra[:1] == ["--dim"] else SIZES
+            create = ["--arch", arch, "--vocab", vocab] + sizes + extra + ["--type", typ, "--seed", str(seed)]
             cli = [a if a != vocab else find_vocab(vocab) for a in create]
             subprocess.run([args.batchgate, "model", "create", model] + cli, check=True, stdout=subprocess.DEVNULL)
             sha = hashlib.sha256(open(model, "rb").read()).hexdigest()
             llm = Llama(model_path=model, n_ctx=256, n_threads=2, logits_all=True, verbose=False)
             steps = 16 if typ == "q8_0" else 32
             cases = []
-            for prompt in PROMPTS[arch]:
+            prompts = PROMPTS["llama" if "llama" in vocab else "qwen2"]
+            if name not in ORIGINAL:
+                prompts = prompts + [LONG_PROMPTS[vocab]]
+            for prompt in prompts:
                 llm.reset()
                 llm.eval(prompt)
                 first = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float32)

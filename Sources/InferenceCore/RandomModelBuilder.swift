@@ -28,6 +28,9 @@ public struct RandomModelBuilder {
     public var tokenizer: GGUFMetadata
     /// `general.name`.
     public var name: String
+    /// Whether to add Llama 3.1's `rope_freqs.weight` (one theta divisor per RoPE pair; see
+    /// `ropeFrequencyFactors(pairs:)`).
+    public var ropeFrequencyFactors = false
 
     /// Standard deviation of norm weights around 1 and of biases around 0.
     public static let smallStandardDeviation: Float = 0.02
@@ -42,6 +45,8 @@ public struct RandomModelBuilder {
             case norm
             /// N(0, smallStandardDeviation²).
             case bias
+            /// Llama 3.1-like RoPE frequency factors, not random (`ropeFrequencyFactors(pairs:)`).
+            case ropeFrequencyFactors
         }
 
         /// llama.cpp's name, such as `blk.0.attn_q.weight`.
@@ -122,19 +127,36 @@ public struct RandomModelBuilder {
         func bias(_ name: String, _ n: Int) -> PlannedTensor {
             PlannedTensor(name: name, shape: [n], type: .f32, initialisation: .bias)
         }
+        let qDim = h.queryDimension
+        let arch = h.architecture
         var tensors = [matrix("token_embd.weight", [dim, vocab])]
+        if ropeFrequencyFactors {
+            let pairs = h.headDimension / 2
+            tensors.append(
+                PlannedTensor(
+                    name: "rope_freqs.weight", shape: [pairs], type: .f32, initialisation: .ropeFrequencyFactors))
+        }
         for layer in 0..<h.blockCount {
             let p = "blk.\(layer)."
             tensors.append(norm(p + "attn_norm.weight", dim))
-            tensors.append(matrix(p + "attn_q.weight", [dim, dim]))
-            tensors.append(matrix(p + "attn_k.weight", [dim, kv]))
-            tensors.append(matrix(p + "attn_v.weight", [dim, kv]))
-            if h.architecture.hasAttentionBiases {
-                tensors.append(bias(p + "attn_q.bias", dim))
+            if arch.hasFusedQKV {
+                tensors.append(matrix(p + "attn_qkv.weight", [dim, qDim + 2 * kv]))
+                tensors.append(bias(p + "attn_qkv.bias", qDim + 2 * kv))
+            } else {
+                tensors.append(matrix(p + "attn_q.weight", [dim, qDim]))
+                tensors.append(matrix(p + "attn_k.weight", [dim, kv]))
+                tensors.append(matrix(p + "attn_v.weight", [dim, kv]))
+            }
+            if arch.hasAttentionBiases {
+                tensors.append(bias(p + "attn_q.bias", qDim))
                 tensors.append(bias(p + "attn_k.bias", kv))
                 tensors.append(bias(p + "attn_v.bias", kv))
             }
-            tensors.append(matrix(p + "attn_output.weight", [dim, dim]))
+            if arch.hasQueryKeyNorms {
+                tensors.append(norm(p + "attn_q_norm.weight", h.headDimension))
+                tensors.append(norm(p + "attn_k_norm.weight", h.headDimension))
+            }
+            tensors.append(matrix(p + "attn_output.weight", [qDim, dim]))
             tensors.append(norm(p + "ffn_norm.weight", dim))
             tensors.append(matrix(p + "ffn_gate.weight", [dim, ff]))
             tensors.append(matrix(p + "ffn_up.weight", [dim, ff]))
@@ -155,6 +177,15 @@ public struct RandomModelBuilder {
         case "attn_output": return 0.3 / d
         case "ffn_down": return 0.5 / (0.6 * (Float(h.blockCount) * Float(h.feedForwardLength)).squareRoot())
         default: return 1 / d.squareRoot()  // token_embd, output, attn_q/k/v, ffn_gate/up
+        }
+    }
+
+    /// Llama 3.1-like RoPE frequency factors for `pairs` pairs: 1 for the first third (high frequencies kept), 8 for
+    /// the last third (low frequencies slowed eightfold), a linear ramp between.
+    public static func ropeFrequencyFactors(pairs: Int) -> [Float] {
+        (0..<pairs).map { i in
+            let t = pairs > 1 ? Float(i) / Float(pairs - 1) : 0
+            return 1 + 7 * min(1, max(0, 3 * t - 1))
         }
     }
 
@@ -230,6 +261,9 @@ public struct RandomModelBuilder {
 
     /// Draws `tensor`'s values row by row and writes them, encoded, into `sink`.
     static func generate(_ tensor: PlannedTensor, seed: UInt64, into sink: GGUFDataSink) throws {
+        if tensor.initialisation == .ropeFrequencyFactors {
+            return try sink.write(floats: ropeFrequencyFactors(pairs: tensor.shape[0]), as: tensor.type)
+        }
         var gaussian = GaussianGenerator(seed: seed)
         let rowLength = tensor.shape[0]
         let rows = tensor.shape.dropFirst().reduce(1, *)
@@ -237,7 +271,7 @@ public struct RandomModelBuilder {
             switch tensor.initialisation {
             case .matrix(let sd): (0, sd)
             case .norm: (1, smallStandardDeviation)
-            case .bias: (0, smallStandardDeviation)
+            case .bias, .ropeFrequencyFactors: (0, smallStandardDeviation)
             }
         // Several rows at a time keep the sink's per-call work large without holding the whole tensor.
         let rowsPerChunk = max(1, min(rows, (1 << 16) / rowLength))

@@ -13,7 +13,7 @@ struct GenerateCommand: AsyncParsableCommand {
         abstract: "Generate a continuation of a prompt with the CPU inference engine."
     )
 
-    @Argument(help: "The model (.gguf, llama or qwen2).")
+    @Argument(help: "The model (.gguf: llama, qwen, qwen2 or qwen3).")
     var model: String
 
     @Option(help: "The prompt text (tokenized with the model's tokenizer).")

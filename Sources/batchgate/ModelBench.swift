@@ -14,7 +14,7 @@ struct ModelBench: AsyncParsableCommand {
         abstract: "Measure prefill and aggregate decode tokens/s of the inference engine."
     )
 
-    @Argument(help: "The model (.gguf, llama or qwen2).")
+    @Argument(help: "The model (.gguf: llama, qwen, qwen2 or qwen3).")
     var model: String
 
     @Option(help: "Prompt tokens per sequence.")

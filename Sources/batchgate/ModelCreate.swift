@@ -8,19 +8,29 @@ import InferenceCore
 struct ModelCreate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
-        abstract: "Write a random-weight llama or qwen2 model (GGUF) with the tokenizer of a vocab file.",
+        abstract: "Write a random-weight llama, qwen, qwen2 or qwen3 model (GGUF) with the tokenizer of a vocab file.",
         discussion: """
             Sizes not given make a small model (dim 256, 4 layers, 8 heads, 4 kv heads, ff 768, context 2048). \
             The same arguments always give the same bytes. Example with Qwen2-0.5B's shapes:
               batchgate model create qwen2-0.5b.gguf --arch qwen2 --vocab ggml-vocab-qwen2.gguf \\
                 --dim 896 --layers 24 --heads 14 --kv-heads 2 --ff 4864 --tied --type q8_0
+            Qwen3-0.6B's shapes (heads wider than dim/heads):
+              batchgate model create qwen3-0.6b.gguf --arch qwen3 --vocab ggml-vocab-qwen2.gguf \\
+                --dim 1024 --layers 28 --heads 16 --kv-heads 8 --head-dim 128 --ff 3072 --tied
+            A Qwen2.5 long-context file (YaRN, 4 × 32768) and a Llama 3.1 one (rope_freqs.weight):
+              ... --arch qwen2 --rope-scaling yarn --rope-scaling-factor 4 --original-context 32768 --context 131072
+              ... --arch llama --rope-freqs
             """
     )
 
     @Argument(help: "Where to write the model (.gguf); replaced atomically.")
     var output: String
 
-    @Option(help: "Architecture: llama or qwen2.")
+    @Option(
+        help: """
+            Architecture: llama, qwen (fused attn_qkv with bias; --kv-heads must equal --heads), qwen2 (q/k/v \
+            biases) or qwen3 (per-head q/k RMSNorm).
+            """)
     var arch: String
 
     @Option(help: "A GGUF file whose tokenizer.* metadata is copied (e.g. a llama.cpp ggml-vocab-*.gguf).")
@@ -38,17 +48,47 @@ struct ModelCreate: ParsableCommand {
     @Option(name: .customLong("kv-heads"), help: "Key/value heads (divides --heads).")
     var kvHeads: Int = 4
 
-    @Option(help: "Feed-forward hidden width.")
+    @Option(
+        help: "Feed-forward hidden width (qwen files state twice this as feed_forward_length, as llama.cpp expects).")
     var ff: Int = 768
+
+    @Option(
+        name: .customLong("head-dim"),
+        help: "Width of each attention head, when not dim/heads (llama and qwen3; written as attention.key_length).")
+    var headDim: Int?
 
     @Option(help: "Context length.")
     var context: Int = 2048
 
-    @Option(name: .customLong("rope-base"), help: "RoPE base frequency (default: 10000 for llama, 1000000 for qwen2).")
+    @Option(
+        name: .customLong("rope-base"),
+        help: "RoPE base frequency (default: 10000 for llama and qwen, 1000000 for qwen2 and qwen3).")
     var ropeBase: Float?
 
-    @Flag(help: "Tie the output projection to the token embedding (no output.weight).")
+    @Flag(help: "Tie the output projection to the token embedding (no output.weight; not for qwen).")
     var tied = false
+
+    @Flag(
+        name: .customLong("rope-freqs"),
+        help:
+            "Add Llama 3.1's rope_freqs.weight: RoPE frequency factors 1 → 8 over the pairs (llama.cpp reads it for llama only)."
+    )
+    var ropeFreqs = false
+
+    @Option(
+        name: .customLong("rope-scaling"),
+        help: "RoPE scaling written as rope.scaling.type: none, linear or yarn.")
+    var ropeScaling: String = "none"
+
+    @Option(
+        name: .customLong("rope-scaling-factor"),
+        help: "rope.scaling.factor: how many times the original context the scaled one is (with --rope-scaling).")
+    var ropeScalingFactor: Float = 1
+
+    @Option(
+        name: .customLong("original-context"),
+        help: "rope.scaling.original_context_length: the context before scaling, which places YaRN's ramp.")
+    var originalContext: Int?
 
     @Option(help: "Type of the weight matrices and embedding: f32, f16, bf16, q8_0, q4_0 or q4_1.")
     var type: String = "f16"
@@ -63,7 +103,7 @@ struct ModelCreate: ParsableCommand {
     var architecture: ModelArchitecture {
         get throws {
             guard let a = ModelArchitecture(rawValue: arch) else {
-                throw ValidationError("--arch must be llama or qwen2, not '\(arch)'")
+                throw ValidationError("--arch must be one of \(ModelArchitecture.supportedNames), not '\(arch)'")
             }
             return a
         }
@@ -82,13 +122,26 @@ struct ModelCreate: ParsableCommand {
         }
     }
 
+    /// The RoPE scaling `--rope-scaling`, `--rope-scaling-factor` and `--original-context` describe.
+    var scaling: RopeScaling {
+        get throws {
+            guard let kind = RopeScaling.Kind(rawValue: ropeScaling) else {
+                throw ValidationError("--rope-scaling must be none, linear or yarn, not '\(ropeScaling)'")
+            }
+            if kind == .none && (ropeScalingFactor != 1 || originalContext != nil) {
+                throw ValidationError("--rope-scaling-factor and --original-context need --rope-scaling linear or yarn")
+            }
+            return RopeScaling(kind: kind, factor: ropeScalingFactor, originalContextLength: originalContext)
+        }
+    }
+
     /// The hyperparameters the options describe.
     var hyperparameters: ModelHyperparameters {
         get throws {
             ModelHyperparameters(
                 architecture: try architecture, embeddingLength: dim, blockCount: layers, headCount: heads,
                 headCountKV: kvHeads, feedForwardLength: ff, contextLength: context, ropeFreqBase: ropeBase,
-                tiedEmbeddings: tied)
+                tiedEmbeddings: tied, headWidth: headDim, ropeScaling: try scaling)
         }
     }
 
@@ -100,15 +153,19 @@ struct ModelCreate: ParsableCommand {
         } catch let error as ModelBuildError {
             throw ValidationError(error.detail)
         }
+        if ropeFreqs && !h.architecture.readsRopeFrequencyFactors {
+            throw ValidationError("--rope-freqs is for llama: llama.cpp's \(arch) graph ignores rope_freqs.weight")
+        }
     }
 
     func run() throws {
         let started = ContinuousClock.now
         do {
             let tokenizer = try RandomModelBuilder.tokenizerMetadata(fromVocabAt: vocab)
-            let builder = RandomModelBuilder(
+            var builder = RandomModelBuilder(
                 hyperparameters: try hyperparameters, tensorType: try tensorType, seed: seed, tokenizer: tokenizer,
                 name: name)
+            builder.ropeFrequencyFactors = ropeFreqs
             let parameters = try builder.parameterCount()
             try builder.write(to: output)
             let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0

@@ -23,7 +23,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(name: .customLong("segment-fd"), help: "The inherited shared-memory segment descriptor.")
     var segmentFD: Int32
 
-    @Option(help: "The model file (.gguf, llama or qwen2).")
+    @Option(help: "The model file (.gguf: llama, qwen, qwen2 or qwen3).")
     var model: String
 
     @Option(help: "The model's name, as the gateway knows it.")

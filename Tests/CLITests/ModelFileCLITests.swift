@@ -51,6 +51,7 @@ struct ModelFileCLITests {
         #expect(bert.status == 1)
         #expect(bert.stderr.contains("\(file): models.m.path: "), "\(bert.stderr)")
         #expect(bert.stderr.contains("architecture 'bert' is not supported"), "\(bert.stderr)")
+        #expect(bert.stderr.contains("(llama, qwen, qwen2, qwen3)"), "\(bert.stderr)")
         #expect(bert.stderr.hasSuffix("1 model in \(file) cannot be served\n"))
 
         let whole = try Data(contentsOf: URL(fileURLWithPath: try TemporaryDirectory.tinyModel()))
@@ -58,6 +59,44 @@ struct ModelFileCLITests {
         let cut = try BatchgateProcess.run(["config", "check", file])
         #expect(cut.status == 1)
         #expect(cut.stderr.contains("models.m.path: "), "\(cut.stderr)")
+    }
+
+    @Test(
+        "config check accepts the qwen and qwen3 files model create writes; model create refuses what llama.cpp would")
+    func qwenModels() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let file = try configuration(in: directory)
+        let model = directory.path + "/model.gguf"
+        let vocab = URL(fileURLWithPath: try TemporaryDirectory.tinyModel()).path  // any file with a tokenizer
+        let sizes = ["--dim", "64", "--layers", "1", "--heads", "4", "--ff", "128", "--context", "256"]
+        let accepted: [[String]] = [
+            ["--arch", "qwen", "--kv-heads", "4"],
+            ["--arch", "qwen3", "--kv-heads", "2", "--head-dim", "32", "--tied"],
+            [
+                "--arch", "qwen2", "--kv-heads", "2", "--rope-scaling", "yarn", "--rope-scaling-factor", "4",
+                "--original-context", "64",
+            ],
+            ["--arch", "llama", "--kv-heads", "2", "--rope-freqs"],
+        ]
+        for options in accepted {
+            let created = try BatchgateProcess.run(["model", "create", model, "--vocab", vocab] + sizes + options)
+            #expect(created.status == 0, "\(options): \(created.stderr)")
+            let checked = try BatchgateProcess.run(["config", "check", file])
+            #expect(checked.status == 0, "\(options): \(checked.stderr)")
+        }
+        let refused: [([String], String)] = [
+            (["--arch", "qwen", "--kv-heads", "2"], "as many kv heads as heads"),
+            (["--arch", "qwen2", "--kv-heads", "2", "--head-dim", "32"], "dim/heads wide"),
+            (["--arch", "qwen2", "--kv-heads", "2", "--rope-freqs"], "--rope-freqs is for llama"),
+            (["--arch", "gemma3", "--kv-heads", "2"], "llama, qwen, qwen2, qwen3"),
+            (["--arch", "llama", "--kv-heads", "2", "--rope-scaling", "ntk"], "none, linear or yarn"),
+        ]
+        for (options, words) in refused {
+            let created = try BatchgateProcess.run(["model", "create", model, "--vocab", vocab] + sizes + options)
+            #expect(created.status != 0, "\(options)")
+            #expect(created.stderr.contains(words), "\(options): \(created.stderr)")
+        }
     }
 
     /// The tiny model with the type or the row count of its first attention query tensor changed in the header:

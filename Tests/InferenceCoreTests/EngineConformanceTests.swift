@@ -20,7 +20,12 @@ struct EngineConformanceTests {
         let cases: [Case]
     }
 
-    static let goldenNames = ["qwen2-f32", "qwen2-f16", "qwen2-q8_0", "llama-f32", "llama-f16", "llama-q8_0"]
+    static let goldenNames = [
+        "qwen2-f32", "qwen2-f16", "qwen2-q8_0", "llama-f32", "llama-f16", "llama-q8_0",
+        // The original Qwen (fused attn_qkv), Qwen3 with heads wider than dim/heads, Llama 3.1's rope_freqs, YaRN.
+        "qwen-f32", "qwen-f16", "qwen3-f32", "qwen3-f16", "llama-rope-freqs-f32", "qwen2-yarn-f32",
+        "llama-head-dim-f32",
+    ]
 
     static func golden(_ name: String) throws -> Golden? {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

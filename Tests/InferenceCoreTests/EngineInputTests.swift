@@ -109,6 +109,7 @@ struct EngineInputTests {
         } catch {
             #expect(error.code == .unsupportedArchitecture)
             #expect(error.detail.contains("gemma3"))
+            #expect(error.detail.contains("(llama, qwen, qwen2, qwen3)"))
         }
     }
 }

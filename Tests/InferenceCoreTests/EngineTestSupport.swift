@@ -23,17 +23,18 @@ enum EngineTestSupport {
 
     private static let cache = Mutex<[String: String]>([:])
 
-    /// The path of a model built from `arguments` (`--arch A --vocab FILE --dim …`), built once per test process.
+    /// The path of a model built from `arguments` (`--arch A --vocab FILE --dim …`, the options of `batchgate model
+    /// create`), built once per test process.
     static func model(_ arguments: [String]) throws -> String {
         let key = arguments.joined(separator: " ")
         if let path = cache.withLock({ $0[key] }) { return path }
         var options: [String: String] = [:]
-        var tied = false
+        var flags = Set<String>()
         var i = 0
         while i < arguments.count {
             let name = String(arguments[i].dropFirst(2))
-            if name == "tied" {
-                tied = true
+            if name == "tied" || name == "rope-freqs" {
+                flags.insert(name)
                 i += 1
             } else {
                 options[name] = arguments[i + 1]
@@ -42,10 +43,15 @@ enum EngineTestSupport {
         }
         func int(_ name: String, _ fallback: Int) -> Int { options[name].flatMap(Int.init) ?? fallback }
         let arch = ModelArchitecture(rawValue: options["arch"] ?? "llama")!
+        let scaling = RopeScaling(
+            kind: RopeScaling.Kind(rawValue: options["rope-scaling"] ?? "none")!,
+            factor: options["rope-scaling-factor"].flatMap(Float.init) ?? 1,
+            originalContextLength: options["original-context"].flatMap(Int.init))
         let hyperparameters = ModelHyperparameters(
             architecture: arch, embeddingLength: int("dim", 256), blockCount: int("layers", 4),
             headCount: int("heads", 8), headCountKV: int("kv-heads", 4), feedForwardLength: int("ff", 768),
-            contextLength: int("context", 2048), tiedEmbeddings: tied)
+            contextLength: int("context", 2048), tiedEmbeddings: flags.contains("tied"),
+            headWidth: options["head-dim"].flatMap(Int.init), ropeScaling: scaling)
         let types: [String: GGMLType] = ["f32": .f32, "f16": .f16, "bf16": .bf16, "q8_0": .q8_0, "q4_0": .q4_0]
         let tokenizer: GGUFMetadata
         if let small = options["vocab"].flatMap({ $0.hasPrefix("small-") ? Int($0.dropFirst(6)) : nil }) {
@@ -54,9 +60,10 @@ enum EngineTestSupport {
             tokenizer = try RandomModelBuilder.tokenizerMetadata(
                 fromVocabAt: try #require(vocabPath(options["vocab"] ?? "")))
         }
-        let builder = RandomModelBuilder(
+        var builder = RandomModelBuilder(
             hyperparameters: hyperparameters, tensorType: types[options["type"] ?? "f16"]!,
             seed: UInt64(options["seed"] ?? "1")!, tokenizer: tokenizer)
+        builder.ropeFrequencyFactors = flags.contains("rope-freqs")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("engine-tests-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         // A name of its own: two models built at once must never share a file.

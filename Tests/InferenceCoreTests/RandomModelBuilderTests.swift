@@ -51,7 +51,7 @@ struct RandomModelBuilderTests {
         #expect(try Self.hash(a) != Self.hash(c))
     }
 
-    @Test("Reads back with llama.cpp's tensor names, shapes and types", arguments: ModelArchitecture.allCases)
+    @Test("Reads back with llama.cpp's tensor names, shapes and types", arguments: [ModelArchitecture.llama, .qwen2])
     func readsBack(arch: ModelArchitecture) throws {
         let (dir, path) = try Self.temporaryPath("m.gguf")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -8,6 +8,7 @@ extension Engine {
         let h = weights.hyperparameters
         let n = rows.count
         let dim = h.embeddingLength
+        let qDim = h.queryDimension
         let kvDim = h.kvDimension
         let ff = h.feedForwardLength
         let headDim = h.headDimension
@@ -21,11 +22,9 @@ extension Engine {
         let ropeTables = UnsafeMutablePointer<Float>.allocate(capacity: n * headDim)
         defer { ropeTables.deallocate() }
         for (i, row) in rows.enumerated() {
-            TransformerMath.ropeTable(
-                position: row.position, dimensions: headDim, base: h.ropeFreqBase,
-                frequencyScale: weights.ropeFrequencyScale, into: ropeTables + i * headDim)
+            weights.rope.table(position: row.position, into: ropeTables + i * headDim)
         }
-        let neox = h.architecture == .qwen2
+        let neox = h.architecture.usesNeoXRope
         let scale = 1 / Float(headDim).squareRoot()
         let longest = (rows.map(\.position).max() ?? 0) + 1
 
@@ -53,13 +52,26 @@ extension Engine {
                 [layer.query, layer.key, layer.value], input: b.normed, count: n,
                 outputs: [b.query, b.key, b.value], pool: pool, blasMinimumRows: blas)
             eachRow { i in
-                if let bias = layer.queryBias { for j in 0..<dim { b.query[i * dim + j] += bias[j] } }
+                if let bias = layer.queryBias { for j in 0..<qDim { b.query[i * qDim + j] += bias[j] } }
                 if let bias = layer.keyBias { for j in 0..<kvDim { b.key[i * kvDim + j] += bias[j] } }
                 if let bias = layer.valueBias { for j in 0..<kvDim { b.value[i * kvDim + j] += bias[j] } }
+                // Qwen3 normalises each query and key head on its own before RoPE, in place.
+                if let norm = layer.queryNorm {
+                    for head in 0..<h.headCount {
+                        let q = b.query + i * qDim + head * headDim
+                        TransformerMath.rmsNorm(q, weight: norm, epsilon: h.rmsNormEpsilon, into: q)
+                    }
+                }
+                if let norm = layer.keyNorm {
+                    for head in 0..<h.headCountKV {
+                        let k = b.key + i * kvDim + head * headDim
+                        TransformerMath.rmsNorm(k, weight: norm, epsilon: h.rmsNormEpsilon, into: k)
+                    }
+                }
                 let table = UnsafePointer(ropeTables + i * headDim)
                 for head in 0..<h.headCount {
                     TransformerMath.rope(
-                        b.query + i * dim + head * headDim, dimensions: headDim, table: table, neox: neox)
+                        b.query + i * qDim + head * headDim, dimensions: headDim, table: table, neox: neox)
                 }
                 for head in 0..<h.headCountKV {
                     TransformerMath.rope(
@@ -83,10 +95,10 @@ extension Engine {
                     for item in range {
                         let i = item / h.headCountKV
                         Attention.group(
-                            item % h.headCountKV, query: b.query + i * dim, table: rows[i].table,
+                            item % h.headCountKV, query: b.query + i * qDim, table: rows[i].table,
                             length: rows[i].position + 1, layer: l, cache: cache, headDimension: headDim,
                             groupSize: groupSize, scale: scale, batched: rows[i].batched, scores: scores.baseAddress!,
-                            output: b.attention + i * dim)
+                            output: b.attention + i * qDim)
                     }
                 }
             }

@@ -1,8 +1,10 @@
 /// The activations of one forward pass over `rows` tokens, allocated once per pass.
 final class ForwardBuffers {
     let rows: Int
-    /// Residual stream, normalised input, query, attention output, projection output (rows × dim).
-    let x, normed, query, attention, projected: UnsafeMutablePointer<Float>
+    /// Residual stream, normalised input, projection output (rows × dim).
+    let x, normed, projected: UnsafeMutablePointer<Float>
+    /// Queries and attention outputs (rows × query dim, which is dim unless the heads are not dim/heads wide).
+    let query, attention: UnsafeMutablePointer<Float>
     /// Keys and values (rows × kv dim).
     let key, value: UnsafeMutablePointer<Float>
     /// Gate and up projections (rows × ff).
@@ -18,8 +20,8 @@ final class ForwardBuffers {
         }
         x = make(h.embeddingLength)
         normed = make(h.embeddingLength)
-        query = make(h.embeddingLength)
-        attention = make(h.embeddingLength)
+        query = make(h.queryDimension)
+        attention = make(h.queryDimension)
         projected = make(h.embeddingLength)
         key = make(h.kvDimension)
         value = make(h.kvDimension)

@@ -1,6 +1,6 @@
 import GGUF
 
-/// A llama or qwen2 model file, memory-mapped: hyperparameters and every tensor checked and mapped by name.
+/// A llama, qwen, qwen2 or qwen3 model file, memory-mapped: hyperparameters and every tensor checked and mapped by name.
 /// Matrices stay as stored (F16, Q8_0, …) in the mapping; only the small norm and bias vectors are read as F32.
 public final class ModelWeights: Sendable {
     /// The mapped file; it keeps the bytes every `WeightMatrix` points into alive.
@@ -9,8 +9,8 @@ public final class ModelWeights: Sendable {
     public let hyperparameters: ModelHyperparameters
     /// Number of tokens in the vocabulary (rows of the embedding).
     public let vocabularySize: Int
-    /// RoPE frequency scale: 1 / `rope.scaling.factor` for linear scaling, else 1.
-    public let ropeFrequencyScale: Float
+    /// RoPE's constants: scaling (linear or YaRN) and the frequency factors of `rope_freqs.weight` (llama).
+    public let rope: RopeParameters
     /// Token embedding (`token_embd.weight`, one row per token).
     public let tokenEmbedding: WeightMatrix
     /// The transformer blocks.
@@ -40,7 +40,8 @@ public final class ModelWeights: Sendable {
         let arch = metadata.string("general.architecture") ?? "(missing)"
         guard ModelArchitecture(rawValue: arch) != nil else {
             throw EngineError(
-                .unsupportedArchitecture, "\(file.path): architecture '\(arch)' is not supported (llama, qwen2)")
+                .unsupportedArchitecture,
+                "\(file.path): architecture '\(arch)' is not supported (\(ModelArchitecture.supportedNames))")
         }
         let h: ModelHyperparameters
         do {
@@ -53,42 +54,25 @@ public final class ModelWeights: Sendable {
             throw EngineError(
                 .invalidModel, "\(file.path): partial RoPE (\(ropeDims) of \(h.headDimension) dims) is not supported")
         }
-        let scalingType = metadata.string("\(arch).rope.scaling.type") ?? "linear"
-        let factor = metadata.double("\(arch).rope.scaling.factor") ?? 0
-        if scalingType != "linear" && scalingType != "none" {
-            throw EngineError(.invalidModel, "\(file.path): rope scaling '\(scalingType)' is not supported (linear)")
-        }
-        ropeFrequencyScale = scalingType == "linear" && factor > 0 ? Float(1 / factor) : 1
 
         let loader = TensorLoader(file: file)
         let dim = h.embeddingLength
         let embedding = try loader.matrix("token_embd.weight", columns: dim, rows: nil)
         vocabularySize = embedding.rows
         tokenEmbedding = embedding
+        // llama.cpp's llama graph divides theta by these factors (Llama 3.1's rope_freqs); other graphs ignore them.
+        let factorsName = "rope_freqs.weight"
+        let factors =
+            h.architecture.readsRopeFrequencyFactors && file.tensor(named: factorsName) != nil
+            ? try loader.vector(factorsName, count: h.headDimension / 2) : nil
+        rope = RopeParameters(hyperparameters: h, frequencyFactors: factors)
         var layers: [LayerWeights] = []
         for i in 0..<h.blockCount {
-            let p = "blk.\(i)."
-            let kv = h.kvDimension
-            let ff = h.feedForwardLength
-            let biases = h.architecture.hasAttentionBiases
-            layers.append(
-                LayerWeights(
-                    attentionNorm: try loader.vector(p + "attn_norm.weight", count: dim),
-                    query: try loader.matrix(p + "attn_q.weight", columns: dim, rows: dim),
-                    key: try loader.matrix(p + "attn_k.weight", columns: dim, rows: kv),
-                    value: try loader.matrix(p + "attn_v.weight", columns: dim, rows: kv),
-                    queryBias: biases ? try loader.vector(p + "attn_q.bias", count: dim) : nil,
-                    keyBias: biases ? try loader.vector(p + "attn_k.bias", count: kv) : nil,
-                    valueBias: biases ? try loader.vector(p + "attn_v.bias", count: kv) : nil,
-                    attentionOutput: try loader.matrix(p + "attn_output.weight", columns: dim, rows: dim),
-                    feedForwardNorm: try loader.vector(p + "ffn_norm.weight", count: dim),
-                    gate: try loader.matrix(p + "ffn_gate.weight", columns: dim, rows: ff),
-                    up: try loader.matrix(p + "ffn_up.weight", columns: dim, rows: ff),
-                    down: try loader.matrix(p + "ffn_down.weight", columns: ff, rows: dim)))
+            layers.append(try loader.layer(i, hyperparameters: h))
         }
         self.layers = layers
         outputNorm = try loader.vector("output_norm.weight", count: dim)
-        if file.tensor(named: "output.weight") != nil {
+        if file.tensor(named: "output.weight") != nil || !h.architecture.allowsTiedEmbeddings {
             output = try loader.matrix("output.weight", columns: dim, rows: vocabularySize)
         } else {
             output = embedding
@@ -98,6 +82,58 @@ public final class ModelWeights: Sendable {
             if let id = metadata.int(key), id >= 0, id < vocabularySize { stops.insert(Int32(id)) }
         }
         endOfGenerationTokens = stops
+    }
+}
+
+extension TensorLoader {
+    /// The weights of block `i`, named and shaped as llama.cpp's loader for the architecture expects them.
+    func layer(_ i: Int, hyperparameters h: ModelHyperparameters) throws(EngineError) -> LayerWeights {
+        let p = "blk.\(i)."
+        let dim = h.embeddingLength
+        let qDim = h.queryDimension
+        let kv = h.kvDimension
+        let ff = h.feedForwardLength
+        let arch = h.architecture
+        let query: WeightMatrix, key: WeightMatrix, value: WeightMatrix
+        var biases: (q: [Float], k: [Float], v: [Float])?
+        if arch.hasFusedQKV {
+            // One matrix whose rows are q's, then k's, then v's; the views compute the same dot products.
+            let qkv = try matrix(p + "attn_qkv.weight", columns: dim, rows: qDim + 2 * kv)
+            query = qkv.rows(0..<qDim)
+            key = qkv.rows(qDim..<(qDim + kv))
+            value = qkv.rows((qDim + kv)..<(qDim + 2 * kv))
+            let b = try vector(p + "attn_qkv.bias", count: qDim + 2 * kv)
+            biases = (Array(b[0..<qDim]), Array(b[qDim..<(qDim + kv)]), Array(b[(qDim + kv)...]))
+        } else {
+            query = try matrix(p + "attn_q.weight", columns: dim, rows: qDim)
+            key = try matrix(p + "attn_k.weight", columns: dim, rows: kv)
+            value = try matrix(p + "attn_v.weight", columns: dim, rows: kv)
+            if arch.hasAttentionBiases {
+                biases = (
+                    try vector(p + "attn_q.bias", count: qDim), try vector(p + "attn_k.bias", count: kv),
+                    try vector(p + "attn_v.bias", count: kv)
+                )
+            }
+        }
+        let norms = arch.hasQueryKeyNorms
+        return LayerWeights(
+            attentionNorm: try vector(p + "attn_norm.weight", count: dim),
+            query: query, key: key, value: value,
+            queryBias: biases?.q, keyBias: biases?.k, valueBias: biases?.v,
+            queryNorm: norms ? try vector(p + "attn_q_norm.weight", count: h.headDimension) : nil,
+            keyNorm: norms ? try vector(p + "attn_k_norm.weight", count: h.headDimension) : nil,
+            attentionOutput: try matrix(p + "attn_output.weight", columns: qDim, rows: dim),
+            feedForwardNorm: try vector(p + "ffn_norm.weight", count: dim),
+            gate: try matrix(p + "ffn_gate.weight", columns: dim, rows: ff),
+            up: try matrix(p + "ffn_up.weight", columns: dim, rows: ff),
+            down: try matrix(p + "ffn_down.weight", columns: ff, rows: dim))
+    }
+}
+
+extension WeightMatrix {
+    /// The rows `range` of this matrix, as a matrix of their own over the same bytes.
+    func rows(_ range: Range<Int>) -> WeightMatrix {
+        WeightMatrix(type: type, rows: range.count, columns: columns, base: row(range.lowerBound))
     }
 }
 

@@ -28,20 +28,14 @@ enum TransformerMath {
         }
     }
 
-    /// The RoPE cos/sin pairs for `position` (`ggml_rope_cache_init`): theta starts at the position and is
-    /// multiplied by `powf(base, -2 / dims)` pair after pair, in `Float`; linear scaling multiplies each theta by
-    /// `frequencyScale`.
+    /// The RoPE cos/sin pairs for `position` without frequency factors or YaRN (`RopeParameters.table`): theta
+    /// starts at the position and is multiplied by `powf(base, -2 / dims)` pair after pair, in `Float`; linear
+    /// scaling multiplies each theta by `frequencyScale`.
     static func ropeTable(
         position: Int, dimensions: Int, base: Float, frequencyScale: Float, into table: UnsafeMutablePointer<Float>
     ) {
-        let thetaScale = powf(base, -2 / Float(dimensions))
-        var theta = Float(position)
-        for i in 0..<(dimensions / 2) {
-            let t = frequencyScale * theta
-            table[2 * i] = cosf(t)
-            table[2 * i + 1] = sinf(t)
-            theta *= thetaScale
-        }
+        RopeParameters(dimensions: dimensions, base: base, frequencyScale: frequencyScale)
+            .table(position: position, into: table)
     }
 
     /// Rotates one head of `dimensions` values with `table`: adjacent pairs (llama) or the two halves (NeoX, qwen2).
