@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["GGUF"], swiftSettings: optimizedInDebug),
         // Weights, kernels, paged KV cache, sampling, Engine.step; random-weight model builder.
         .target(
-            name: "InferenceCore", dependencies: ["GGUF", "Tokenizers", "CBLAS", "CKernels"],
+            name: "InferenceCore", dependencies: ["GGUF", "Tokenizers", "Grammar", "CBLAS", "CKernels"],
             swiftSettings: optimizedInDebug),
 
         // The gateway-worker link.
@@ -164,7 +164,7 @@ let package = Package(
 
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"], exclude: ["Golden"], swiftSettings: strict),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF"], swiftSettings: strict),
-        .testTarget(name: "GrammarTests", dependencies: ["Grammar"], swiftSettings: strict),
+        .testTarget(name: "GrammarTests", dependencies: ["Grammar", "BatchgateTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "InferenceCoreTests",
             dependencies: ["InferenceCore", "GGUF", "BatchgateTestSupport"],

@@ -91,11 +91,12 @@ struct JSONGrammarRules {
 }
 
 extension Grammar {
-    /// Any JSON object (OpenAI's `response_format: {"type": "json_object"}`), with limited whitespace.
+    /// Any JSON object (OpenAI's `response_format: {"type": "json_object"}`), with limited whitespace (before it
+    /// too: a SentencePiece model's first token often starts with a space).
     public static func jsonObject() throws(GrammarError) -> Grammar {
         var b = GrammarBuilder()
         let json = JSONGrammarRules(&b)
-        let root = b.rule("root", [[json.object]])
+        let root = b.rule("root", [[json.space, json.object]])
         return try b.build(root: root)
     }
 }

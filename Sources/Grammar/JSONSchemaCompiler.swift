@@ -28,7 +28,8 @@ public struct JSONSchemaCompiler {
     public static func compile(_ schema: SchemaValue) throws(GrammarError) -> Grammar {
         var compiler = JSONSchemaCompiler(root: schema)
         let body = try compiler.symbol(for: schema, at: "#")
-        compiler.b.define(compiler.rootRule, [[body]])
+        // Whitespace may come first: a SentencePiece model's first token often starts with a space.
+        compiler.b.define(compiler.rootRule, [[compiler.json.space, body]])
         return try compiler.b.build(root: compiler.rootRule)
     }
 

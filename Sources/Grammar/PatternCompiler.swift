@@ -15,6 +15,9 @@ struct PatternCompiler {
     struct CharacterSet {
         var ascii = ByteSet()
         var nonASCII = false
+        /// Whether `\d`, `\w` or `\s` (or a negation) went into it: their Unicode meaning in other engines (Python's
+        /// `re` counts Arabic digits and U+00A0 in them) makes "every non-ASCII character" unsafe in a negation.
+        var shorthand = false
     }
 
     /// Compiles `pattern` with `builder`'s rules; returns the symbols and the builder.
@@ -168,11 +171,13 @@ struct PatternCompiler {
             }
             set.ascii = set.ascii.union(item.ascii)
             set.nonASCII = set.nonASCII || item.nonASCII
+            set.shorthand = set.shorthand || item.shorthand
         }
         guard peek == "]" else { throw unsupported("'[' without ']'") }
         at += 1
         if negated {
-            return CharacterSet(ascii: set.ascii.inverted.intersection(ByteSet(0x00...0x7F)), nonASCII: !set.nonASCII)
+            return CharacterSet(
+                ascii: set.ascii.inverted.intersection(ByteSet(0x00...0x7F)), nonASCII: !set.nonASCII && !set.shorthand)
         }
         return set
     }
@@ -187,12 +192,13 @@ struct PatternCompiler {
         let space = ByteSet(anyOf: " \t\n\r\u{0B}\u{0C}")
         let ascii = ByteSet(0x00...0x7F)
         switch c {
-        case "d": return CharacterSet(ascii: digits)
-        case "w": return CharacterSet(ascii: word)
-        case "s": return CharacterSet(ascii: space)
-        case "D": return CharacterSet(ascii: digits.inverted.intersection(ascii), nonASCII: true)
-        case "W": return CharacterSet(ascii: word.inverted.intersection(ascii), nonASCII: true)
-        case "S": return CharacterSet(ascii: space.inverted.intersection(ascii), nonASCII: true)
+        // Only ASCII members, so a match is one under any engine's Unicode rules.
+        case "d": return CharacterSet(ascii: digits, shorthand: true)
+        case "w": return CharacterSet(ascii: word, shorthand: true)
+        case "s": return CharacterSet(ascii: space, shorthand: true)
+        case "D": return CharacterSet(ascii: digits.inverted.intersection(ascii), shorthand: true)
+        case "W": return CharacterSet(ascii: word.inverted.intersection(ascii), shorthand: true)
+        case "S": return CharacterSet(ascii: space.inverted.intersection(ascii), shorthand: true)
         case "n": return CharacterSet(ascii: ByteSet(byte: 0x0A))
         case "t": return CharacterSet(ascii: ByteSet(byte: 0x09))
         case "r": return CharacterSet(ascii: ByteSet(byte: 0x0D))

@@ -1,3 +1,4 @@
+import BatchgateTestSupport
 import Testing
 
 @testable import Grammar

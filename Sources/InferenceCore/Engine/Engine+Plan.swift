@@ -1,3 +1,5 @@
+import Grammar
+
 /// A step checked against the engine's state, before anything changes.
 struct StepPlan {
     /// One sequence's part of the step.
@@ -12,6 +14,8 @@ struct StepPlan {
     }
 
     var entries: [Entry] = []
+    /// For each entry, the compiled output constraint a new sequence starts with (nil otherwise).
+    var constraints: [GrammarMasks?] = []
 }
 
 extension Engine {
@@ -50,11 +54,14 @@ extension Engine {
             let kept = kvCache.blocksNeeded(forTokens: admit.position)
             let held = min(kept, kvCache.blocks(of: s))
             blocksNeeded += max(0, kvCache.blocksNeeded(forTokens: admit.position + admit.tokens.count) - held)
+            let isNew = state == nil || admit.position == 0
             plan.entries.append(
                 StepPlan.Entry(
-                    sequence: s, position: admit.position, tokens: admit.tokens, isAdmit: true,
-                    isNew: state == nil || admit.position == 0,
+                    sequence: s, position: admit.position, tokens: admit.tokens, isAdmit: true, isNew: isNew,
                     producesToken: admit.isLastChunk, sampling: sampling))
+            plan.constraints.append(
+                try isNew
+                    ? sampling.constraint.map { (c) throws(EngineError) in try constraints.masks(for: c.kind) } : nil)
         }
         for s in batch.decodes {
             guard seen.insert(s).inserted else {
@@ -77,6 +84,7 @@ extension Engine {
                 StepPlan.Entry(
                     sequence: s, position: state.length, tokens: [token], isAdmit: false, isNew: false,
                     producesToken: true, sampling: state.sampler.parameters))
+            plan.constraints.append(nil)
         }
         guard blocksNeeded <= kvCache.freeBlocks else {
             throw EngineError(

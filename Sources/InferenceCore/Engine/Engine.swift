@@ -1,4 +1,5 @@
 import Foundation
+import Grammar
 
 /// The inference engine of one worker: a model, its paged KV cache, the sequences it runs and one thread pool.
 /// Each `step` is one batched forward pass over any mix of prompt chunks and single-token decodes.
@@ -15,6 +16,8 @@ public final class Engine {
     public let contextLength: Int
     let pool: ComputePool
     var sequences: [SequenceID: SequenceState] = [:]
+    /// Compiled output constraints, shared by the sequences that use them.
+    let constraints: OutputConstraints
 
     /// An engine for `weights` with a KV cache and thread pool as `options` describe.
     public init(weights: ModelWeights, options: EngineOptions = EngineOptions()) {
@@ -26,6 +29,7 @@ public final class Engine {
             layers: h.blockCount, kvDimension: h.kvDimension, capacityMiB: options.kvCacheMiB,
             blockSize: options.kvBlockSize)
         pool = ComputePool(threads: options.threads)
+        constraints = OutputConstraints(weights: weights)
     }
 
     deinit { pool.shutdown() }
@@ -44,17 +48,28 @@ public final class Engine {
     public func step(_ batch: StepBatch) throws(EngineError) -> StepOutput {
         for sequence in batch.releases { release(sequence) }
         let plan = try plan(batch)
-        for entry in plan.entries {
+        for (e, entry) in plan.entries.enumerated() {
             if entry.isNew {
                 kvCache.release(entry.sequence)
                 var sampler = Sampler(entry.sampling, endOfGeneration: weights.endOfGenerationTokens)
                 sampler.record(entry.tokens)
-                sequences[entry.sequence] = SequenceState(sampler: sampler)
+                sequences[entry.sequence] = SequenceState(sampler: sampler, constraint: plan.constraints[e])
             } else if entry.isAdmit {
                 if entry.position < sequences[entry.sequence]!.length {
                     kvCache.truncate(entry.sequence, toTokens: entry.position)
                 }
                 sequences[entry.sequence]!.sampler.record(entry.tokens)
+            }
+            if entry.isAdmit, let constraint = entry.sampling.constraint, constraint.generatedPrefix > 0 {
+                var tail = sequences[entry.sequence]!.prefixTail + entry.tokens
+                tail.removeFirst(max(0, tail.count - constraint.generatedPrefix))
+                sequences[entry.sequence]!.prefixTail = tail
+            }
+            if entry.producesToken && entry.isAdmit, let masks = sequences[entry.sequence]!.constraint {
+                // The prompt is complete: the grammar reads the output generated before a recomputation.
+                let state = masks.state(after: sequences[entry.sequence]!.prefixTail)
+                sequences[entry.sequence]!.grammarState = state ?? masks.start
+                if state == nil { sequences[entry.sequence]!.finished = .stop }
             }
             try kvCache.reserve(entry.sequence, tokens: entry.position + entry.tokens.count)
             sequences[entry.sequence]!.length = entry.position + entry.tokens.count
@@ -87,14 +102,29 @@ public final class Engine {
                 guard scan.allFinite else {
                     throw EngineError(.nonFiniteLogits, sequence: sequence, "the model produced NaN or infinite logits")
                 }
-                return sequences[sequence]!.sampler.sample(row, scan: scan)
+                let state = sequences[sequence]!
+                let allowed = state.constraint?.mask(for: state.grammarState)
+                return sequences[sequence]!.sampler.sample(row, scan: scan, allowed: allowed)
             }
             var state = sequences[sequence]!
             state.lastToken = token.token
             state.generated += 1
             let p = state.sampler.parameters
-            if !p.ignoreEOS
-                && (weights.endOfGenerationTokens.contains(token.token) || p.stopTokens.contains(token.token))
+            var grammarDone = false
+            if let masks = state.constraint {
+                // A token the mask allowed always advances the grammar; nil means the grammar had no way on at all.
+                if let next = masks.advance(state.grammarState, token: token.token) {
+                    state.grammarState = next
+                    grammarDone = masks.isComplete(next)
+                } else {
+                    grammarDone = true
+                }
+            }
+            if state.finished != nil {
+                // Already stopped (a recomputed output the grammar could not read).
+            } else if grammarDone
+                || (!p.ignoreEOS
+                    && (weights.endOfGenerationTokens.contains(token.token) || p.stopTokens.contains(token.token)))
             {
                 state.finished = .stop
             } else if state.generated >= p.maxTokens || state.length >= contextLength {

@@ -1,3 +1,5 @@
+import Grammar
+
 /// What the engine remembers about a running sequence between steps.
 struct SequenceState {
     /// Tokens in the KV cache (the position of the next token).
@@ -10,4 +12,11 @@ struct SequenceState {
     var finished: FinishReason?
     /// The sequence's sampler.
     var sampler: Sampler
+    /// The masks of its output constraint, if it has one.
+    var constraint: GrammarMasks?
+    /// Where its output stands in the constraint's grammar.
+    var grammarState: GrammarAutomaton.State = 0
+    /// The latest prompt tokens, as many as the constraint's generated prefix (read by the grammar once the
+    /// prompt's last chunk has arrived).
+    var prefixTail: [Int32] = []
 }

@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import Grammar
 
 /// One sequence's sampler: its parameters, its own random stream and the tokens the penalties look at.
 ///
@@ -30,12 +31,15 @@ public struct Sampler: Sendable {
     }
 
     /// Picks the next token from `logits` and records it. `scan` is `LogitScan(logits)` when the caller has it
-    /// already.
-    public mutating func sample(_ logits: UnsafeBufferPointer<Float>, scan: LogitScan? = nil) -> SampledToken {
+    /// already. With `allowed`, only its tokens can be picked (an output constraint, applied after the penalties);
+    /// the reported log-probabilities stay those of the model's own logits.
+    public mutating func sample(
+        _ logits: UnsafeBufferPointer<Float>, scan: LogitScan? = nil, allowed: TokenMask? = nil
+    ) -> SampledToken {
         let scan = scan ?? LogitScan(logits)
         let token: Int32
         if parameters.temperature <= 0 && scan.allFinite && !changesLogits
-            && !banned.contains(Int32(scan.firstMaximum))
+            && !banned.contains(Int32(scan.firstMaximum)) && (allowed?.contains(scan.firstMaximum) ?? true)
         {
             // Nothing changes a logit except the ban, which the first maximum escapes: it is also the first
             // maximum of the processed logits, so the row need not be copied.
@@ -43,6 +47,7 @@ public struct Sampler: Sendable {
         } else {
             var processed = Array(logits)
             applyPenalties(&processed)
+            if let allowed { processed.withUnsafeMutableBufferPointer { allowed.apply(to: $0) } }
             token = parameters.temperature <= 0 ? Self.argmax(processed) : draw(processed)
         }
         record(CollectionOfOne(token))

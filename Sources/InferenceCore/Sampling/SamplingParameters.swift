@@ -28,6 +28,8 @@ public struct SamplingParameters: Sendable, Equatable {
     public var stopTokens: Set<Int32> = []
     /// Never stop at (and never sample) the end-of-generation tokens, for benchmarks.
     public var ignoreEOS = false
+    /// Structured output: the generated text must follow this grammar (nil: free text).
+    public var constraint: OutputConstraint?
 
     /// Greedy decoding of up to 16 tokens.
     public init() {}
@@ -46,6 +48,7 @@ public struct SamplingParameters: Sendable, Equatable {
         }
         guard maxTokens >= 1 else { throw fail("max tokens must be ≥ 1") }
         guard logitBias.values.allSatisfy({ !$0.isNaN }) else { throw fail("logit bias must not be NaN") }
+        guard (constraint?.generatedPrefix ?? 0) >= 0 else { throw fail("the constraint's prefix must be ≥ 0") }
     }
 }
 

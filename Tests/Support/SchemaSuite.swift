@@ -1,7 +1,8 @@
 /// JSON Schemas the structured-output tests compile, sample from and validate: the common subset in many shapes
 /// (nested objects, arrays of objects, enums, anyOf, refs, formats, patterns, bounds).
-enum SchemaSuite {
-    static let schemas: [(name: String, schema: String)] = [
+public enum SchemaSuite {
+    /// The schemas by name.
+    public static let schemas: [(name: String, schema: String)] = [
         ("string", ##"{"type": "string"}"##),
         ("integer", ##"{"type": "integer"}"##),
         ("number", ##"{"type": "number"}"##),

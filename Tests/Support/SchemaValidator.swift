@@ -2,19 +2,20 @@ import Foundation
 import Testing
 
 /// Python's jsonschema, run by `scripts/validate-json-schema.py` with the test venv's python.
-enum SchemaValidator {
+public enum SchemaValidator {
     /// The package root (three levels above this file).
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
         .deletingLastPathComponent()
 
     /// `$BATCHGATE_PYTHON`, else `<package root>/.venv/bin/python` (`make venv` installs jsonschema there).
-    static var python: String {
+    public static var python: String {
         let environment = ProcessInfo.processInfo.environment["BATCHGATE_PYTHON"] ?? ""
         return environment.isEmpty ? packageRoot.appendingPathComponent(".venv/bin/python").path : environment
     }
 
     /// The problems jsonschema finds, per case: `(output index, message)`. Fails (never skips) without the venv.
-    static func problems(_ cases: [(schema: String, outputs: [String])]) throws -> [[(Int, String)]] {
+    public static func problems(_ cases: [(schema: String, outputs: [String])]) throws -> [[(Int, String)]] {
         try #require(FileManager.default.isExecutableFile(atPath: python), "no \(python): run `make venv`")
         let request: [String: Any] = [
             "cases": try cases.map { item -> [String: Any] in
