@@ -17,6 +17,9 @@ public final class GrammarAutomaton {
     private var transitions: [State] = []
     /// Stacks deeper than this are dropped (a grammar nesting this deep is a runaway, not an answer).
     public static let maximumDepth = 4096
+    /// The most states one automaton makes (each takes 1 KiB of transitions); a byte that would need another is
+    /// refused, so a pathological grammar ends its output instead of taking the worker's memory.
+    public static let maximumStates = 16_384
 
     /// An automaton for `grammar`.
     public init(grammar: Grammar) {
@@ -29,7 +32,7 @@ public final class GrammarAutomaton {
         for alternative in grammar.alternatives[Int(grammar.root)] {
             expand(grammar.elements[Int(alternative)] == .end ? [] : [alternative], into: &stacks)
         }
-        return intern(stacks)
+        return intern(stacks)!  // the first state always fits
     }()
 
     /// Number of states found so far.
@@ -53,7 +56,8 @@ public final class GrammarAutomaton {
         if known >= 0 { return known }
         if known == -1 { return nil }
         let computed = advance(state, byte)
-        transitions[slot] = computed ?? -1
+        // A refusal because the automaton is full is not remembered: it is not the grammar's.
+        if computed != nil || !isFull { transitions[slot] = computed ?? -1 }
         return computed
     }
 
@@ -81,6 +85,9 @@ public final class GrammarAutomaton {
         }
         return stacks.isEmpty ? nil : intern(stacks)
     }
+
+    /// Whether the automaton has made as many states as it may.
+    public var isFull: Bool { stackSets.count >= Self.maximumStates }
 
     /// Expands `stack` until its top is a byte set (or it is empty), adding each result to `stacks`: a rule
     /// reference on top is replaced by each of the rule's alternatives, above what follows the reference.
@@ -110,10 +117,12 @@ public final class GrammarAutomaton {
         }
     }
 
-    /// The state for `stacks` (duplicates removed, order made canonical), made when new.
-    private func intern(_ stacks: [[Int32]]) -> State {
+    /// The state for `stacks` (duplicates removed, order made canonical), made when new; nil when the automaton is
+    /// full.
+    private func intern(_ stacks: [[Int32]]) -> State? {
         let canonical = Array(Set(stacks)).sorted { $0.lexicographicallyPrecedes($1) }
         if let known = index[canonical] { return known }
+        guard !isFull else { return nil }
         let state = State(stackSets.count)
         stackSets.append(canonical)
         index[canonical] = state

@@ -9,6 +9,9 @@ public final class GrammarMasks {
     private let tokenBytes: [[UInt8]]
     private let endTokens: [Int32]
     private var cache: [GrammarAutomaton.State: TokenMask] = [:]
+    private var cached: [GrammarAutomaton.State] = []
+    /// Masks kept at most (each is a bit per token: 19 KiB for a 152k vocabulary); the oldest goes first.
+    public static let cacheCapacity = 512
 
     /// Masks for `grammar` over a vocabulary whose token `id` decodes to `tokenBytes[id]` (empty for control tokens),
     /// sharing `trie` (built once per vocabulary from the same bytes); `endTokens` end a generation.
@@ -29,6 +32,8 @@ public final class GrammarMasks {
         if automaton.isAccepting(state) {
             for id in endTokens where Int(id) < mask.count { mask.insert(Int(id)) }
         }
+        if cached.count == Self.cacheCapacity { cache.removeValue(forKey: cached.removeFirst()) }
+        cached.append(state)
         cache[state] = mask
         return mask
     }

@@ -236,9 +236,10 @@ public struct JSONSchemaCompiler {
     /// A non-negative whole-number keyword, or nil when absent.
     private func count(_ schema: SchemaValue, _ key: String, at path: String) throws(GrammarError) -> Int? {
         guard let value = schema[key] else { return nil }
-        guard case .number(let n, _) = value, n >= 0, n == n.rounded(), n <= 100_000 else {
-            throw invalid("'\(key)' must be a whole number from 0 to 100000", at: path)
+        guard case .number(let n, _) = value, n >= 0, n == n.rounded() else {
+            throw invalid("'\(key)' must be a whole number ≥ 0", at: path)
         }
+        guard n <= 10_000 else { throw unsupported("'\(key)' above 10000", at: path) }
         return Int(n)
     }
 

@@ -29,6 +29,11 @@ struct ModelBench: AsyncParsableCommand {
     @Option(help: "Compute threads.")
     var threads: Int = 2
 
+    @Option(
+        name: .customLong("json-schema"),
+        help: "Constrain every sequence's output to this JSON Schema (a file), to measure structured output's cost.")
+    var jsonSchema: String?
+
     @Flag(
         help: "Print one JSON object {model, threads, results: [{batch, prefill_tokens_per_s, decode_tokens_per_s}]}.")
     var json = false
@@ -101,6 +106,9 @@ struct ModelBench: AsyncParsableCommand {
         sampling.maxTokens = generate + 1
         sampling.ignoreEOS = true
         sampling.penaltyWindow = 0
+        if let jsonSchema {
+            sampling.constraint = OutputConstraint(.jsonSchema(try String(contentsOfFile: jsonSchema, encoding: .utf8)))
+        }
         var prefillSeconds = 0.0
         for s in 0..<batch {
             let tokens = (0..<prompt).map { _ in Int32(random.next() % UInt64(weights.vocabularySize)) }
@@ -110,16 +118,27 @@ struct ModelBench: AsyncParsableCommand {
                 let admit = StepBatch.Admit(
                     sequence: SequenceID(s + 1), position: start, tokens: Array(tokens[start..<end]),
                     isLastChunk: end == prompt, sampling: sampling)
-                prefillSeconds += try timed { _ = try engine.step(StepBatch(admits: [admit])) }
+                prefillSeconds += try timed {
+                    let output = try engine.step(StepBatch(admits: [admit]))
+                    if output.results.first?.finishReason != nil { throw ValidationError("a sequence ended at once") }
+                }
                 start = end
             }
         }
-        let sequences = (1...batch).map { SequenceID($0) }
+        // A constrained output can end before `generate` tokens (its grammar complete): it leaves the batch.
+        var sequences = (1...batch).map { SequenceID($0) }
         var decodeSeconds = 0.0
-        for _ in 0..<generate {
-            decodeSeconds += try timed { _ = try engine.step(StepBatch(decodes: sequences)) }
+        var decoded = 0
+        for _ in 0..<generate where !sequences.isEmpty {
+            var finished: Set<SequenceID> = []
+            decodeSeconds += try timed {
+                let output = try engine.step(StepBatch(decodes: sequences))
+                for result in output.results where result.finishReason != nil { finished.insert(result.sequence) }
+            }
+            decoded += sequences.count
+            sequences.removeAll { finished.contains($0) }
         }
-        return (Double(batch * prompt) / prefillSeconds, Double(batch * generate) / decodeSeconds)
+        return (Double(batch * prompt) / prefillSeconds, Double(decoded) / decodeSeconds)
     }
 
     /// Wall-clock seconds `body` takes.

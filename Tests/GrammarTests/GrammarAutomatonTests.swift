@@ -80,4 +80,22 @@ struct GrammarAutomatonTests {
         #expect(logits.filter { $0 == -.infinity }.count == 68)
         #expect(mask.allowedCount == 2)
     }
+
+    @Test("an automaton stops making states at its limit: the output ends rather than the memory")
+    func stateLimit() throws {
+        var b = GrammarBuilder()
+        let root = b.rule("root", [b.repeated([.text("a")], minimum: 20_000, maximum: 20_000)])
+        let automaton = GrammarAutomaton(grammar: try b.build(root: root))
+        var state = automaton.start
+        var read = 0
+        while let next = automaton.next(state, UInt8(ascii: "a")) {
+            state = next
+            read += 1
+        }
+        #expect(read == GrammarAutomaton.maximumStates - 1)
+        #expect(automaton.isFull && automaton.stateCount == GrammarAutomaton.maximumStates)
+        #expect(throws: GrammarError.self) {
+            try JSONSchemaCompiler.compile(schemaText: #"{"type": "string", "minLength": 20000}"#)
+        }
+    }
 }

@@ -104,6 +104,10 @@ public final class Engine {
                 }
                 let state = sequences[sequence]!
                 let allowed = state.constraint?.mask(for: state.grammarState)
+                if let allowed, allowed.allowedCount == 0, let end = weights.endOfGenerationTokens.min() {
+                    // No token can continue the output (a grammar too large for its automaton): it ends here.
+                    return Sampler.logprobs(of: end, in: row, top: state.sampler.parameters.topLogprobs)
+                }
                 return sequences[sequence]!.sampler.sample(row, scan: scan, allowed: allowed)
             }
             var state = sequences[sequence]!
