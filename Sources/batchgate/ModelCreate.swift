@@ -50,7 +50,11 @@ struct ModelCreate: ParsableCommand {
     @Flag(help: "Tie the output projection to the token embedding (no output.weight).")
     var tied = false
 
-    @Option(help: "Type of the weight matrices and embedding: f32, f16, bf16, q8_0, q4_0 or q4_1.")
+    @Option(
+        help: """
+            Type of the weight matrices and embedding: f32, f16, bf16, q8_0, q4_0 or q4_1 (every matrix), or a \
+            llama-quantize mix: q5_0, q5_1, q2_k, q3_k_m, q4_k_s, q4_k_m, q5_k_s, q5_k_m, q6_k, iq4_nl, iq4_xs.
+            """)
     var type: String = "f16"
 
     @Option(help: "Seed of the random weights.")
@@ -75,11 +79,22 @@ struct ModelCreate: ParsableCommand {
             let types: [String: GGMLType] = [
                 "f32": .f32, "f16": .f16, "bf16": .bf16, "q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1,
             ]
-            guard let t = types[type.lowercased()] else {
-                throw ValidationError("--type must be one of f32, f16, bf16, q8_0, q4_0, q4_1, not '\(type)'")
+            if let t = types[type.lowercased()] { return t }
+            guard quantization != nil else {
+                throw ValidationError(
+                    "--type must be one of f32, f16, bf16, q8_0, q4_0, q4_1, \(Self.mixes.joined(separator: ", ")), "
+                        + "not '\(type)'")
             }
-            return t
+            return .f32  // what a mix starts from: it picks each matrix's type, with fallbacks for any row length
         }
+    }
+
+    /// The llama-quantize mixes `--type` accepts besides the uniform types.
+    static let mixes = QuantizationFileType.allCases.map(\.rawValue).filter { !["q8_0", "q4_0", "q4_1"].contains($0) }
+
+    /// The llama-quantize mix `--type` names, or nil for a uniform type.
+    var quantization: QuantizationFileType? {
+        Self.mixes.contains(type.lowercased()) ? QuantizationFileType(name: type) : nil
     }
 
     /// The hyperparameters the options describe.
@@ -108,7 +123,7 @@ struct ModelCreate: ParsableCommand {
             let tokenizer = try RandomModelBuilder.tokenizerMetadata(fromVocabAt: vocab)
             let builder = RandomModelBuilder(
                 hyperparameters: try hyperparameters, tensorType: try tensorType, seed: seed, tokenizer: tokenizer,
-                name: name)
+                name: name, quantization: quantization)
             let parameters = try builder.parameterCount()
             try builder.write(to: output)
             let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0

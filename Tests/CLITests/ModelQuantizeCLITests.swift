@@ -95,6 +95,36 @@ struct ModelQuantizeCLITests {
         }
     }
 
+    @Test("model create --type q4_k_m gives every tensor the type and bytes llama-quantize gives it")
+    func createMixed() throws {
+        let directory = try Self.directory.get()
+        let model = try #require(Self.models.first { $0.name == "qwen2-f32-320" })
+        let mixed = "\(directory)/created-q4_k_m.gguf"
+        let reference = "\(directory)/reference-q4_k_m.gguf"
+        defer {
+            try? FileManager.default.removeItem(atPath: mixed)
+            try? FileManager.default.removeItem(atPath: reference)
+        }
+        let arguments = model.arguments.dropLast(2) + ["--type", "q4_k_m"]
+        let created = try BatchgateProcess.run(
+            ["model", "create", mixed, "--vocab", try #require(Self.vocab), "--seed", "7"] + arguments)
+        try #require(created.status == 0, "\(created.stderr)")
+        let llama = try Self.runLlamaQuantize("\(directory)/\(model.name).gguf", reference, "Q4_K_M")
+        try #require(llama.status == 0, "\(llama.output)")
+        let ours = try GGUFFile(path: mixed)
+        let theirs = try GGUFFile(path: reference)
+        #expect(ours.metadata.int("general.file_type") == 15)
+        #expect(Set(ours.tensors.map(\.type)).isSuperset(of: [.q4_K, .q5_0, .q6_K, .q8_0, .f32]))
+        #expect(ours.tensors.count == theirs.tensors.count)
+        for tensor in ours.tensors {
+            let other = try #require(theirs.tensor(named: tensor.name))
+            #expect(tensor.type == other.type, "\(tensor.name)")
+            let a = ours.bytes(of: tensor)
+            let b = theirs.bytes(of: other)
+            #expect(a.count == b.count && memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0, "\(tensor.name)")
+        }
+    }
+
     @Test("An unknown type is refused, naming the valid ones")
     func unknownType() throws {
         let result = try BatchgateProcess.run(["model", "quantize", "in.gguf", "out.gguf", "--type", "q3_k_x"])
