@@ -125,6 +125,81 @@ struct ModelQuantizeCLITests {
         }
     }
 
+    /// Writes a small random model of `arch` straight with `GGUFWriter`: qwen has llama.cpp's fused `attn_qkv`
+    /// (and its bias), qwen3 has q/k norms; 4 layers, dim 256, 8 heads over `kvHeads` kv heads, `type` matrices.
+    static func writeModel(arch: String, kvHeads: Int, type: GGMLType, to path: String) throws {
+        let dim = 256
+        let ff = 768
+        var writer = GGUFWriter()
+        writer.set("general.architecture", .string(arch))
+        for (key, value) in [
+            ("context_length", 512), ("embedding_length", dim), ("block_count", 4), ("feed_forward_length", ff),
+            ("attention.head_count", 8), ("attention.head_count_kv", kvHeads), ("rope.dimension_count", 32),
+        ] {
+            writer.set("\(arch).\(key)", .uint32(UInt32(value)))
+        }
+        writer.set("\(arch).attention.layer_norm_rms_epsilon", .float32(1e-6))
+        var state: UInt64 = 0x9e37_79b9_7f4a_7c15
+        func random(_ count: Int, scale: Float) -> [Float] {
+            (0..<count).map { _ in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return (Float(state >> 40) / Float(1 << 24) - 0.5) * scale
+            }
+        }
+        func add(_ name: String, _ shape: [Int], _ tensorType: GGMLType = type) throws {
+            let count = shape.reduce(1, *)
+            try writer.addTensor(name: name, type: tensorType, shape: shape, floats: random(count, scale: 0.1))
+        }
+        try add("token_embd.weight", [dim, 1000])
+        for layer in 0..<4 {
+            let p = "blk.\(layer)."
+            try add(p + "attn_norm.weight", [dim], .f32)
+            if arch == "qwen" {
+                try add(p + "attn_qkv.weight", [dim, 3 * dim])
+                try add(p + "attn_qkv.bias", [3 * dim], .f32)
+            } else {
+                try add(p + "attn_q.weight", [dim, dim])
+                try add(p + "attn_k.weight", [dim, dim / 8 * kvHeads])
+                try add(p + "attn_v.weight", [dim, dim / 8 * kvHeads])
+                try add(p + "attn_q_norm.weight", [32], .f32)
+                try add(p + "attn_k_norm.weight", [32], .f32)
+            }
+            try add(p + "attn_output.weight", [dim, dim])
+            try add(p + "ffn_norm.weight", [dim], .f32)
+            try add(p + "ffn_gate.weight", [dim, ff])
+            try add(p + "ffn_up.weight", [dim, ff])
+            try add(p + "ffn_down.weight", [ff, dim])
+        }
+        try add("output_norm.weight", [dim], .f32)
+        try add("output.weight", [dim, 1000])
+        try writer.write(to: path)
+    }
+
+    @Test(
+        "qwen (fused attn_qkv) and qwen3 models, F16 and BF16: same bytes as llama-quantize",
+        arguments: [("qwen", 8, GGMLType.f16), ("qwen3", 2, .bf16), ("qwen3", 4, .f16)]
+    )
+    func otherArchitectures(arch: String, kvHeads: Int, type: GGMLType) throws {
+        let directory = try Self.directory.get()
+        let input = "\(directory)/\(arch)-\(kvHeads)-\(type).gguf"
+        try Self.writeModel(arch: arch, kvHeads: kvHeads, type: type, to: input)
+        defer { try? FileManager.default.removeItem(atPath: input) }
+        for fileType in [QuantizationFileType.q2_K, .q3_K_M, .q4_K_S, .q4_K_M, .q5_K_M, .iq4_nl, .iq4_xs] {
+            let ours = "\(directory)/\(arch)-ours.gguf"
+            let theirs = "\(directory)/\(arch)-llama.gguf"
+            defer {
+                try? FileManager.default.removeItem(atPath: ours)
+                try? FileManager.default.removeItem(atPath: theirs)
+            }
+            let result = try BatchgateProcess.run(["model", "quantize", input, ours, "--type", fileType.rawValue])
+            try #require(result.status == 0, "batchgate failed: \(result.stderr)")
+            let reference = try Self.runLlamaQuantize(input, theirs, fileType.description)
+            try #require(reference.status == 0, "llama-quantize failed: \(reference.output)")
+            let difference = try Self.firstDifference(ours, theirs)
+            #expect(difference == nil, "\(arch) \(type) \(fileType): \(difference ?? "")")
+        }
+    }
+
     @Test("An unknown type is refused, naming the valid ones")
     func unknownType() throws {
         let result = try BatchgateProcess.run(["model", "quantize", "in.gguf", "out.gguf", "--type", "q3_k_x"])
