@@ -20,6 +20,8 @@ extension GGMLType {
         let src = values.baseAddress!
         let dst = output.baseAddress!
         let blocks = values.count / blockSize
+        let scratch = QuantizeScratch.allocate()
+        defer { scratch.deallocate() }
         switch self {
         case .f32:
             for i in 0..<values.count {
@@ -44,15 +46,15 @@ extension GGMLType {
         case .q5_1:
             for b in 0..<blocks { Self.quantizeQ5_1(src + 32 * b, dst + 24 * b) }
         case .q2_K:
-            for b in 0..<blocks { Self.quantizeQ2_K(src + 256 * b, dst + 84 * b) }
+            for b in 0..<blocks { Self.quantizeQ2_K(src + 256 * b, dst + 84 * b, scratch) }
         case .q3_K:
-            for b in 0..<blocks { Self.quantizeQ3_K(src + 256 * b, dst + 110 * b) }
+            for b in 0..<blocks { Self.quantizeQ3_K(src + 256 * b, dst + 110 * b, scratch) }
         case .q4_K:
-            for b in 0..<blocks { Self.quantizeQ45_K(src + 256 * b, dst + 144 * b, bits: 4) }
+            for b in 0..<blocks { Self.quantizeQ45_K(src + 256 * b, dst + 144 * b, bits: 4, scratch) }
         case .q5_K:
-            for b in 0..<blocks { Self.quantizeQ45_K(src + 256 * b, dst + 176 * b, bits: 5) }
+            for b in 0..<blocks { Self.quantizeQ45_K(src + 256 * b, dst + 176 * b, bits: 5, scratch) }
         case .q6_K:
-            for b in 0..<blocks { Self.quantizeQ6_K(src + 256 * b, dst + 210 * b) }
+            for b in 0..<blocks { Self.quantizeQ6_K(src + 256 * b, dst + 210 * b, scratch) }
         case .iq4_nl:
             for b in 0..<blocks { Self.quantizeIQ4_NL(src + 32 * b, dst + 18 * b) }
         case .iq4_xs:

@@ -6,28 +6,26 @@ extension GGMLType {
 
     /// Q2_K (84 bytes): 16 groups of 16, 2-bit levels with a 4-bit scale and 4-bit minimum each;
     /// layout scales[16], qs[64], d, dmin.
-    static func quantizeQ2_K(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer) {
-        var levels = [UInt8](repeating: 0, count: 256)
-        var scratch = [UInt8](repeating: 0, count: 16)
-        var weights = [Float](repeating: 0, count: 16)
-        var scales = [Float](repeating: 0, count: 16)
-        var mins = [Float](repeating: 0, count: 16)
+    static func quantizeQ2_K(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer, _ s: QuantizeScratch) {
+        let levels = s.levels
+        let weights = s.weights
+        let scales = s.scales
+        let mins = s.mins
         let q4scale: Float = 15
         var maxScale: Float = 0
         var maxMin: Float = 0
-        levels.withUnsafeMutableBufferPointer { L in
-            for j in 0..<16 {
-                for l in 0..<16 { weights[l] = abs(x[16 * j + l]) }
-                let (scale, minimum) = Search.scaleAndMinimum(
-                    16, 3, x + 16 * j, weights, L.baseAddress! + 16 * j, &scratch, rmin: -0.5, rdelta: 0.1,
-                    steps: 15, absoluteError: true)
-                scales[j] = scale
-                mins[j] = minimum
-                if scale > maxScale { maxScale = scale }
-                if minimum > maxMin { maxMin = minimum }
-            }
+        for j in 0..<16 {
+            for l in 0..<16 { weights[l] = abs(x[16 * j + l]) }
+            let (scale, minimum) = Search.scaleAndMinimum(
+                16, 3, x + 16 * j, weights, levels + 16 * j, s.aux, rmin: -0.5, rdelta: 0.1, steps: 15,
+                absoluteError: true)
+            scales[j] = scale
+            mins[j] = minimum
+            if scale > maxScale { maxScale = scale }
+            if minimum > maxMin { maxMin = minimum }
         }
-        var packedScales = [UInt8](repeating: 0, count: 16)
+        let packedScales = s.packed
+        packedScales.update(repeating: 0, count: 16)
         if maxScale > 0 {
             let iscale = q4scale / maxScale
             for j in 0..<16 { packedScales[j] = UInt8(truncatingIfNeeded: Search.nearestInt(iscale * scales[j])) }
@@ -61,22 +59,21 @@ extension GGMLType {
 
     /// Q3_K (110 bytes): 16 groups of 16, 3-bit levels (2 low bits in qs, the high bit in hmask) with 6-bit
     /// signed scales; layout hmask[32], qs[64], scales[12], d.
-    static func quantizeQ3_K(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer) {
-        var levels = [Int8](repeating: 0, count: 256)
-        var scales = [Float](repeating: 0, count: 16)
+    static func quantizeQ3_K(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer, _ s: QuantizeScratch) {
+        let levels = s.signedLevels
+        let scales = s.scales
         var maxScale: Float = 0
         var amax: Float = 0
-        levels.withUnsafeMutableBufferPointer { L in
-            for j in 0..<16 {
-                scales[j] = Search.symmetricScaleRefined(16, 4, x + 16 * j, L.baseAddress! + 16 * j)
-                let scale = abs(scales[j])
-                if scale > amax {
-                    amax = scale
-                    maxScale = scales[j]
-                }
+        for j in 0..<16 {
+            scales[j] = Search.symmetricScaleRefined(16, 4, x + 16 * j, levels + 16 * j)
+            let scale = abs(scales[j])
+            if scale > amax {
+                amax = scale
+                maxScale = scales[j]
             }
         }
-        var packed = [UInt8](repeating: 0, count: 12)
+        let packed = s.packed
+        packed.update(repeating: 0, count: 12)
         if maxScale != 0 {
             let iscale = -32 / maxScale
             for j in 0..<16 {
@@ -105,7 +102,8 @@ extension GGMLType {
                 levels[16 * j + i] = Int8(l + 4)
             }
         }
-        var hmask = [UInt8](repeating: 0, count: 32)
+        let hmask = s.hmask
+        hmask.update(repeating: 0, count: 32)
         var m = 0
         var bit: UInt8 = 1
         for j in 0..<256 {
@@ -120,39 +118,39 @@ extension GGMLType {
             }
         }
         for j in 0..<32 { out.storeBytes(of: hmask[j], toByteOffset: j, as: UInt8.self) }
-        packTwoBit(levels.map { UInt8(bitPattern: $0) }, into: out + 32)
+        packTwoBit(s.levels, into: out + 32)
         for j in 0..<12 { out.storeBytes(of: packed[j], toByteOffset: 96 + j, as: UInt8.self) }
     }
 
     /// Q4_K (144 bytes) and Q5_K (176 bytes): 8 groups of 32 with a 6-bit scale and 6-bit minimum each (found by
     /// `scaleAndMinimum` under weights rms + |x|); layout d, dmin, scales[12], then for Q5_K qh[32], then qs[128].
-    static func quantizeQ45_K(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer, bits: Int) {
+    static func quantizeQ45_K(
+        _ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer, bits: Int, _ s: QuantizeScratch
+    ) {
         let nmax: Int32 = bits == 4 ? 15 : 31
-        var levels = [UInt8](repeating: 0, count: 256)
-        var scratch = [UInt8](repeating: 0, count: 32)
-        var weights = [Float](repeating: 0, count: 32)
-        var scales = [Float](repeating: 0, count: 8)
-        var mins = [Float](repeating: 0, count: 8)
+        let levels = s.levels
+        let weights = s.weights
+        let scales = s.scales
+        let mins = s.mins
         var maxScale: Float = 0
         var maxMin: Float = 0
-        levels.withUnsafeMutableBufferPointer { L in
-            for j in 0..<8 {
-                var sumX2: Float = 0
-                for l in 0..<32 { sumX2 += x[32 * j + l] * x[32 * j + l] }
-                let average = (sumX2 / 32).squareRoot()
-                for l in 0..<32 { weights[l] = average + abs(x[32 * j + l]) }
-                let (scale, minimum) = Search.scaleAndMinimum(
-                    32, nmax, x + 32 * j, weights, L.baseAddress! + 32 * j, &scratch,
-                    rmin: bits == 4 ? -1 : -0.5, rdelta: 0.1, steps: bits == 4 ? 20 : 15, absoluteError: false)
-                scales[j] = scale
-                mins[j] = minimum
-                if scale > maxScale { maxScale = scale }
-                if minimum > maxMin { maxMin = minimum }
-            }
+        for j in 0..<8 {
+            var sumX2: Float = 0
+            for l in 0..<32 { sumX2 += x[32 * j + l] * x[32 * j + l] }
+            let average = (sumX2 / 32).squareRoot()
+            for l in 0..<32 { weights[l] = average + abs(x[32 * j + l]) }
+            let (scale, minimum) = Search.scaleAndMinimum(
+                32, nmax, x + 32 * j, weights, levels + 32 * j, s.aux, rmin: bits == 4 ? -1 : -0.5, rdelta: 0.1,
+                steps: bits == 4 ? 20 : 15, absoluteError: false)
+            scales[j] = scale
+            mins[j] = minimum
+            if scale > maxScale { maxScale = scale }
+            if minimum > maxMin { maxMin = minimum }
         }
         let inverseScale: Float = maxScale > 0 ? 63 / maxScale : 0
         let inverseMin: Float = maxMin > 0 ? 63 / maxMin : 0
-        var packed = [UInt8](repeating: 0, count: 12)
+        let packed = s.packed
+        packed.update(repeating: 0, count: 12)
         for j in 0..<8 {
             let ls = min(63, UInt8(truncatingIfNeeded: Search.nearestInt(inverseScale * scales[j])))
             let lm = min(63, UInt8(truncatingIfNeeded: Search.nearestInt(inverseMin * mins[j])))
@@ -189,7 +187,8 @@ extension GGMLType {
             }
             return
         }
-        var qh = [UInt8](repeating: 0, count: 32)
+        let qh = s.hmask
+        qh.update(repeating: 0, count: 32)
         var m1: UInt8 = 1
         var m2: UInt8 = 2
         for chunk in 0..<4 {
@@ -214,19 +213,17 @@ extension GGMLType {
 
     /// Q6_K (210 bytes): 16 groups of 16, 6-bit levels with an 8-bit signed scale each; layout ql[128], qh[64],
     /// scales[16], d.
-    static func quantizeQ6_K(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer) {
-        var levels = [Int8](repeating: 0, count: 256)
-        var scales = [Float](repeating: 0, count: 16)
+    static func quantizeQ6_K(_ x: UnsafePointer<Float>, _ out: UnsafeMutableRawPointer, _ s: QuantizeScratch) {
+        let levels = s.signedLevels
+        let scales = s.scales
         var maxScale: Float = 0
         var maxAbsScale: Float = 0
-        levels.withUnsafeMutableBufferPointer { L in
-            for group in 0..<16 {
-                let scale = Search.symmetricScale(16, 32, x + 16 * group, L.baseAddress! + 16 * group)
-                scales[group] = scale
-                if abs(scale) > maxAbsScale {
-                    maxAbsScale = abs(scale)
-                    maxScale = scale
-                }
+        for group in 0..<16 {
+            let scale = Search.symmetricScale(16, 32, x + 16 * group, levels + 16 * group)
+            scales[group] = scale
+            if abs(scale) > maxAbsScale {
+                maxAbsScale = abs(scale)
+                maxScale = scale
             }
         }
         if maxAbsScale < Search.groupMaxEpsilon {
@@ -235,7 +232,7 @@ extension GGMLType {
         }
         let iscale = -128 / maxScale
         Search.storeHalf(1 / iscale, out, 208)
-        var packedScales = [Int8](repeating: 0, count: 16)
+        let packedScales = UnsafeMutableRawPointer(s.packed).assumingMemoryBound(to: Int8.self)
         for group in 0..<16 {
             packedScales[group] = Int8(truncatingIfNeeded: min(127, Search.nearestInt(iscale * scales[group])))
         }
@@ -248,7 +245,7 @@ extension GGMLType {
                 levels[16 * j + i] = Int8(l + 32)
             }
         }
-        let L = levels.map { UInt8(bitPattern: $0) }
+        let L = s.levels
         for half in 0..<2 {
             let j = 128 * half
             for l in 0..<32 {
@@ -271,7 +268,7 @@ extension GGMLType {
 
     /// Packs 256 2-bit levels as ggml's Q2_K/Q3_K do: byte l of each 32-byte half holds elements l, l+32, l+64,
     /// l+96 of its 128.
-    private static func packTwoBit(_ levels: [UInt8], into out: UnsafeMutableRawPointer) {
+    private static func packTwoBit(_ levels: UnsafeMutablePointer<UInt8>, into out: UnsafeMutableRawPointer) {
         for half in 0..<2 {
             let j = 128 * half
             for l in 0..<32 {
@@ -283,8 +280,45 @@ extension GGMLType {
     }
 
     /// ggml's `get_scale_min_k4`: group `j`'s 6-bit scale and minimum from the 12 packed bytes.
-    private static func scaleAndMinK4(_ j: Int, _ q: [UInt8]) -> (UInt8, UInt8) {
+    private static func scaleAndMinK4(_ j: Int, _ q: UnsafeMutablePointer<UInt8>) -> (UInt8, UInt8) {
         if j < 4 { return (q[j] & 63, q[j + 4] & 63) }
         return ((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4))
+    }
+}
+
+/// Working memory of the block quantizers, allocated once per `quantize` call rather than once per block.
+struct QuantizeScratch {
+    /// 256 levels; `signedLevels` is the same memory seen as `Int8`.
+    let levels: UnsafeMutablePointer<UInt8>
+    /// The same 256 levels as `Int8`.
+    var signedLevels: UnsafeMutablePointer<Int8> { UnsafeMutableRawPointer(levels).assumingMemoryBound(to: Int8.self) }
+    /// 32 levels of a trial scale.
+    let aux: UnsafeMutablePointer<UInt8>
+    /// 16 packed scale bytes.
+    let packed: UnsafeMutablePointer<UInt8>
+    /// 32 high-bit bytes.
+    let hmask: UnsafeMutablePointer<UInt8>
+    /// 32 per-value weights.
+    let weights: UnsafeMutablePointer<Float>
+    /// 16 group scales.
+    let scales: UnsafeMutablePointer<Float>
+    /// 16 group minimums.
+    let mins: UnsafeMutablePointer<Float>
+
+    /// Allocates zeroed scratch memory; `deallocate()` frees it.
+    static func allocate() -> QuantizeScratch {
+        let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: 256 + 32 + 16 + 32)
+        bytes.initialize(repeating: 0, count: 336)
+        let floats = UnsafeMutablePointer<Float>.allocate(capacity: 64)
+        floats.initialize(repeating: 0, count: 64)
+        return QuantizeScratch(
+            levels: bytes, aux: bytes + 256, packed: bytes + 288, hmask: bytes + 304, weights: floats,
+            scales: floats + 32, mins: floats + 48)
+    }
+
+    /// Frees the memory.
+    func deallocate() {
+        levels.deallocate()
+        weights.deallocate()
     }
 }

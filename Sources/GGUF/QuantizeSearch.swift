@@ -127,6 +127,7 @@ enum QuantizeSearch {
 
     /// ggml's `make_qkx2_quants`: a scale and a minimum for levels 0...nmax under `weights`, trying `steps` + 1
     /// scales from (nmax + rmin)/(max − min) in `rdelta` steps; returns the scale and −minimum.
+    @inline(__always)
     static func scaleAndMinimum(
         _ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
         _ levels: UnsafeMutablePointer<UInt8>, _ scratch: UnsafeMutablePointer<UInt8>,
