@@ -1,10 +1,12 @@
 /// Turning `Float`s into stored tensor bytes, as ggml's reference quantizers (`quantize_row_*_ref`) do, so files
 /// we write hold the same bytes llama.cpp's tools would.
 extension GGMLType {
-    /// Whether `quantize` supports this type (F32, F16, BF16, Q8_0, Q4_0 and Q4_1).
+    /// Whether `quantize` supports this type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K...Q6_K, IQ4_NL
+    /// and IQ4_XS).
     public var canQuantize: Bool {
         switch self {
-        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1: true
+        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1: true
+        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs: true
         default: false
         }
     }
@@ -18,6 +20,8 @@ extension GGMLType {
         let src = values.baseAddress!
         let dst = output.baseAddress!
         let blocks = values.count / blockSize
+        let scratch = QuantizeScratch.allocate()
+        defer { scratch.deallocate() }
         switch self {
         case .f32:
             for i in 0..<values.count {
@@ -37,6 +41,24 @@ extension GGMLType {
             for b in 0..<blocks { Self.quantizeQ4_0(src + 32 * b, dst + 18 * b) }
         case .q4_1:
             for b in 0..<blocks { Self.quantizeQ4_1(src + 32 * b, dst + 20 * b) }
+        case .q5_0:
+            for b in 0..<blocks { Self.quantizeQ5_0(src + 32 * b, dst + 22 * b) }
+        case .q5_1:
+            for b in 0..<blocks { Self.quantizeQ5_1(src + 32 * b, dst + 24 * b) }
+        case .q2_K:
+            for b in 0..<blocks { Self.quantizeQ2_K(src + 256 * b, dst + 84 * b, scratch) }
+        case .q3_K:
+            for b in 0..<blocks { Self.quantizeQ3_K(src + 256 * b, dst + 110 * b, scratch) }
+        case .q4_K:
+            for b in 0..<blocks { Self.quantizeQ45_K(src + 256 * b, dst + 144 * b, bits: 4, scratch) }
+        case .q5_K:
+            for b in 0..<blocks { Self.quantizeQ45_K(src + 256 * b, dst + 176 * b, bits: 5, scratch) }
+        case .q6_K:
+            for b in 0..<blocks { Self.quantizeQ6_K(src + 256 * b, dst + 210 * b, scratch) }
+        case .iq4_nl:
+            for b in 0..<blocks { Self.quantizeIQ4_NL(src + 32 * b, dst + 18 * b) }
+        case .iq4_xs:
+            for b in 0..<blocks { Self.quantizeIQ4_XS(src + 256 * b, dst + 136 * b) }
         default:
             throw GGUFError(.unknownTensorType, path: Self.memoryPath, "cannot quantize to \(self) yet")
         }

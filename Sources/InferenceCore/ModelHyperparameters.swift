@@ -105,11 +105,14 @@ public struct ModelHyperparameters: Sendable, Equatable {
         }
     }
 
-    /// Throws unless every weight matrix's rows (dim and ff long) are whole blocks of `type`.
+    /// Throws unless every weight matrix's rows (dim and ff long) are whole blocks of `type` (32 values for Q4_0...
+    /// Q8_0 and IQ4_NL, 256 for the k-quants and IQ4_XS).
     public func validate(tensorType type: GGMLType) throws(ModelBuildError) {
-        guard [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1].contains(type) else {
+        guard type.canQuantize else {
             throw ModelBuildError(
-                .invalidTensorType, "tensor type \(type) is not supported (f32, f16, bf16, q8_0, q4_0, q4_1)")
+                .invalidTensorType,
+                "tensor type \(type) is not supported (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_K...q6_K, "
+                    + "iq4_nl, iq4_xs)")
         }
         for (name, length) in [("dim", embeddingLength), ("ff", feedForwardLength)] where length % type.blockSize != 0 {
             throw ModelBuildError(

@@ -31,6 +31,8 @@ public struct RandomModelBuilder {
     /// Whether to add Llama 3.1's `rope_freqs.weight` (one theta divisor per RoPE pair; see
     /// `ropeFrequencyFactors(pairs:)`).
     public var ropeFrequencyFactors = false
+    /// When set, each matrix gets the type llama-quantize would give it in this file type (`tensorType` is unused).
+    public var quantization: QuantizationFileType?
 
     /// Standard deviation of norm weights around 1 and of biases around 0.
     public static let smallStandardDeviation: Float = 0.02
@@ -62,8 +64,9 @@ public struct RandomModelBuilder {
     /// Creates a builder; `tokenizer` must hold `tokenizer.ggml.tokens`.
     public init(
         hyperparameters: ModelHyperparameters, tensorType: GGMLType, seed: UInt64, tokenizer: GGUFMetadata,
-        name: String? = nil
+        name: String? = nil, quantization: QuantizationFileType? = nil
     ) {
+        self.quantization = quantization
         self.hyperparameters = hyperparameters
         self.tensorType = tensorType
         self.seed = seed
@@ -166,7 +169,7 @@ public struct RandomModelBuilder {
         if !h.tiedEmbeddings {
             tensors.append(matrix("output.weight", [dim, vocab]))
         }
-        return tensors
+        return quantization.map { mixed(tensors, as: $0) } ?? tensors
     }
 
     /// The standard deviation of the matrix with role `role` (`token_embd`, `attn_q`, `ffn_down`, ...).
@@ -207,7 +210,7 @@ public struct RandomModelBuilder {
         var metadata = GGUFMetadata()
         metadata["general.architecture"] = .string(hyperparameters.architecture.rawValue)
         metadata["general.name"] = .string(name)
-        metadata["general.file_type"] = .uint32(Self.fileType(for: tensorType))
+        metadata["general.file_type"] = .uint32(quantization?.fileTypeID ?? Self.fileType(for: tensorType))
         metadata["general.quantization_version"] = .uint32(2)
         for entry in hyperparameters.metadataEntries(vocabularySize: vocabularySize!) {
             metadata[entry.key] = entry.value

@@ -8,7 +8,8 @@ struct ModelCommand: AsyncParsableCommand {
         commandName: "model",
         abstract: "Inspect, create and benchmark GGUF model files and run their tokenizers.",
         subcommands: [
-            ModelInspect.self, ModelTokenize.self, ModelCreate.self, ModelTokenizeBench.self, ModelBench.self,
+            ModelInspect.self, ModelTokenize.self, ModelCreate.self, ModelQuantize.self, ModelTokenizeBench.self,
+            ModelBench.self,
         ]
     )
 

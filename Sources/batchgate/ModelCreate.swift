@@ -36,6 +36,11 @@ struct ModelCreate: ParsableCommand {
     @Option(help: "A GGUF file whose tokenizer.* metadata is copied (e.g. a llama.cpp ggml-vocab-*.gguf).")
     var vocab: String
 
+    @Option(
+        name: .customLong("vocab-size"),
+        help: "Grow the vocabulary to this many tokens with plain <extra_N> tokens (e.g. 64000 for Yi's shape).")
+    var vocabSize: Int?
+
     @Option(help: "Embedding width.")
     var dim: Int = 256
 
@@ -90,7 +95,11 @@ struct ModelCreate: ParsableCommand {
         help: "rope.scaling.original_context_length: the context before scaling, which places YaRN's ramp.")
     var originalContext: Int?
 
-    @Option(help: "Type of the weight matrices and embedding: f32, f16, bf16, q8_0, q4_0 or q4_1.")
+    @Option(
+        help: """
+            Type of the weight matrices and embedding: f32, f16, bf16, q8_0, q4_0 or q4_1 (every matrix), or a \
+            llama-quantize mix: q5_0, q5_1, q2_k, q3_k_m, q4_k_s, q4_k_m, q5_k_s, q5_k_m, q6_k, iq4_nl, iq4_xs.
+            """)
     var type: String = "f16"
 
     @Option(help: "Seed of the random weights.")
@@ -115,10 +124,13 @@ struct ModelCreate: ParsableCommand {
             let types: [String: GGMLType] = [
                 "f32": .f32, "f16": .f16, "bf16": .bf16, "q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1,
             ]
-            guard let t = types[type.lowercased()] else {
-                throw ValidationError("--type must be one of f32, f16, bf16, q8_0, q4_0, q4_1, not '\(type)'")
+            if let t = types[type.lowercased()] { return t }
+            guard quantization != nil else {
+                throw ValidationError(
+                    "--type must be one of f32, f16, bf16, q8_0, q4_0, q4_1, \(Self.mixes.joined(separator: ", ")), "
+                        + "not '\(type)'")
             }
-            return t
+            return .f32  // what a mix starts from: it picks each matrix's type, with fallbacks for any row length
         }
     }
 
@@ -133,6 +145,14 @@ struct ModelCreate: ParsableCommand {
             }
             return RopeScaling(kind: kind, factor: ropeScalingFactor, originalContextLength: originalContext)
         }
+    }
+
+    /// The llama-quantize mixes `--type` accepts besides the uniform types.
+    static let mixes = QuantizationFileType.allCases.map(\.rawValue).filter { !["q8_0", "q4_0", "q4_1"].contains($0) }
+
+    /// The llama-quantize mix `--type` names, or nil for a uniform type.
+    var quantization: QuantizationFileType? {
+        Self.mixes.contains(type.lowercased()) ? QuantizationFileType(name: type) : nil
     }
 
     /// The hyperparameters the options describe.
@@ -161,10 +181,11 @@ struct ModelCreate: ParsableCommand {
     func run() throws {
         let started = ContinuousClock.now
         do {
-            let tokenizer = try RandomModelBuilder.tokenizerMetadata(fromVocabAt: vocab)
+            var tokenizer = try RandomModelBuilder.tokenizerMetadata(fromVocabAt: vocab)
+            if let vocabSize { tokenizer = try RandomModelBuilder.tokenizer(tokenizer, grownTo: vocabSize) }
             var builder = RandomModelBuilder(
                 hyperparameters: try hyperparameters, tensorType: try tensorType, seed: seed, tokenizer: tokenizer,
-                name: name)
+                name: name, quantization: quantization)
             builder.ropeFrequencyFactors = ropeFreqs
             let parameters = try builder.parameterCount()
             try builder.write(to: output)
