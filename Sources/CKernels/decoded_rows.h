@@ -119,6 +119,12 @@ KERNEL INLINE void pair_tile(
                 const uint8_t *ab = a + c * arb + b * q8k_block;
                 float ad;
                 memcpy(&ad, ab + q8k_scale, 4);
+                if (kind == KIND_Q6_K) {
+                    // ggml takes Q6_K's offset of 32 off per group: lane k loses 32 (s_2k sum_2k + s_2k+1 sum_2k+1).
+                    __m256i prod = _mm256_madd_epi16(
+                        _mm256_loadu_si256((const __m256i *)rec->scales), _mm256_loadu_si256((const __m256i *)(ab + q8k_sums)));
+                    sumi[c] = _mm256_sub_epi32(sumi[c], _mm256_slli_epi32(prod, 5));
+                }
                 if (kind == KIND_Q2_K) {
                     __m256i prod = _mm256_madd_epi16(
                         _mm256_loadu_si256((const __m256i *)rec->mins), _mm256_loadu_si256((const __m256i *)(ab + q8k_sums)));

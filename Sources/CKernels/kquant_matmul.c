@@ -69,11 +69,11 @@ KERNEL static void decode_q5_k(const uint8_t *row, size_t blocks, int8_t *values
 
 KERNEL static void decode_q6_k(const uint8_t *row, size_t blocks, int8_t *values, void *records) {
     super_record *rec = records;
-    const __m256i offset = _mm256_set1_epi8(32);
     for (size_t b = 0; b < blocks; b++) {
         const uint8_t *blk = row + 210 * b;
         rec[b].d = half_to_float(blk + 208);
         rec[b].dmin = 0;
+        // The values stay unsigned (0..63); the offset of 32 is taken off per 16-value group (see `pair_tile`).
         for (int i = 0; i < 16; i++) {
             rec[b].scales[i] = (int8_t)blk[192 + i];
             rec[b].mins[i] = 0;
@@ -85,8 +85,7 @@ KERNEL static void decode_q6_k(const uint8_t *row, size_t blocks, int8_t *values
             for (int k = 0; k < 4; k++) {
                 __m256i low = bits_at(ql + 32 * (k & 1), 4 * (k >> 1), 0x0f);
                 __m256i high = _mm256_slli_epi16(bits_at(qh, 2 * k, 3), 4);
-                __m256i q = _mm256_sub_epi8(_mm256_or_si256(low, high), offset);
-                _mm256_store_si256((__m256i *)(v + 128 * h + 32 * k), q);
+                _mm256_store_si256((__m256i *)(v + 128 * h + 32 * k), _mm256_or_si256(low, high));
             }
         }
     }

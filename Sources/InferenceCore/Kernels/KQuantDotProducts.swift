@@ -12,6 +12,14 @@ extension DotProducts {
     static func superLanes(
         _ a: UnsafeRawPointer, value: (Int) -> Int32, scale: (Int) -> Int32
     ) -> SIMD8<Float> {
+        SIMD8<Float>(superIntLanes(a, value: value, scale: scale))
+    }
+
+    /// The eight int32 lanes of `superLanes`, before their conversion to floats.
+    @_optimize(speed) @inline(__always)
+    static func superIntLanes(
+        _ a: UnsafeRawPointer, value: (Int) -> Int32, scale: (Int) -> Int32
+    ) -> SIMD8<Int32> {
         let qa = a.assumingMemoryBound(to: Int8.self)
         var lanes = SIMD8<Int32>()
         for chunk in 0..<8 {
@@ -22,7 +30,7 @@ extension DotProducts {
                 lanes[l] &+= s &* scale(first / 16)
             }
         }
-        return SIMD8<Float>(lanes)
+        return lanes
     }
 
     /// The activation block's scale and its sum of 16-value group `g`.
@@ -166,23 +174,29 @@ extension DotProducts {
     }
 
     /// Q6_K weights (210-byte blocks: 128 bytes of low nibbles, 64 of 2-bit highs, 16 int8 scales, F16 `d`) · Q8_K:
-    /// values offset by 32; lane k fuses `d_a · d` times its integer lane per block; `laneSum` at the end.
+    /// the integer lanes take the unsigned 6-bit values, and lane k then loses `32 · (s_2k · sum_2k + s_2k+1 ·
+    /// sum_2k+1)` (ggml's offset of 32, taken off per 16-value group); lane k fuses `d_a · d` times its integer lane
+    /// per block; `laneSum` at the end.
     @_optimize(speed) @inline(__always)
     static func q6_K(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, _ n: Int) -> Float {
         var acc = SIMD8<Float>()
         for b in 0..<(n / 256) {
             let wb = w + 210 * b
             let ab = a + Q8KBlock.stride * b
-            let lanes = superLanes(
+            func scale(_ g: Int) -> Int32 { Int32(Int8(bitPattern: byte(wb, 192 + g))) }
+            var lanes = superIntLanes(
                 ab,
                 value: { e in
                     let (h, k, l) = (e / 128, (e % 128) / 32, e % 32)
                     let q = byte(wb, 64 * h + 32 * (k & 1) + l)
                     let low = k < 2 ? q & 0x0f : q >> 4
                     let high = (byte(wb, 128 + 32 * h + l) >> UInt8(2 * k)) & 3
-                    return Int32(low | high << 4) - 32
-                }, scale: { g in Int32(Int8(bitPattern: byte(wb, 192 + g))) })
-            acc.addProduct(SIMD8(repeating: q8KScale(ab) * half(wb, 208)), lanes)
+                    return Int32(low | high << 4)
+                }, scale: scale)
+            for k in 0..<8 {
+                lanes[k] &-= 32 &* (scale(2 * k) &* q8KSum(ab, 2 * k) &+ scale(2 * k + 1) &* q8KSum(ab, 2 * k + 1))
+            }
+            acc.addProduct(SIMD8(repeating: q8KScale(ab) * half(wb, 208)), SIMD8<Float>(lanes))
         }
         return laneSum(acc)
     }
