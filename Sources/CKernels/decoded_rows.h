@@ -67,6 +67,12 @@ KERNEL INLINE __m256i nibbles(const uint8_t *p) {
 
 KERNEL INLINE int is_super(int kind) { return kind <= KIND_IQ4_XS; }
 
+/// Whether the decoded values of `kind` are never negative, so `maddubs` takes them as they are (no sign moved onto
+/// the activations).
+KERNEL INLINE int is_unsigned(int kind) {
+    return kind == KIND_Q2_K || kind == KIND_Q4_K || kind == KIND_Q5_K || kind == KIND_Q6_K || kind == KIND_Q5_1;
+}
+
 /// The scales of 16-value groups `2c` and `2c + 1` spread over the int16 lanes of a 32-value chunk's products.
 KERNEL INLINE __m256i scale_pair(const int16_t *scales) {
     int32_t pair;
@@ -111,7 +117,8 @@ KERNEL INLINE void pair_tile(
                 __m256i sc = scale_pair(rec->scales + 2 * k);
                 for (int c = 0; c < cols; c++) {
                     __m256i av = _mm256_loadu_si256((const __m256i *)(a + c * arb + b * q8k_block + 32 * k));
-                    __m256i p16 = _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(av, wv));
+                    __m256i p16 = is_unsigned(kind) ? _mm256_maddubs_epi16(wv, av)
+                                                    : _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(av, wv));
                     sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(p16, sc));
                 }
             }
@@ -170,7 +177,9 @@ KERNEL INLINE void pair_tile(
             float ad;
             memcpy(&ad, ab, 4);
             __m256i av = _mm256_loadu_si256((const __m256i *)(ab + qoff));
-            __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, _mm256_sign_epi8(av, wv)), ones);
+            __m256i p16 = is_unsigned(kind) ? _mm256_maddubs_epi16(wv, av)
+                                            : _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(av, wv));
+            __m256i p = _mm256_madd_epi16(p16, ones);
             __m256 f = _mm256_cvtepi32_ps(p);
             if (kind == KIND_Q5_1) {
                 float as;
