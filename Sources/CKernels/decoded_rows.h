@@ -168,14 +168,32 @@ KERNEL INLINE void pair_tile(
     const __m256i ones = _mm256_set1_epi16(1);
     const int qoff = kind == KIND_Q5_1 ? 8 : 4;
     size_t paired = blocks & ~(size_t)1;
+    // The products d_w * d_a of eight blocks at a time, formed by one vector multiply and read back by broadcasts.
+    float scale[4][8] __attribute__((aligned(32)));
     for (size_t b = 0; b < blocks; b++) {
         const block_record *rec = (const block_record *)(records + b * sizeof(block_record));
+        if ((b & 7) == 0) {
+            if (b + 8 <= blocks) {
+                __m256 dw = _mm256_i32gather_ps(&rec->d, _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14), 4);
+                const __m256i step = _mm256_setr_epi32(0, 12, 24, 36, 48, 60, 72, 84);
+                for (int c = 0; c < cols; c++) {
+                    __m256 da = _mm256_i32gather_ps((const float *)(a + c * arb + b * q8_block), step, 4);
+                    _mm256_store_ps(scale[c], _mm256_mul_ps(dw, da));
+                }
+            } else {
+                for (int c = 0; c < cols; c++) {
+                    for (size_t u = 0; u < blocks - b; u++) {
+                        float ad;
+                        memcpy(&ad, a + c * arb + (b + u) * q8_block, 4);
+                        scale[c][u] = rec[u].d * ad;
+                    }
+                }
+            }
+        }
         __m256i wv = _mm256_load_si256((const __m256i *)(values + 32 * b));
         __m256i wabs = _mm256_sign_epi8(wv, wv);
         for (int c = 0; c < cols; c++) {
             const uint8_t *ab = a + c * arb + b * q8_block;
-            float ad;
-            memcpy(&ad, ab, 4);
             __m256i av = _mm256_loadu_si256((const __m256i *)(ab + qoff));
             __m256i p16 = is_unsigned(kind) ? _mm256_maddubs_epi16(wv, av)
                                             : _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(av, wv));
@@ -185,20 +203,20 @@ KERNEL INLINE void pair_tile(
                 float as;
                 memcpy(&as, ab + 4, 4);
                 summ[c] = _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(rec->m), _mm_set_ss(as), _mm_set_ss(summ[c])));
-                acc[c] = _mm256_fmadd_ps(f, _mm256_set1_ps(rec->d * ad), acc[c]);
+                acc[c] = _mm256_fmadd_ps(f, _mm256_broadcast_ss(&scale[c][b & 7]), acc[c]);
             } else if (kind == KIND_IQ4_NL) {
                 if (b < paired) {
                     if (b & 1) {
-                        acc2[c] = _mm256_fmadd_ps(_mm256_set1_ps(ad * rec->d), f, acc2[c]);
+                        acc2[c] = _mm256_fmadd_ps(_mm256_broadcast_ss(&scale[c][b & 7]), f, acc2[c]);
                     } else {
-                        acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(ad * rec->d), f, acc[c]);
+                        acc[c] = _mm256_fmadd_ps(_mm256_broadcast_ss(&scale[c][b & 7]), f, acc[c]);
                     }
                 } else {
                     tail[c] = hsum_i32x4(_mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1)));
-                    tail_d[c] = ad * rec->d;
+                    tail_d[c] = scale[c][b & 7];
                 }
             } else {
-                acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(rec->d * ad), f, acc[c]);
+                acc[c] = _mm256_fmadd_ps(_mm256_broadcast_ss(&scale[c][b & 7]), f, acc[c]);
             }
         }
     }
