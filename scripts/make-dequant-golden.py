@@ -3,7 +3,7 @@
 
 Run once with the reference venv:  .venv-ref/bin/python scripts/make-dequant-golden.py
 
-For each of F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K and Q6_K it draws a few blocks of deterministic pseudo-random raw
+For each of F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K, Q5_0, Q5_1, IQ4_NL, Q2_K, Q3_K, Q5_K and IQ4_XS it draws a few blocks of deterministic pseudo-random raw
 block bytes (f16 scales are drawn as sane finite values) and stores them with the floats gguf-py's
 `gguf.quants.dequantize` gives for them:
 
@@ -75,6 +75,29 @@ def raw_blocks(qtype):
         n = 4
         return np.concatenate(
             [rng.integers(0, 256, (n, 128 + 64 + 16), dtype=np.uint8), sane_f16(n, 1e-4, 0.05)], axis=1).ravel()
+    if qtype in (T.Q5_0, T.IQ4_NL):
+        n = 8
+        return np.concatenate([sane_f16(n), rng.integers(0, 256, (n, qtype == T.Q5_0 and 20 or 16), dtype=np.uint8)],
+                              axis=1).ravel()
+    if qtype == T.Q5_1:
+        n = 8
+        return np.concatenate([sane_f16(n), sane_f16(n), rng.integers(0, 256, (n, 20), dtype=np.uint8)], axis=1).ravel()
+    if qtype == T.Q2_K:
+        n = 4
+        return np.concatenate(
+            [rng.integers(0, 256, (n, 80), dtype=np.uint8), sane_f16(n, 1e-4, 0.05, signed=False),
+             sane_f16(n, 1e-4, 0.05, signed=False)], axis=1).ravel()
+    if qtype == T.Q3_K:
+        n = 4
+        return np.concatenate([rng.integers(0, 256, (n, 108), dtype=np.uint8), sane_f16(n, 1e-4, 0.05)], axis=1).ravel()
+    if qtype == T.Q5_K:
+        n = 4
+        d = sane_f16(n, 1e-4, 0.05, signed=False)
+        dmin = sane_f16(n, 1e-4, 0.05, signed=False)
+        return np.concatenate([d, dmin, rng.integers(0, 256, (n, 172), dtype=np.uint8)], axis=1).ravel()
+    if qtype == T.IQ4_XS:
+        n = 4
+        return np.concatenate([sane_f16(n, 1e-4, 0.05), rng.integers(0, 256, (n, 134), dtype=np.uint8)], axis=1).ravel()
     raise ValueError(qtype)
 
 
@@ -187,6 +210,8 @@ def main():
     # Types added later come last, so that the random draws behind the earlier files stay the same.
     dequantize_one(ggml, T.Q4_1)
     quantize_one(ggml, T.Q4_1)
+    for qtype in [T.Q5_0, T.Q5_1, T.IQ4_NL, T.Q2_K, T.Q3_K, T.Q5_K, T.IQ4_XS]:
+        dequantize_one(ggml, qtype)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 /// Turning stored tensor bytes back into `Float`s, block by block, exactly as ggml's `dequantize_row_*` do.
 extension GGMLType {
-    /// Whether `dequantize` supports this type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K and Q6_K).
+    /// Whether `dequantize` supports this type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K, Q3_K,
+    /// Q4_K, Q5_K, Q6_K and IQ4_XS).
     public var canDequantize: Bool {
         switch self {
-        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q4_K, .q6_K: true
+        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .iq4_nl, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_xs:
+            true
         default: false
         }
     }
@@ -37,6 +39,20 @@ extension GGMLType {
             for b in 0..<blocks { Self.dequantizeQ4_K(src + b * 144, dst + b * 256) }
         case .q6_K:
             for b in 0..<blocks { Self.dequantizeQ6_K(src + b * 210, dst + b * 256) }
+        case .q5_0:
+            for b in 0..<blocks { Self.dequantizeQ5_0(src + b * 22, dst + b * 32) }
+        case .q5_1:
+            for b in 0..<blocks { Self.dequantizeQ5_1(src + b * 24, dst + b * 32) }
+        case .iq4_nl:
+            for b in 0..<blocks { Self.dequantizeIQ4_NL(src + b * 18, dst + b * 32) }
+        case .q2_K:
+            for b in 0..<blocks { Self.dequantizeQ2_K(src + b * 84, dst + b * 256) }
+        case .q3_K:
+            for b in 0..<blocks { Self.dequantizeQ3_K(src + b * 110, dst + b * 256) }
+        case .q5_K:
+            for b in 0..<blocks { Self.dequantizeQ5_K(src + b * 176, dst + b * 256) }
+        case .iq4_xs:
+            for b in 0..<blocks { Self.dequantizeIQ4_XS(src + b * 136, dst + b * 256) }
         default:
             throw GGUFError(.unknownTensorType, path: Self.memoryPath, "cannot dequantize \(self) yet")
         }

@@ -3,7 +3,10 @@ import Testing
 
 @Suite("Dequantization")
 struct DequantizeTests {
-    static let goldenNames = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q4_k", "q6_k"]
+    static let goldenNames = [
+        "f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q4_k", "q6_k", "q5_0", "q5_1", "iq4_nl", "q2_k", "q3_k", "q5_k",
+        "iq4_xs",
+    ]
 
     @Test("Matches gguf-py bit for bit", arguments: goldenNames)
     func matchesGolden(name: String) throws {
@@ -26,7 +29,10 @@ struct DequantizeTests {
 
     @Test(
         "Wrong lengths are errors, not crashes",
-        arguments: [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q4_K, .q6_K])
+        arguments: [
+            GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .iq4_nl, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K,
+            .iq4_xs,
+        ])
     func wrongLengths(type: GGMLType) throws {
         let bytes = [UInt8](repeating: 0, count: type.blockBytes * 2)
         let error = #expect(throws: GGUFError.self) { try type.dequantize(Array(bytes.dropLast())) }
@@ -50,8 +56,10 @@ struct DequantizeTests {
 
     @Test("Unsupported types say so")
     func unsupported() {
-        let error = #expect(throws: GGUFError.self) { try GGMLType.q5_K.dequantize([UInt8](repeating: 0, count: 176)) }
+        let error = #expect(throws: GGUFError.self) {
+            try GGMLType.iq2_xxs.dequantize([UInt8](repeating: 0, count: 66))
+        }
         #expect(error?.code == .unknownTensorType)
-        #expect(!GGMLType.q5_K.canDequantize)
+        #expect(!GGMLType.iq2_xxs.canDequantize)
     }
 }

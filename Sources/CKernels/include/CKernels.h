@@ -47,6 +47,54 @@ void bg_q4_1_matmul(
 /// integer, ties to even.
 void bg_quantize_q8_1(const float *input, uint8_t *output, size_t blocks);
 
+/// The signature shared by the decoded-row kernels below: weight rows `row_begin..<row_end` (row r at
+/// `weights + r * weight_row_bytes`, `blocks` blocks of the type) times `activation_count` prepared activation rows
+/// (`activation_row_bytes` apart), `output[i * output_stride + r]` for weight row r and activation row i.
+///
+/// Each decodes a weight row once to int8 values and block scales and meets every activation row with it; each pair's
+/// result is bit for bit ggml's AVX2 `ggml_vec_dot_<type>_<activation type>`: the exact integer sums of products
+/// `4l..4l+3` of every 32 values (times their sub-block scales) go to int32 lane l, fused per block into eight float
+/// lanes with the block's scale product, summed at the end as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)), plus the type's
+/// minimum terms where ggml adds them. Q4_0, Q5_0, IQ4_NL take 48-byte Q8_0 blocks (`bg_quantize_q8_0`), Q5_1
+/// 48-byte Q8_1 blocks (`bg_quantize_q8_1`), the K-quants and IQ4_XS 320-byte Q8_K blocks (`bg_quantize_q8_k`).
+#define BG_DECODED_KERNEL(name)                                                                                    \
+    void name(                                                                                                     \
+        const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end,                         \
+        const uint8_t *activations, size_t activation_row_bytes, size_t activation_count, size_t blocks,           \
+        float *output, size_t output_stride)
+
+/// Q4_0 weights (18-byte blocks: F16 scale, nibbles offset by 8) × Q8_0 activations (`ggml_vec_dot_q4_0_q8_0`).
+BG_DECODED_KERNEL(bg_q4_0_matmul);
+/// Q5_0 weights (22-byte blocks: F16 scale, 32 fifth bits, nibbles; offset 16) × Q8_0 activations.
+BG_DECODED_KERNEL(bg_q5_0_matmul);
+/// Q5_1 weights (24-byte blocks: F16 scale and minimum, fifth bits, nibbles) × Q8_1 activations; the minimum times
+/// the activation block's scaled sum is fused into one float beside the lanes, added at the end.
+BG_DECODED_KERNEL(bg_q5_1_matmul);
+/// IQ4_NL weights (18-byte blocks: F16 scale, indices into `kvalues_iq4nl`) × Q8_0 activations: even and odd blocks
+/// in two sets of lanes, added before the lane sum; an odd last block's exact integer sum fused in after it.
+BG_DECODED_KERNEL(bg_iq4_nl_matmul);
+/// Q2_K weights (84-byte blocks) × Q8_K activations: per block the minimums' products with the activation sums of 16
+/// (int32 lane k: groups 2k and 2k+1) are fused into the lanes with `-d_a * dmin` before the values with `d_a * d`.
+BG_DECODED_KERNEL(bg_q2_k_matmul);
+/// Q3_K weights (110-byte blocks) × Q8_K activations.
+BG_DECODED_KERNEL(bg_q3_k_matmul);
+/// Q4_K weights (144-byte blocks) × Q8_K activations; the minimums go to four float lanes (lane k: groups 4k..4k+3 of
+/// activation sums), each fused with `-d_a * dmin` per block and summed ((m0+m2)+(m1+m3)) after the lane sum.
+BG_DECODED_KERNEL(bg_q4_k_matmul);
+/// Q5_K weights (176-byte blocks) × Q8_K activations; the minimums' exact integer total per block is fused with
+/// `-d_a * dmin` into one float, added after the lane sum.
+BG_DECODED_KERNEL(bg_q5_k_matmul);
+/// Q6_K weights (210-byte blocks) × Q8_K activations.
+BG_DECODED_KERNEL(bg_q6_k_matmul);
+/// IQ4_XS weights (136-byte blocks: F16 scale, 6-bit scales per 32, `kvalues_iq4nl` indices) × Q8_K activations.
+BG_DECODED_KERNEL(bg_iq4_xs_matmul);
+
+/// Quantizes `blocks` blocks of 256 floats into 320-byte Q8_K activation blocks as ggml's `quantize_row_q8_K_ref`
+/// does (what x86 uses): `max` is the first value of largest magnitude, `iscale = -127 / max`, the 256 int8
+/// `min(127, nearest_int(iscale * x))` at offset 0, the 16 int16 sums of each 16 at 256, the float `d = 1 / iscale` at
+/// 288; an all-zero block is all zero bytes.
+void bg_quantize_q8_k(const float *input, uint8_t *output, size_t blocks);
+
 /// F16 weights times F32 activations that already hold F16-rounded values, for weight rows `row_begin..<row_end`:
 /// `output[i * output_stride + r] = dot(weight row r, activation row i)` over `columns` elements.
 ///
@@ -56,6 +104,18 @@ void bg_quantize_q8_1(const float *input, uint8_t *output, size_t blocks);
 /// order); a tail of under eight columns is added in double.
 void bg_f16_matmul(
     const uint16_t *weights, size_t row_begin, size_t row_end, const float *activations, size_t activation_count,
+    size_t columns, float *output, size_t output_stride);
+
+/// BF16 weights times BF16 activations, for weight rows `row_begin..<row_end`, in the order of ggml's AVX2
+/// `ggml_vec_dot_bf16` as GCC compiles it: per pair four vectors of eight float lanes, vector j taking a fused product
+/// of elements `32s + 8j ..< 32s + 8j + 8` step after step; then (v0 + v2) + (v1 + v3) summed as
+/// ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)) into a double, to which a tail of under 32 elements adds each
+/// float product; `output[i * output_stride + r]` is that double rounded to float.
+///
+/// Weight row `r` is `columns` BF16 values at `weights + r * columns`; activation row `i` is `columns` BF16 values at
+/// `activations + i * columns`.
+void bg_bf16_matmul(
+    const uint16_t *weights, size_t row_begin, size_t row_end, const uint16_t *activations, size_t activation_count,
     size_t columns, float *output, size_t output_stride);
 
 /// Attention scores of `query_count` queries (F16-rounded floats, `columns` apart) against `count` F16 keys

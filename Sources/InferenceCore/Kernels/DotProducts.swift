@@ -48,25 +48,34 @@ enum DotProducts {
         return Float(sum)
     }
 
-    /// BF16 weights · BF16 activations, summed in F32.
+    /// BF16 weights · BF16 activations in the order of ggml's AVX2 `ggml_vec_dot_bf16` (built by GCC, which fuses its
+    /// multiply-adds), as `bg_bf16_matmul` (bit for bit): four vectors of eight lanes, vector j taking a fused product
+    /// of elements `32s + 8j…` step after step, reduced (v0 + v2) + (v1 + v3) and by `laneSum` into a `Double`, to
+    /// which a tail of under 32 elements adds each float product.
     @_optimize(speed) @inline(__always)
     static func bf16(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, _ n: Int) -> Float {
-        var acc = SIMD16<Float>()
-        var i = 0
-        while i + 16 <= n {
-            acc.addProduct(
-                HalfWidening.bf16(w.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)),
-                HalfWidening.bf16(a.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)))
-            i += 16
+        var v = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+        /// Sixteen BF16 values from element `i` of `p`, widened.
+        func load(_ p: UnsafeRawPointer, _ i: Int) -> SIMD16<Float> {
+            HalfWidening.bf16(p.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self))
         }
-        var sum = acc.sum()
+        var i = 0
+        while i + 32 <= n {
+            let (w0, a0, w1, a1) = (load(w, i), load(a, i), load(w, i + 16), load(a, i + 16))
+            v.0.addProduct(w0.lowHalf, a0.lowHalf)
+            v.1.addProduct(w0.highHalf, a0.highHalf)
+            v.2.addProduct(w1.lowHalf, a1.lowHalf)
+            v.3.addProduct(w1.highHalf, a1.highHalf)
+            i += 32
+        }
+        var sum = Double(laneSum((v.0 + v.2) + (v.1 + v.3)))
         while i < n {
-            sum +=
+            sum += Double(
                 HalfFloat.float(fromBF16: w.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
-                * HalfFloat.float(fromBF16: a.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                    * HalfFloat.float(fromBF16: a.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
             i += 1
         }
-        return sum
+        return Float(sum)
     }
 
     /// The exact integer dot product of 32 int8 pairs (a plain integer loop, which LLVM vectorises).
@@ -108,28 +117,6 @@ enum DotProducts {
     static func laneSum(_ x: SIMD8<Float>) -> Float {
         let low = x.lowHalf + x.highHalf
         return (low[0] + low[2]) + (low[1] + low[3])
-    }
-
-    /// Q4_0 weights (18-byte blocks: scale, 16 bytes of nibbles; low nibbles are elements 0…15, high 16…31, both
-    /// offset by 8) · Q8_0 activations.
-    @_optimize(speed) @inline(__always)
-    static func q4_0(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer, _ n: Int) -> Float {
-        var sum: Float = 0
-        for b in 0..<(n / 32) {
-            let wb = w + 18 * b
-            let ab = a + Q8Block.stride * b
-            let dw = HalfFloat.float(fromF16: wb.loadUnaligned(as: UInt16.self))
-            let da = ab.load(as: Float.self)
-            let packed = (wb + 2).assumingMemoryBound(to: UInt8.self)
-            let qa = (ab + 4).assumingMemoryBound(to: Int8.self)
-            var qi: Int32 = 0
-            for j in 0..<16 {
-                qi &+= (Int32(packed[j] & 0x0f) &- 8) &* Int32(qa[j])
-                qi &+= (Int32(packed[j] >> 4) &- 8) &* Int32(qa[j + 16])
-            }
-            sum += Float(qi) * (dw * da)
-        }
-        return sum
     }
 
     /// Q4_1 weights (20-byte blocks: F16 scale `d`, F16 minimum `m`, 16 bytes of nibbles, low ones elements 0…15,

@@ -104,6 +104,12 @@ public enum MatrixMultiply {
             if weight.type == .f16 && activations.halvesWidened {
                 return NativeKernels.f16(weight, rows: range, activations: activations, output: output)
             }
+            if weight.type == .bf16 {
+                return NativeKernels.bf16(weight, rows: range, activations: activations, output: output)
+            }
+            if let kernel = NativeKernels.decodedKernel(weight.type) {
+                return NativeKernels.decoded(kernel, weight, rows: range, activations: activations, output: output)
+            }
         }
         switch weight.type {
         case .f32: eachRow(DotProducts.f32)
@@ -114,15 +120,16 @@ public enum MatrixMultiply {
         case .q8_0: eachRow(DotProducts.q8_0)
         case .q4_0: eachRow(DotProducts.q4_0)
         case .q4_1: eachRow(DotProducts.q4_1)
-        default:
-            // K-quants: decode the row to F32, then the F32 dot product.
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { buffer in
-                let decoded = UnsafeRawPointer(buffer.baseAddress!)
-                for r in range {
-                    weight.dequantizeRow(r, into: buffer)
-                    for i in 0..<count { output[i * rows + r] = DotProducts.f32(decoded, activations.row(i), n) }
-                }
-            }
+        case .q5_0: eachRow(DotProducts.q5_0)
+        case .q5_1: eachRow(DotProducts.q5_1)
+        case .iq4_nl: eachRow(DotProducts.iq4_nl)
+        case .q2_K: eachRow(DotProducts.q2_K)
+        case .q3_K: eachRow(DotProducts.q3_K)
+        case .q4_K: eachRow(DotProducts.q4_K)
+        case .q5_K: eachRow(DotProducts.q5_K)
+        case .q6_K: eachRow(DotProducts.q6_K)
+        case .iq4_xs: eachRow(DotProducts.iq4_xs)
+        default: preconditionFailure("no kernel multiplies \(weight.type) weights (WeightMatrix.supportedTypes)")
         }
     }
 

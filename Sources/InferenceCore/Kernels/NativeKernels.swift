@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import GGUF
 
 /// The CKernels target's AVX2/FMA/F16C matrix products, used when the CPU has those extensions (otherwise the
 /// Swift kernels in `DotProducts` run). Results are written as `MatrixMultiply` lays them out:
@@ -30,8 +31,41 @@ enum NativeKernels {
         blocks(bg_q4_1_matmul, weight, rows: range, activations: activations, output: output)
     }
 
+    /// The decoded-row kernel for `type` (Q4_0, Q5_0, Q5_1, IQ4_NL, the K-quants and IQ4_XS), nil for other types.
+    static func decodedKernel(_ type: GGMLType) -> BlockKernel? {
+        switch type {
+        case .q4_0: bg_q4_0_matmul
+        case .q5_0: bg_q5_0_matmul
+        case .q5_1: bg_q5_1_matmul
+        case .iq4_nl: bg_iq4_nl_matmul
+        case .q2_K: bg_q2_k_matmul
+        case .q3_K: bg_q3_k_matmul
+        case .q4_K: bg_q4_k_matmul
+        case .q5_K: bg_q5_k_matmul
+        case .q6_K: bg_q6_k_matmul
+        case .iq4_xs: bg_iq4_xs_matmul
+        default: nil
+        }
+    }
+
+    /// Weight rows `range` of a type with a decoded-row kernel × every prepared activation row.
+    @inline(__always)
+    static func decoded(
+        _ kernel: BlockKernel, _ weight: WeightMatrix, rows range: Range<Int>, activations: PreparedActivations,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        blocks(kernel, weight, rows: range, activations: activations, output: output)
+    }
+
+    /// `blocks` blocks of 256 floats quantized into `Q8KBlock`s, exactly as `Q8KBlock.quantize` does.
+    @inline(__always)
+    static func quantizeQ8_K(_ input: UnsafePointer<Float>, into output: UnsafeMutableRawPointer, blocks: Int) {
+        bg_quantize_q8_k(input, output.assumingMemoryBound(to: UInt8.self), blocks)
+    }
+
     /// The C signature the block-quantized kernels share: weights and their row bytes, the row range, the prepared
-    /// activations with their row bytes and count, blocks of 32 per row, the output and its stride.
+    /// activations with their row bytes and count, blocks (of the weight type's block size) per row, the output and
+    /// its stride.
     typealias BlockKernel =
         @convention(c) (
             UnsafePointer<UInt8>?, Int, Int, Int, UnsafePointer<UInt8>?, Int, Int, Int, UnsafeMutablePointer<Float>?,
@@ -47,7 +81,7 @@ enum NativeKernels {
         kernel(
             weight.base.assumingMemoryBound(to: UInt8.self), weight.rowBytes, range.lowerBound, range.upperBound,
             activations.storage.assumingMemoryBound(to: UInt8.self), activations.rowBytes, activations.count,
-            weight.columns / 32, output, weight.rows)
+            weight.columns / weight.type.blockSize, output, weight.rows)
     }
 
     /// `blocks` blocks of 32 floats quantized into Q8_1 blocks, exactly as `Q8Block.quantizeQ8_1` does.
@@ -71,6 +105,18 @@ enum NativeKernels {
         bg_f16_matmul(
             weight.base.assumingMemoryBound(to: UInt16.self), range.lowerBound, range.upperBound,
             activations.storage.assumingMemoryBound(to: Float.self), activations.count, weight.columns, output,
+            weight.rows)
+    }
+
+    /// BF16 weight rows `range` × every prepared BF16 activation row.
+    @inline(__always)
+    static func bf16(
+        _ weight: WeightMatrix, rows range: Range<Int>, activations: PreparedActivations,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        bg_bf16_matmul(
+            weight.base.assumingMemoryBound(to: UInt16.self), range.lowerBound, range.upperBound,
+            activations.storage.assumingMemoryBound(to: UInt16.self), activations.count, weight.columns, output,
             weight.rows)
     }
 

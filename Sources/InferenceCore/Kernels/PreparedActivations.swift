@@ -36,6 +36,7 @@ public final class PreparedActivations: @unchecked Sendable {
         case .f16 where halvesWidened: rowBytes = columns * 4
         case .f16, .bf16: rowBytes = columns * 2
         case .q8_0, .q8_1: rowBytes = columns / 32 * Q8Block.stride
+        case .q8_K: rowBytes = columns / 256 * Q8KBlock.stride
         }
         storage = .allocate(byteCount: max(rowBytes * count, 64), alignment: 64)
         for r in 0..<count {
@@ -60,6 +61,10 @@ public final class PreparedActivations: @unchecked Sendable {
                 NativeKernels.quantizeQ8_1(src, into: dst, blocks: columns / 32)
             case .q8_1:
                 for b in 0..<(columns / 32) { Q8Block.quantizeQ8_1(src + 32 * b, into: dst + b * Q8Block.stride) }
+            case .q8_K where NativeKernels.available:
+                NativeKernels.quantizeQ8_K(src, into: dst, blocks: columns / 256)
+            case .q8_K:
+                for b in 0..<(columns / 256) { Q8KBlock.quantize(src + 256 * b, into: dst + b * Q8KBlock.stride) }
             }
         }
     }

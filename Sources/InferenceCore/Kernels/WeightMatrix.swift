@@ -38,5 +38,7 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// The weight types the kernels multiply.
-    public static let supportedTypes: Set<GGMLType> = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q4_K, .q6_K]
+    public static let supportedTypes: Set<GGMLType> = [
+        .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_nl, .iq4_xs,
+    ]
 }
