@@ -42,6 +42,9 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
+        // The bottom layer, imported by any module: one duration syntax, one seeded generator, `Duration` in units.
+        .target(name: "Basics", swiftSettings: strict),
+
         // System and C layers.
         // OpenBLAS's cblas.h (sgemm for large F32 batches).
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -58,12 +61,12 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["GGUF"], swiftSettings: optimizedInDebug),
         // Weights, kernels, paged KV cache, sampling, Engine.step; random-weight model builder.
         .target(
-            name: "InferenceCore", dependencies: ["GGUF", "Tokenizers", "CBLAS", "CKernels"],
+            name: "InferenceCore", dependencies: ["Basics", "GGUF", "Tokenizers", "CBLAS", "CKernels"],
             swiftSettings: optimizedInDebug),
 
         // The gateway-worker link.
         // Shared-memory segments, single-producer/single-consumer byte rings, doorbells, peer liveness.
-        .target(name: "SharedMemory", dependencies: ["CShims"], swiftSettings: optimizedInDebug),
+        .target(name: "SharedMemory", dependencies: ["Basics", "CShims"], swiftSettings: optimizedInDebug),
         // Hello, Step, StepResult and their versioned little-endian binary codec.
         .target(name: "WorkerProtocol", dependencies: ["SharedMemory"], swiftSettings: strict),
         // The worker process: maps its segment, sends Hello, runs each Step as one Engine.step.
@@ -73,7 +76,7 @@ let package = Package(
         .target(
             name: "Scheduler",
             dependencies: [
-                "WorkerProtocol", "SharedMemory",
+                "Basics", "WorkerProtocol", "SharedMemory",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -85,6 +88,7 @@ let package = Package(
         .target(
             name: "BatchgateConfig",
             dependencies: [
+                "Basics",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -96,7 +100,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Scheduler", "Tokenizers", "GGUF", "BatchgateConfig", "WorkerProtocol",
+                "Basics", "Scheduler", "Tokenizers", "GGUF", "BatchgateConfig", "WorkerProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -124,7 +128,7 @@ let package = Package(
         .target(
             name: "LoadGenerator",
             dependencies: [
-                "Tokenizers",
+                "Basics",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -138,6 +142,7 @@ let package = Package(
         .target(
             name: "LoadGeneratorStub",
             dependencies: [
+                "Basics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -160,11 +165,12 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"], swiftSettings: strict),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"], exclude: ["Golden"], swiftSettings: strict),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF"], swiftSettings: strict),
         .testTarget(
             name: "InferenceCoreTests",
-            dependencies: ["InferenceCore", "GGUF", "BatchgateTestSupport"],
+            dependencies: ["Basics", "InferenceCore", "GGUF", "BatchgateTestSupport"],
             exclude: ["Golden"],
             swiftSettings: strict
         ),
@@ -181,7 +187,7 @@ let package = Package(
         .testTarget(
             name: "SchedulerTests",
             dependencies: [
-                "Scheduler", "WorkerProtocol", "Worker", "InferenceCore", "BatchgateTestSupport",
+                "Basics", "Scheduler", "WorkerProtocol", "Worker", "InferenceCore", "BatchgateTestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict
@@ -202,6 +208,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "LoadGeneratorStub"], swiftSettings: strict),
+            name: "LoadGeneratorTests", dependencies: ["Basics", "LoadGenerator", "LoadGeneratorStub", "Tokenizers"],
+            swiftSettings: strict),
     ]
 )

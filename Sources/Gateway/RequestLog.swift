@@ -1,3 +1,4 @@
+import Basics
 import Logging
 
 /// What the gateway logs of one request, as one structured line when it ends: never the key itself, only its name.

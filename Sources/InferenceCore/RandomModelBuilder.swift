@@ -1,3 +1,4 @@
+import Basics
 import GGUF
 
 /// Builds a GGUF model with random weights that llama.cpp loads: llama.cpp's tensor names and shapes, the
