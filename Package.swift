@@ -68,9 +68,10 @@ let package = Package(
         // Shared-memory segments, single-producer/single-consumer byte rings, doorbells, peer liveness.
         .target(name: "SharedMemory", dependencies: ["Basics", "CShims"], swiftSettings: optimizedInDebug),
         // Hello, Step, StepResult and their versioned little-endian binary codec.
-        .target(name: "WorkerProtocol", dependencies: ["SharedMemory"], swiftSettings: strict),
+        .target(name: "WorkerProtocol", swiftSettings: strict),
         // The worker process: maps its segment, sends Hello, runs each Step as one Engine.step.
-        .target(name: "Worker", dependencies: ["WorkerProtocol", "InferenceCore"], swiftSettings: strict),
+        .target(
+            name: "Worker", dependencies: ["WorkerProtocol", "SharedMemory", "InferenceCore"], swiftSettings: strict),
 
         // Per-model continuous batching, fairness, preemption, and supervision of the worker processes.
         .target(
@@ -165,6 +166,8 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Lower layers never import upper ones: Docs/module-layers.txt against Package.swift and the imports.
+        .testTarget(name: "ArchitectureTests", swiftSettings: strict),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"], swiftSettings: strict),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"], exclude: ["Golden"], swiftSettings: strict),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF"], swiftSettings: strict),
