@@ -69,21 +69,29 @@ let package = Package(
         .target(name: "SharedMemory", dependencies: ["Basics", "CShims"], swiftSettings: optimizedInDebug),
         // Hello, Step, StepResult and their versioned little-endian binary codec.
         .target(name: "WorkerProtocol", swiftSettings: strict),
-        // The worker process: maps its segment, sends Hello, runs each Step as one Engine.step.
+        // The worker process: attaches to its segment, loads the model, sends Hello, runs each Step as one Engine.step.
         .target(
-            name: "Worker", dependencies: ["WorkerProtocol", "SharedMemory", "InferenceCore"], swiftSettings: strict),
+            name: "Worker",
+            dependencies: ["WorkerTransport", "WorkerProtocol", "SharedMemory", "InferenceCore", "GGUF"],
+            swiftSettings: strict),
 
         // Per-model continuous batching, fairness, preemption, and supervision of the worker processes.
         .target(
             name: "Scheduler",
             dependencies: [
-                "Basics", "WorkerProtocol", "SharedMemory",
+                "Basics", "WorkerProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
+
+        // The process link: spawning `batchgate worker` with its arguments, the gateway's end of its segment, the
+        // worker's end, and the heartbeat both ends beat; implements the scheduler's WorkerLink and WorkerLauncher.
+        .target(
+            name: "WorkerTransport", dependencies: ["Basics", "Scheduler", "SharedMemory", "WorkerProtocol"],
+            swiftSettings: strict),
 
         // The YAML configuration: schema, defaults, validation with file/line/column errors, API key digests.
         .target(
@@ -155,8 +163,8 @@ let package = Package(
         .executableTarget(
             name: "batchgate",
             dependencies: [
-                "BatchgateConfig", "GGUF", "Tokenizers", "InferenceCore", "WorkerProtocol", "Worker", "Scheduler",
-                "Gateway", "LoadGenerator", "LoadGeneratorStub", "CShims",
+                "BatchgateConfig", "GGUF", "Tokenizers", "InferenceCore", "WorkerProtocol", "Worker", "WorkerTransport",
+                "Scheduler", "Gateway", "LoadGenerator", "LoadGeneratorStub", "CShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -178,6 +186,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: optimizedInDebug),
+        .testTarget(
+            name: "WorkerTransportTests", dependencies: ["WorkerTransport", "SharedMemory"], swiftSettings: strict),
         .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol"], swiftSettings: strict),
         // Helpers the multi-process tests share: tiny models on real vocabularies, finding and spawning `batchgate`.
         .target(
@@ -190,8 +200,8 @@ let package = Package(
         .testTarget(
             name: "SchedulerTests",
             dependencies: [
-                "Basics", "Scheduler", "WorkerProtocol", "Worker", "InferenceCore", "BatchgateTestSupport",
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                "Basics", "Scheduler", "WorkerProtocol", "Worker", "WorkerTransport", "InferenceCore",
+                "BatchgateTestSupport", .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),

@@ -5,6 +5,7 @@ import Scheduler
 import Synchronization
 import Testing
 import WorkerProtocol
+import WorkerTransport
 
 extension WorkerProcessSchedulingTests {
     @Test("A request that kills every worker it runs on fails with worker_failed; the streams beside it complete")

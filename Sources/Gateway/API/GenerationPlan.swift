@@ -32,14 +32,6 @@ public struct GenerationPlan: Sendable {
     /// The token limit of a completion that names none (OpenAI's default).
     public static let defaultCompletionTokens = 16
 
-    /// The largest encoding of a request's sampling parameters on `model`: a `logit_bias` entry for every token of
-    /// its vocabulary and every stop token a chat request gets. The model's worker rings are made to carry a step
-    /// with such a request.
-    public static func largestSamplingBytes(_ model: ModelDescription) -> Int {
-        WorkerProtocol.SamplingParameters.encodedSize(
-            logitBiases: model.tokenizer.vocabularySize, stopTokens: stopTokens(.chat, model: model).count)
-    }
-
     /// Validates `body` for `model` and builds the plan; every refusal is a 400 naming the field.
     public init(
         _ body: OpenAIRequest, kind: CompletionKind, model: ServedModel, tenant: String, priority: Int
