@@ -109,7 +109,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Basics", "Scheduler", "Tokenizers", "GGUF", "BatchgateConfig", "WorkerProtocol",
+                "Basics", "Scheduler", "Tokenizers", "BatchgateConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

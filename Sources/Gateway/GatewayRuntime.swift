@@ -7,6 +7,7 @@ import NIOCore
 import Prometheus
 import Scheduler
 import ServiceLifecycle
+import Tokenizers
 
 /// A running gateway assembled from a configuration: one scheduler per model with its worker processes, the key
 /// store, TLS, metrics, and the HTTP application(s). `serve` runs it; tests run it too.

@@ -54,7 +54,7 @@ struct WorkerProcessSchedulingTests {
                 for (index, prompt) in prompts.enumerated() {
                     let stream = try scheduler.submit(
                         GenerationRequest(
-                            promptTokens: prompt, sampling: SamplingParameters(maxTokens: maxTokens, ignoreEOS: true),
+                            promptTokens: prompt, sampling: GenerationSampling(maxTokens: maxTokens, ignoreEOS: true),
                             tenant: "t"))
                     group.addTask {
                         var tokens: [Int32] = []

@@ -1,6 +1,5 @@
 import Scheduler
 import Tokenizers
-import WorkerProtocol
 
 /// Which API a request came through; it decides defaults and response shapes.
 public enum CompletionKind: Sendable {
@@ -28,7 +27,7 @@ public struct GenerationPlan: Sendable {
     /// The most `stop` strings a request may send.
     public static let maxStopStrings = 4
     /// The most alternatives per token.
-    public static let maxTopLogprobs = Int(WorkerProtocol.SamplingParameters.maxTopLogprobs)
+    public static let maxTopLogprobs = GenerationSampling.maxTopLogprobs
     /// The token limit of a completion that names none (OpenAI's default).
     public static let defaultCompletionTokens = 16
 
@@ -138,7 +137,7 @@ public struct GenerationPlan: Sendable {
     }
 
     static func sampling(_ body: OpenAIRequest, kind: CompletionKind, model: ServedModel) throws(GatewayError)
-        -> WorkerProtocol.SamplingParameters
+        -> GenerationSampling
     {
         func check(_ value: Double?, _ field: String, _ range: ClosedRange<Double>) throws(GatewayError) -> Float? {
             guard let value else { return nil }
@@ -149,7 +148,7 @@ public struct GenerationPlan: Sendable {
             }
             return Float(value)
         }
-        var sampling = WorkerProtocol.SamplingParameters()
+        var sampling = GenerationSampling()
         sampling.temperature = try check(body.temperature, "temperature", 0...2) ?? 1
         sampling.topP = try check(body.topP, "top_p", 0...1) ?? 1
         if sampling.topP == 0 {
@@ -188,7 +187,7 @@ public struct GenerationPlan: Sendable {
                 throw GatewayError(
                     .invalidRequest, "'logit_bias' values must be between -100 and 100", param: "logit_bias")
             }
-            sampling.logitBias.append(LogitBias(token: token, bias: Float(bias)))
+            sampling.logitBias.append(TokenBias(token: token, bias: Float(bias)))
         }
         switch (kind, body.logprobs) {
         case (_, nil), (.chat, .enabled(false)):
