@@ -104,12 +104,16 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The OpenAI API's request and response types, their fast JSON scanner and writer, stop strings, SSE framing.
+        .target(
+            name: "OpenAIAPI", dependencies: [.product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
+
         // The front door: OpenAI-compatible API over TLS (HTTP/1.1 and HTTP/2), API keys, admission, SSE,
         // health, Prometheus metrics, graceful shutdown.
         .target(
             name: "Gateway",
             dependencies: [
-                "Basics", "Scheduler", "Tokenizers", "BatchgateConfig",
+                "Basics", "Scheduler", "OpenAIAPI", "Tokenizers", "BatchgateConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -210,7 +214,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Scheduler", "WorkerProtocol", "Worker", "InferenceCore", "BatchgateConfig",
+                "Gateway", "OpenAIAPI", "Scheduler", "WorkerProtocol", "Worker", "InferenceCore", "BatchgateConfig",
                 "BatchgateTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import OpenAIAPI
 import Scheduler
 import Synchronization
 
@@ -162,9 +163,11 @@ extension GatewayResponder {
         var offset = 0
         var ending: GenerationRun.Ending
         do {
-            if builder.plan.kind == .chat { try send(Self.event(builder.roleChunk())) }
+            if builder.plan.kind == .chat { try send(ServerSentEvent.data(builder.roleChunk())) }
             ending = try await run.run(events, id: events.id, started: started) { text, tokens in
-                try send(Self.event(builder.chunk(text: text, tokens: tokens, offset: offset)), tokens: tokens.count)
+                try send(
+                    ServerSentEvent.data(builder.chunk(text: text, tokens: tokens, offset: offset)),
+                    tokens: tokens.count)
                 offset += text.utf8.count
             }
         } catch is SlowClient {
@@ -177,18 +180,18 @@ extension GatewayResponder {
                 .requestTimeout, "the client did not read its stream fast enough", label: "slow_client")
             // Past the bound on purpose: these two end the stream, and nothing follows them.
             if let error = cut.error {
-                output.yield(StreamEvent(buffer: Self.event(ErrorBody(error)), tokens: 0))
-                output.yield(StreamEvent(buffer: Self.done, tokens: 0))
+                output.yield(StreamEvent(buffer: ServerSentEvent.data(ErrorBody(error)), tokens: 0))
+                output.yield(StreamEvent(buffer: ServerSentEvent.done, tokens: 0))
             }
             return cut
         }
         if let reason = ending.finishReason {
-            try? send(Self.event(builder.finishChunk(reason)))
-            if builder.plan.includeUsage { try? send(Self.event(builder.usageChunk(ending))) }
-            try? send(Self.done)
+            try? send(ServerSentEvent.data(builder.finishChunk(reason)))
+            if builder.plan.includeUsage { try? send(ServerSentEvent.data(builder.usageChunk(ending))) }
+            try? send(ServerSentEvent.done)
         } else if let error = ending.error {
-            try? send(Self.event(ErrorBody(error)))
-            try? send(Self.done)
+            try? send(ServerSentEvent.data(ErrorBody(error)))
+            try? send(ServerSentEvent.done)
         }
         return ending
     }

@@ -1,3 +1,4 @@
+import OpenAIAPI
 import Scheduler
 import Tokenizers
 
