@@ -4,7 +4,7 @@ import Hummingbird
 import NIOCore
 import OpenAIAPI
 
-extension GatewayResponder {
+extension GatewayHandlers {
     /// `POST /tokenize` body: a prompt or chat messages for a model.
     struct TokenizeRequest: Decodable {
         var model: String?

@@ -5,7 +5,7 @@ import Hummingbird
 import NIOCore
 import OpenAIAPI
 
-extension GatewayResponder {
+extension GatewayHandlers {
     /// The encoder of the JSON bodies that are not written by `JSONWriter` (model lists, tokenize answers, quota
     /// reports), made once: encoding is safe from any thread.
     static let encoder: JSONEncoder = {
