@@ -42,6 +42,9 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
+        // The bottom layer, imported by any module: one duration syntax, one seeded generator, `Duration` in units.
+        .target(name: "Basics", swiftSettings: strict),
+
         // System and C layers.
         // OpenBLAS's cblas.h (sgemm for large F32 batches).
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -60,22 +63,25 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["GGUF"], swiftSettings: optimizedInDebug),
         // Weights, kernels, paged KV cache, sampling, Engine.step; random-weight model builder.
         .target(
-            name: "InferenceCore", dependencies: ["GGUF", "Tokenizers", "Grammar", "CBLAS", "CKernels"],
+            name: "InferenceCore", dependencies: ["Basics", "GGUF", "Tokenizers", "Grammar", "CBLAS", "CKernels"],
             swiftSettings: optimizedInDebug),
 
         // The gateway-worker link.
         // Shared-memory segments, single-producer/single-consumer byte rings, doorbells, peer liveness.
-        .target(name: "SharedMemory", dependencies: ["CShims"], swiftSettings: optimizedInDebug),
+        .target(name: "SharedMemory", dependencies: ["Basics", "CShims"], swiftSettings: optimizedInDebug),
         // Hello, Step, StepResult and their versioned little-endian binary codec.
-        .target(name: "WorkerProtocol", dependencies: ["SharedMemory"], swiftSettings: strict),
-        // The worker process: maps its segment, sends Hello, runs each Step as one Engine.step.
-        .target(name: "Worker", dependencies: ["WorkerProtocol", "InferenceCore"], swiftSettings: strict),
+        .target(name: "WorkerProtocol", swiftSettings: strict),
+        // The worker process: attaches to its segment, loads the model, sends Hello, runs each Step as one Engine.step.
+        .target(
+            name: "Worker",
+            dependencies: ["WorkerTransport", "WorkerProtocol", "SharedMemory", "InferenceCore", "GGUF"],
+            swiftSettings: strict),
 
         // Per-model continuous batching, fairness, preemption, and supervision of the worker processes.
         .target(
             name: "Scheduler",
             dependencies: [
-                "WorkerProtocol", "SharedMemory",
+                "Basics", "WorkerProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -83,22 +89,33 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The process link: spawning `batchgate worker` with its arguments, the gateway's end of its segment, the
+        // worker's end, and the heartbeat both ends beat; implements the scheduler's WorkerLink and WorkerLauncher.
+        .target(
+            name: "WorkerTransport", dependencies: ["Basics", "Scheduler", "SharedMemory", "WorkerProtocol"],
+            swiftSettings: strict),
+
         // The YAML configuration: schema, defaults, validation with file/line/column errors, API key digests.
         .target(
             name: "BatchgateConfig",
             dependencies: [
+                "Basics",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
 
+        // The OpenAI API's request and response types, their fast JSON scanner and writer, stop strings, SSE framing.
+        .target(
+            name: "OpenAIAPI", dependencies: [.product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
+
         // The front door: OpenAI-compatible API over TLS (HTTP/1.1 and HTTP/2), API keys, admission, SSE,
         // health, Prometheus metrics, graceful shutdown.
         .target(
             name: "Gateway",
             dependencies: [
-                "Scheduler", "Tokenizers", "GGUF", "BatchgateConfig", "WorkerProtocol",
+                "Basics", "Scheduler", "OpenAIAPI", "Tokenizers", "BatchgateConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -126,7 +143,7 @@ let package = Package(
         .target(
             name: "LoadGenerator",
             dependencies: [
-                "Tokenizers",
+                "Basics",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -140,6 +157,7 @@ let package = Package(
         .target(
             name: "LoadGeneratorStub",
             dependencies: [
+                "Basics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -151,8 +169,8 @@ let package = Package(
         .executableTarget(
             name: "batchgate",
             dependencies: [
-                "BatchgateConfig", "GGUF", "Tokenizers", "InferenceCore", "WorkerProtocol", "Worker", "Scheduler",
-                "Gateway", "LoadGenerator", "LoadGeneratorStub", "CShims",
+                "BatchgateConfig", "GGUF", "Tokenizers", "InferenceCore", "WorkerProtocol", "Worker", "WorkerTransport",
+                "Scheduler", "Gateway", "LoadGenerator", "LoadGeneratorStub", "CShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -162,16 +180,21 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Lower layers never import upper ones: Docs/module-layers.txt against Package.swift and the imports.
+        .testTarget(name: "ArchitectureTests", swiftSettings: strict),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"], swiftSettings: strict),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"], exclude: ["Golden"], swiftSettings: strict),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF"], swiftSettings: strict),
         .testTarget(name: "GrammarTests", dependencies: ["Grammar", "BatchgateTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "InferenceCoreTests",
-            dependencies: ["InferenceCore", "GGUF", "BatchgateTestSupport"],
+            dependencies: ["Basics", "InferenceCore", "GGUF", "BatchgateTestSupport"],
             exclude: ["Golden"],
             swiftSettings: strict
         ),
         .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: optimizedInDebug),
+        .testTarget(
+            name: "WorkerTransportTests", dependencies: ["WorkerTransport", "SharedMemory"], swiftSettings: strict),
         .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol"], swiftSettings: strict),
         // Helpers the multi-process tests share: tiny models on real vocabularies, finding and spawning `batchgate`.
         .target(
@@ -184,8 +207,8 @@ let package = Package(
         .testTarget(
             name: "SchedulerTests",
             dependencies: [
-                "Scheduler", "WorkerProtocol", "Worker", "InferenceCore", "BatchgateTestSupport",
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                "Basics", "Scheduler", "WorkerProtocol", "Worker", "WorkerTransport", "InferenceCore",
+                "BatchgateTestSupport", .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
@@ -194,7 +217,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Scheduler", "WorkerProtocol", "Worker", "InferenceCore", "BatchgateConfig",
+                "Gateway", "OpenAIAPI", "Scheduler", "WorkerProtocol", "Worker", "InferenceCore", "BatchgateConfig",
                 "BatchgateTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -205,6 +228,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "LoadGeneratorStub"], swiftSettings: strict),
+            name: "LoadGeneratorTests", dependencies: ["Basics", "LoadGenerator", "LoadGeneratorStub", "Tokenizers"],
+            swiftSettings: strict),
     ]
 )

@@ -1,3 +1,4 @@
+import BatchgateConfig
 import Hummingbird
 import NIOCore
 
@@ -10,12 +11,24 @@ public struct GatewayRequestContext: RequestContext {
     public let channel: any Channel
     /// Whether the channel was active when the request arrived (test channels never are).
     public let channelWasActive: Bool
+    /// The request's id (`RequestIDMiddleware`).
+    public var requestID = ""
+    /// The request's log line in the making (`RequestLogMiddleware`).
+    var record: RequestRecord?
+    /// The API key the request authenticated with (`AuthenticationMiddleware`), on the routes that need one.
+    var key: BatchgateConfiguration.APIKey?
 
     /// A context for a request arriving on `source.channel`.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
         channelWasActive = source.channel.isActive
+    }
+
+    /// The API key; only the routes behind `AuthenticationMiddleware` ask for it.
+    func requireKey() throws(GatewayError) -> BatchgateConfiguration.APIKey {
+        guard let key else { throw GatewayError(.internalError, "the route has no authenticated key") }
+        return key
     }
 
     /// Whether the client is still connected; always true on a channel that was never active (in-memory tests).

@@ -7,7 +7,7 @@ import NIOCore
 import Prometheus
 import Scheduler
 import ServiceLifecycle
-import WorkerProtocol
+import Tokenizers
 
 /// A running gateway assembled from a configuration: one scheduler per model with its worker processes, the key
 /// store, TLS, metrics, and the HTTP application(s). `serve` runs it; tests run it too.
@@ -23,11 +23,11 @@ public struct GatewayRuntime: Sendable {
     /// TLS, unless the listener is plain HTTP.
     public var tls: TLSCertificateStore?
 
-    /// Assembles the gateway: workers are `executable worker … extraWorkerArguments` processes; metrics go to
-    /// `registry`.
+    /// Assembles the gateway: each model's workers come from the launcher `launchers` makes of its plan (the
+    /// executable chooses the transport); metrics go to `registry`.
     public init(
-        configuration: BatchgateConfiguration, configurationPath: String?, executable: String,
-        extraWorkerArguments: [String] = [], registry: PrometheusCollectorRegistry, logger: Logger,
+        configuration: BatchgateConfiguration, configurationPath: String?, launchers: WorkerLauncherFactory,
+        registry: PrometheusCollectorRegistry, logger: Logger,
         cores: Int = ProcessInfo.processInfo.activeProcessorCount
     ) throws {
         let factory = PrometheusMetricsFactory(registry: registry)
@@ -37,24 +37,14 @@ public struct GatewayRuntime: Sendable {
         let plans = ModelMemoryPlan.plans(for: described, availableBytes: SystemMemory.availableBytes())
         for ((model, description), plan) in zip(described, plans) {
             logger.info("\(plan.explanation)", metadata: ["model": "\(model.name)"])
-            let arguments =
-                [
-                    "--model", model.path, "--name", model.name, "--threads", "\(model.effectiveThreads(cores: cores))",
-                    "--kv-cache-mib", "\(plan.kvCacheMiB)", "--max-batch-tokens", "\(model.maxBatchTokens)",
-                ] + extraWorkerArguments
             if let warning = description.chatTemplateWarning {
                 logger.warning("\(warning)", metadata: ["model": "\(model.name)"])
             }
-            // The rings carry the largest step a valid request can make: every running sequence decoding and
-            // released, a whole prefill budget of prompt, and sampling parameters biasing every token.
-            let largestStep =
-                Step.encodedSize(decodes: model.maxRunning, releases: 2 * model.maxRunning)
-                + Admission.encodedSize(tokens: model.maxBatchTokens, sampling: nil)
-                + GenerationPlan.largestSamplingBytes(description)
-            let launcher = WorkerProcessLauncher(
-                executable: executable, arguments: arguments,
-                ringCapacity: WorkerProcessLauncher.ringCapacity(forSteps: largestStep),
-                helloTimeout: plan.helloTimeout)
+            let launcher = try launchers(
+                WorkerPlan(
+                    model: model, threads: model.effectiveThreads(cores: cores), kvCacheMiB: plan.kvCacheMiB,
+                    helloTimeout: plan.helloTimeout, vocabularySize: description.tokenizer.vocabularySize,
+                    largestStopTokenCount: GenerationPlan.stopTokens(.chat, model: description).count))
             let scheduler = ModelScheduler(
                 model: model.name,
                 limits: SchedulerLimits(

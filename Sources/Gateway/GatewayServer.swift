@@ -1,3 +1,4 @@
+import Basics
 import BatchgateConfig
 import Hummingbird
 import HummingbirdCore
@@ -18,7 +19,7 @@ public enum GatewayServer {
     ) throws -> some ApplicationProtocol {
         let listener = state.listener
         return Application(
-            responder: GatewayResponder(state: state),
+            responder: GatewayRouter.responder(state: state),
             server: try server(listener: listener, tls: tls),
             configuration: ApplicationConfiguration(
                 address: .hostname(listener.host, port: listener.port), serverName: "batchgate"),

@@ -1,4 +1,5 @@
 import BatchgateConfig
+import Tokenizers
 
 /// The memory-dependent settings `serve` chooses for each model's workers at start: the KV cache size when
 /// `kv_cache_mib` is `auto`, and how long a worker may take to load the model before it counts as failed.

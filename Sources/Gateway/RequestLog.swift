@@ -1,3 +1,4 @@
+import Basics
 import Logging
 
 /// What the gateway logs of one request, as one structured line when it ends: never the key itself, only its name.
@@ -15,8 +16,8 @@ struct RequestLog: Sendable {
     var queueTime: Duration?
     var timeToFirstToken: Duration?
     var total: Duration = .zero
-    /// The completion path writes the line itself (a stream when it ends, not when its head is sent; a whole
-    /// response with its token counts), so `respond` must not write it again.
+    /// Whether the line is written, or a completion took it over to write when it ends (a stream when it ends, not
+    /// when its head is sent; a whole response with its token counts): `RequestRecord` writes it once.
     var written = false
 
     var metadata: Logger.Metadata {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Basics
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -72,7 +73,7 @@ public enum BenchSession {
         report.interrupted = found.steps.contains { $0.result.interrupted }
         report.sweep = SweepSummary(
             slo: settings.serviceLevels.map(\.description), saturation_throughput: found.saturation,
-            idle_ttft_ms: idle.map { $0.seconds * 1000 }, max_rate_within_slo: found.maxRate,
+            idle_ttft_ms: idle.map { $0.inSeconds * 1000 }, max_rate_within_slo: found.maxRate,
             steps: found.steps.map(\.step))
         return report
     }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// A distribution of token lengths: `256` (fixed), `256±64` or `256+-64` (normal, mean ± standard deviation),
@@ -38,7 +39,7 @@ public enum LengthSpec: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// One length drawn from the distribution.
-    public func sample(using random: inout SeededRandom) -> Int {
+    public func sample(using random: inout SplitMix64) -> Int {
         switch self {
         case .fixed(let value): return value
         case .normal(let mean, let deviation):

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Basics
 import Foundation
 import Synchronization
 
@@ -27,7 +28,7 @@ public struct LoadRunner: Sendable {
         _ = await StreamingRequest(client: client, settings: settings, origin: .now).run(
             pool[0], request: nil, scheduled: 0)
         // About 40 points on the latency-over-time chart: windows of a fortieth of the run, 0.1 s to 10 s.
-        let window = plannedDuration.map { min(max($0.nanoseconds / 40, 100_000_000), 10_000_000_000) }
+        let window = plannedDuration.map { min(max($0.inNanoseconds / 40, 100_000_000), 10_000_000_000) }
         let recorder = RunRecorder(serviceLevels: settings.serviceLevels, windowNanoseconds: window ?? 1_000_000_000)
         let origin = ContinuousClock.now
         let sender = StreamingRequest(client: client, settings: settings, origin: origin)
@@ -63,10 +64,10 @@ public struct LoadRunner: Sendable {
 
     private func exhausted(sentCount: Int, dueNanoseconds: Int64) -> Bool {
         if let requests = settings.requests, sentCount >= requests { return true }
-        if let duration = settings.duration, dueNanoseconds >= duration.nanoseconds {
+        if let duration = settings.duration, dueNanoseconds >= duration.inNanoseconds {
             // Past its duration a run still short of its minimum goes on, up to its longest duration.
             guard sentCount < settings.minimumRequests, let longest = settings.longestDuration,
-                dueNanoseconds < longest.nanoseconds
+                dueNanoseconds < longest.inNanoseconds
             else { return true }
         }
         return Task.isCancelled
@@ -86,7 +87,7 @@ public struct LoadRunner: Sendable {
         rate: Double, poisson: Bool, sender: StreamingRequest, requests: [HTTPClient.Request?], recorder: RunRecorder
     ) async {
         let gate = InFlightGate(limit: settings.maxInFlight)
-        var random = SeededRandom(seed: seed ^ 0x5EED)
+        var random = SplitMix64(seed: seed ^ 0x5EED)
         let meanGap = 1e9 / max(rate, 1e-6)
         await withDiscardingTaskGroup { group in
             var index = 0

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import NIOCore
 
@@ -63,7 +64,7 @@ extension PreparedRequest {
     public static func pool(
         from source: PromptSource, count: Int, settings: BenchSettings, ignoreEOS: Bool, seed: UInt64
     ) async throws -> [PreparedRequest] {
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         var pool: [PreparedRequest] = []
         switch source {
         case .synthetic(let promptSpec, let outputSpec, let counter):

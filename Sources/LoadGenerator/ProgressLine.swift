@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// The one live line on standard error while a run goes: elapsed, sent, completed, errors, achieved rate, p99 TTFT.
@@ -12,7 +13,7 @@ enum ProgressLine {
             // Without a terminal, one line every 5 s instead of rewriting one in place.
             guard terminal || now - lastPrinted >= .seconds(5) else { continue }
             lastPrinted = now
-            let elapsed = (now - origin).seconds
+            let elapsed = (now - origin).inSeconds
             let figures = recorder.progress()
             let line = String(
                 format: "%6.1fs  sent %d  done %d  errors %d  in flight %d  %.1f req/s  ttft p99 %.0f ms",

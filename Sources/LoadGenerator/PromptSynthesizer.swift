@@ -1,3 +1,5 @@
+import Basics
+
 /// Makes prompts of an exact token length from common English words, checking each with a `TokenCounter` and
 /// adjusting the number of words until the count is exact.
 public struct PromptSynthesizer: Sendable {
@@ -21,7 +23,7 @@ public struct PromptSynthesizer: Sendable {
     }
 
     /// A prompt of exactly `tokens` tokens, its words drawn with `random`.
-    public func prompt(tokens: Int, random: inout SeededRandom) async throws -> String {
+    public func prompt(tokens: Int, random: inout SplitMix64) async throws -> String {
         for _ in 0..<4 {
             let pool = (0..<(tokens + 16)).map { _ in Self.words[Int.random(in: 0..<Self.words.count, using: &random)] }
             var wordCount = min(tokens, pool.count)

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// The HTML report: one self-contained page (no script, no external file) with the figures and SVG charts.
@@ -88,7 +89,7 @@ public enum ReportHTML {
             let summary = metric == .tpot ? step.tpot_ms : metric == .e2e ? step.e2e_ms : step.ttft_ms
             return (step.request_throughput, summary.value(key) ?? 0)
         }
-        let limit = objective.map { ($0.threshold.seconds * 1000, "SLO \($0.description)") }
+        let limit = objective.map { ($0.threshold.inSeconds * 1000, "SLO \($0.description)") }
         return SVGChart(
             title: "Sweep: throughput against \(metric.rawValue) \(key)", xLabel: "completed requests per second",
             yLabel: "\(metric.rawValue) \(key) (ms)"

@@ -1,3 +1,4 @@
+import Basics
 import Histogram
 import Synchronization
 
@@ -103,7 +104,7 @@ final class RunRecorder: Sendable {
     /// its inter-token gaps at the objective's percentile).
     func meetsServiceLevels(_ outcome: RequestOutcome) -> Bool {
         serviceLevels.allSatisfy { level in
-            let limit = level.threshold.nanoseconds
+            let limit = level.threshold.inNanoseconds
             switch level.metric {
             case .ttft: return (outcome.firstToken ?? outcome.end) - outcome.scheduled <= limit
             case .e2e: return outcome.end - outcome.scheduled <= limit

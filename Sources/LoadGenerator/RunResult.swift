@@ -1,3 +1,4 @@
+import Basics
 import Histogram
 
 /// The measurements of one run, ready to be turned into a report.
@@ -44,7 +45,8 @@ public struct RunResult: Sendable {
     public var meetsServiceLevels: Bool {
         guard state.completed > 0, successRate >= 0.99 else { return false }
         return serviceLevels.allSatisfy { level in
-            Double(histogram(level.metric).valueAtPercentile(level.percentile)) / 1000 <= level.threshold.seconds * 1000
+            Double(histogram(level.metric).valueAtPercentile(level.percentile)) / 1000 <= level.threshold.inSeconds
+                * 1000
         }
     }
 

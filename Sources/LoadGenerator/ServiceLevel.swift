@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// The latency metrics a run reports.
@@ -60,6 +61,6 @@ public struct ServiceLevel: Sendable, Equatable, CustomStringConvertible {
 
     /// The form it was written in, e.g. `ttft_p99=2000ms`.
     public var description: String {
-        "\(metric.rawValue)_\(percentileKey)=\(Int((threshold.seconds * 1000).rounded()))ms"
+        "\(metric.rawValue)_\(percentileKey)=\(Int((threshold.inSeconds * 1000).rounded()))ms"
     }
 }

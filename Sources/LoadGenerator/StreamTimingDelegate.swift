@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Basics
 import NIOCore
 import NIOHTTP1
 
@@ -31,7 +32,7 @@ final class StreamTimingDelegate: HTTPClientResponseDelegate, @unchecked Sendabl
         result.gaps.reserveCapacity(expectedTokens)
     }
 
-    private func now() -> Int64 { (ContinuousClock.now - origin).nanoseconds }
+    private func now() -> Int64 { (ContinuousClock.now - origin).inNanoseconds }
 
     func didReceiveHead(task: HTTPClient.Task<Result>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         headReceived = true

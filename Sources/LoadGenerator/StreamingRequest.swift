@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Basics
 import Glibc
 import NIOCore
 
@@ -9,7 +10,7 @@ struct StreamingRequest: Sendable {
     let origin: ContinuousClock.Instant
 
     /// Nanoseconds since the start of the run.
-    func now() -> Int64 { (ContinuousClock.now - origin).nanoseconds }
+    func now() -> Int64 { (ContinuousClock.now - origin).inNanoseconds }
 
     /// The HTTP request of `prepared`: built once per pooled request and reused for every send of it.
     func request(_ prepared: PreparedRequest) throws -> HTTPClient.Request {
@@ -29,7 +30,7 @@ struct StreamingRequest: Sendable {
     /// its latency still counts from its due time, and a second failure counts as a `connection` error.
     func run(_ prepared: PreparedRequest, request: HTTPClient.Request?, scheduled: Int64) async -> RequestOutcome {
         let sent = now()
-        let deadline = NIODeadline.now() + .nanoseconds(settings.timeout.nanoseconds)
+        let deadline = NIODeadline.now() + .nanoseconds(settings.timeout.inNanoseconds)
         var outcome = RequestOutcome(
             scheduled: scheduled, sent: sent, firstToken: nil, end: sent, outputTokens: 0, gaps: [], failure: nil)
         for attempt in 1...2 {

@@ -1,3 +1,5 @@
+import Basics
+
 /// Finds the highest request rate that still meets the objectives: a closed-loop run at saturation, then open-loop
 /// runs doubling up from a low rate until one fails, then a binary search between the last pass and the first fail.
 /// Before a step that follows one which may have left work queued on the target (the saturation step, a failed step,
@@ -56,7 +58,7 @@ public struct Sweep: Sendable {
             }
             let result = await run(shape)
             var step = Self.step(result, phase: phase)
-            step.drain_s = waited?.waited.seconds
+            step.drain_s = waited?.waited.inSeconds
             step.drained = waited?.drained
             measured.append(Measured(step: step, result: result))
             return result.meetsServiceLevels

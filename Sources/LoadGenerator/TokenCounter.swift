@@ -1,27 +1,12 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import Tokenizers
 
-/// Counts the tokens of a text, the way the target will.
+/// Counts the tokens of a text, the way the target will. The executable supplies one: the model's own tokenizer
+/// (`--tokenizer FILE`), or `RemoteTokenCounter`, which asks the target's `/tokenize`.
 public protocol TokenCounter: Sendable {
     /// The number of tokens of `text` (without BOS/EOS).
     func count(_ text: String) async throws -> Int
-}
-
-/// Counts with a local GGUF tokenizer (`--tokenizer FILE`).
-public struct LocalTokenCounter: TokenCounter {
-    let tokenizer: Tokenizer
-
-    /// Loads the tokenizer of the GGUF file at `path`.
-    public init(path: String) throws {
-        tokenizer = try Tokenizer(path: path)
-    }
-
-    /// Counts without BOS/EOS; special-token texts count as plain text.
-    public func count(_ text: String) async throws -> Int {
-        tokenizer.encode(text, addSpecial: false, parseSpecial: false).count
-    }
 }
 
 /// Counts with the target's `POST /tokenize`: Batchgate's `{"model": M, "prompt": TEXT}`, falling back to

@@ -31,11 +31,3 @@ public struct StubBehaviour: Sendable {
         self.closeAfterStream = closeAfterStream
     }
 }
-
-extension Duration {
-    /// The duration in whole nanoseconds.
-    var stubNanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}

@@ -1,3 +1,4 @@
+import Basics
 import NIOCore
 import Synchronization
 
@@ -62,8 +63,8 @@ final class StubGate: Sendable {
     /// `deadline`, moved to the end of the stall window when it falls inside it.
     func adjusted(_ deadline: NIODeadline) -> NIODeadline {
         guard let after = behaviour.stallAfter, let first = state.withLock({ $0.firstArrival }) else { return deadline }
-        let stallStart = first + .nanoseconds(after.stubNanoseconds)
-        let stallEnd = stallStart + .nanoseconds(behaviour.stallLength.stubNanoseconds)
+        let stallStart = first + .nanoseconds(after.inNanoseconds)
+        let stallEnd = stallStart + .nanoseconds(behaviour.stallLength.inNanoseconds)
         return deadline >= stallStart && deadline < stallEnd ? stallEnd : deadline
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -95,7 +96,7 @@ final class StubHandler: ChannelInboundHandler, RemovableChannelHandler {
                     promise: nil)
                 // Counted from the request's arrival, or from when its slot freed up when it had to wait.
                 let start = queued ? NIODeadline.now() : arrival
-                let first = start + .nanoseconds(behaviour.firstToken.stubNanoseconds)
+                let first = start + .nanoseconds(behaviour.firstToken.inNanoseconds)
                 Self.emit(bound: bound, frames: frames, index: 0, first: first, gate: gate)
             }
         }
@@ -107,7 +108,7 @@ final class StubHandler: ChannelInboundHandler, RemovableChannelHandler {
         bound: NIOLoopBound<ChannelHandlerContext>, frames: StubFrames, index: Int, first: NIODeadline, gate: StubGate
     ) {
         let context = bound.value
-        let due = gate.adjusted(first + .nanoseconds(gate.behaviour.interToken.stubNanoseconds * Int64(index)))
+        let due = gate.adjusted(first + .nanoseconds(gate.behaviour.interToken.inNanoseconds * Int64(index)))
         context.eventLoop.scheduleTask(deadline: due) {
             let context = bound.value
             let allocator = context.channel.allocator

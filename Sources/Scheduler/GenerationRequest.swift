@@ -1,11 +1,9 @@
-import WorkerProtocol
-
 /// A validated, tokenized request the gateway hands to a `ModelScheduler`.
 public struct GenerationRequest: Sendable {
     /// The prompt's token ids (not empty).
     public var promptTokens: [Int32]
     /// How to sample; `sampling.maxTokens` is the most tokens to generate (at least 1).
-    public var sampling: SamplingParameters
+    public var sampling: GenerationSampling
     /// The tenant for fair share (the API key's name).
     public var tenant: String
     /// 0...9; higher is served first.
@@ -16,7 +14,7 @@ public struct GenerationRequest: Sendable {
 
     /// Creates a request.
     public init(
-        promptTokens: [Int32], sampling: SamplingParameters, tenant: String = "", priority: Int = 0,
+        promptTokens: [Int32], sampling: GenerationSampling, tenant: String = "", priority: Int = 0,
         timeout: Duration? = nil
     ) {
         self.promptTokens = promptTokens
@@ -34,13 +32,27 @@ public struct GeneratedToken: Sendable, Equatable {
     /// Its log-probability (0 when not asked for).
     public var logprob: Float
     /// The most likely alternatives, when asked for.
-    public var topLogprobs: [TokenLogprob]
+    public var topLogprobs: [Alternative]
 
     /// Creates a token event.
-    public init(token: Int32, logprob: Float = 0, topLogprobs: [TokenLogprob] = []) {
+    public init(token: Int32, logprob: Float = 0, topLogprobs: [Alternative] = []) {
         self.token = token
         self.logprob = logprob
         self.topLogprobs = topLogprobs
+    }
+
+    /// One of the most likely tokens at a position, with its log-probability.
+    public struct Alternative: Sendable, Hashable {
+        /// The token id.
+        public var token: Int32
+        /// Its natural-log probability (≤ 0, may be −∞, never NaN).
+        public var logprob: Float
+
+        /// Creates a pair.
+        public init(token: Int32, logprob: Float) {
+            self.token = token
+            self.logprob = logprob
+        }
     }
 }
 

@@ -30,13 +30,14 @@ extension SchedulerCore {
                     "the prompt plus the token limit is \(total) tokens, over one worker's KV cache of \(capacity)")
             }
         }
+        let sampling = request.sampling.wire
         let firstChunk =
             Step.encodedSize(decodes: limits.maxRunning, releases: 2 * limits.maxRunning)
-            + Admission.encodedSize(tokens: 1, sampling: request.sampling)
+            + Admission.encodedSize(tokens: 1, sampling: sampling)
         guard firstChunk <= limits.maxStepBytes else {
             throw SchedulerError(
                 .invalidRequest,
-                "the request's sampling parameters take \(request.sampling.encodedSize) bytes; a step to the model's "
+                "the request's sampling parameters take \(sampling.encodedSize) bytes; a step to the model's "
                     + "workers carries at most \(limits.maxStepBytes)")
         }
         guard queue.newCount < limits.maxQueue else {
@@ -49,7 +50,7 @@ extension SchedulerCore {
             tenantSlots[request.tenant] = slot
             tenantNames.append(request.tenant)
         }
-        sequences[id] = Sequence(id: id, request: request, arrival: now, tenantSlot: slot)
+        sequences[id] = Sequence(id: id, request: request, sampling: sampling, arrival: now, tenantSlot: slot)
         queue.push(
             WaitingSequence(
                 id: id, tenant: request.tenant, priority: request.priority, arrival: now, resumed: false))

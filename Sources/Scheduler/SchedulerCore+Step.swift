@@ -168,7 +168,8 @@ extension SchedulerCore {
                     id: id,
                     event: .token(
                         GeneratedToken(
-                            token: sampled.token, logprob: sampled.logprob, topLogprobs: sampled.topLogprobs))))
+                            token: sampled.token, logprob: sampled.logprob,
+                            topLogprobs: sampled.topLogprobs.map { .init(token: $0.token, logprob: $0.logprob) }))))
             let reason: GenerationFinish.Reason?
             switch sampled.finish {
             case .endOfSequence, .stopToken: reason = .stop
@@ -219,7 +220,7 @@ extension SchedulerCore {
         fairShare.charge(sequence.request.tenant, tokens: count, at: now)
         var sampling: SamplingParameters?
         if start == 0 {
-            var parameters = sequence.request.sampling
+            var parameters = sequence.sampling
             parameters.maxTokens = UInt32(sequence.remainingTokens)
             sampling = parameters
         }
@@ -231,7 +232,7 @@ extension SchedulerCore {
     /// travel with its first chunk; a waiting sequence, new or requeued, has prefilled nothing).
     private func tokensFitting(_ room: Int, for id: UInt64) -> Int {
         let sequence = sequences[id]!
-        let sampling = sequence.prefilled == 0 ? sequence.request.sampling : nil
+        let sampling = sequence.prefilled == 0 ? sequence.sampling : nil
         let perToken = MemoryLayout<Int32>.size
         return max(0, (room - Admission.encodedSize(tokens: 0, sampling: sampling)) / perToken)
     }

@@ -22,6 +22,8 @@ public struct SchedulerCore: Sendable {
         /// Tokens delivered to the client so far.
         var generated: [Int32] = []
         /// When its first chunk was first scheduled.
+        /// The request's sampling as the worker protocol carries it (mapped once, sent with the first chunk).
+        let sampling: SamplingParameters
         var firstScheduled: Duration?
         var recomputations = 0
         /// Where it runs, while it runs.
@@ -44,9 +46,10 @@ public struct SchedulerCore: Sendable {
 
         var remainingTokens: Int { Int(request.sampling.maxTokens) - generated.count }
 
-        init(id: UInt64, request: GenerationRequest, arrival: Duration, tenantSlot: Int) {
+        init(id: UInt64, request: GenerationRequest, sampling: SamplingParameters, arrival: Duration, tenantSlot: Int) {
             self.id = id
             self.request = request
+            self.sampling = sampling
             self.arrival = arrival
             self.tenantSlot = tenantSlot
         }

@@ -1,3 +1,4 @@
+import Basics
 import Metrics
 
 /// The scheduler's metrics for one model, through swift-metrics (the gateway bootstraps the backend).
@@ -46,7 +47,6 @@ struct SchedulerMetrics: Sendable {
 extension Metrics.Timer {
     /// Records a Swift `Duration`.
     func record(duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        recordNanoseconds(duration.inNanoseconds)
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import CShims
 
 /// An event count in the segment (a 32-bit sequence word and a waiter count), one per ring: the
@@ -62,7 +63,7 @@ struct Doorbell {
             }
             var slice = poll
             if let deadline { slice = min(slice, max(deadline - clock.now, .zero)) }
-            if slice > .zero { _ = bg_futex_wait(sequence, seen, nanoseconds(slice)) }
+            if slice > .zero { _ = bg_futex_wait(sequence, seen, slice.inNanoseconds) }
             _ = bg_fetch_sub_u32(waiters, 1)
             if try attempt() { return }
 
@@ -82,9 +83,4 @@ struct Doorbell {
             if expired { throw SharedMemoryError(.timedOut, "waited longer than the deadline") }
         }
     }
-}
-
-func nanoseconds(_ duration: Duration) -> Int64 {
-    let (seconds, attoseconds) = duration.components
-    return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
 }

@@ -107,8 +107,9 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let runtime = try GatewayRuntime(
-            configuration: start.configuration, configurationPath: start.path, executable: Self.executablePath(),
-            extraWorkerArguments: fakeEngine ? ["--fake-engine"] : [], registry: registry, logger: logger)
+            configuration: start.configuration, configurationPath: start.path,
+            launchers: Self.processLaunchers(executable: Self.executablePath(), fakeEngine: fakeEngine),
+            registry: registry, logger: logger)
         if fakeEngine { logger.warning("--fake-engine: workers run no model; for measuring the gateway only") }
         let banner = start.banner
         let services = try runtime.services { _ in

@@ -3,6 +3,7 @@ import Gateway
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import OpenAIAPI
 import Testing
 
 /// Every bad request gets its status and OpenAI-shaped error, and the gateway keeps serving after it.

@@ -110,9 +110,9 @@ struct ConnectionBoundsTests {
 
     @Test("Body read failures: malformed is 400, a connection that ended inside the body is 499")
     func readFailures() {
-        #expect(GatewayResponder.bodyReadError(HTTPParserError.invalidChunkSize).code == .invalidHTTP)
-        #expect(GatewayResponder.bodyReadError(HTTPParserError.invalidEOFState).code == .clientGone)
-        #expect(GatewayResponder.bodyReadError(ChannelError.eof).code == .clientGone)
+        #expect(GatewayHandlers.bodyReadError(HTTPParserError.invalidChunkSize).code == .invalidHTTP)
+        #expect(GatewayHandlers.bodyReadError(HTTPParserError.invalidEOFState).code == .clientGone)
+        #expect(GatewayHandlers.bodyReadError(ChannelError.eof).code == .clientGone)
         #expect(GatewayError(.clientGone, "gone").status.code == 499)
     }
 }

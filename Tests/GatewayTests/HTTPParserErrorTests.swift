@@ -1,4 +1,5 @@
 import Foundation
+import OpenAIAPI
 import Testing
 
 @testable import Gateway

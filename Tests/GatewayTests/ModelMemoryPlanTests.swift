@@ -3,6 +3,7 @@ import BatchgateTestSupport
 import Foundation
 import Gateway
 import Testing
+import Tokenizers
 
 /// How `serve` sizes each model's KV cache and hello timeout from the model and the machine.
 @Suite("Model memory plan")

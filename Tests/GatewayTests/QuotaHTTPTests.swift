@@ -3,6 +3,7 @@ import Foundation
 import Gateway
 import HTTPTypes
 import HummingbirdTesting
+import OpenAIAPI
 import Testing
 
 /// Quotas as a client sees them through the API.

@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import Gateway
+@testable import OpenAIAPI
 
 /// The fast reading of request bodies (`JSONScanner` and `OpenAIRequest(scanned:)`) against the reference reading
 /// by `JSONDecoder`: wherever the fast path reads a body it must give the same request, and it must read the plain

@@ -3,6 +3,7 @@ import Gateway
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import OpenAIAPI
 import Testing
 
 /// Every route, answered as OpenAI (or vLLM, for tokenize) shapes it.

@@ -1,3 +1,4 @@
+import Basics
 import Testing
 
 @testable import LoadGenerator
@@ -13,7 +14,7 @@ struct ParsingTests {
         for bad in ["", "0", "-3", "abc", "512..128", "10±x"] {
             #expect(throws: BenchError.self) { try LengthSpec(parsing: bad) }
         }
-        var random = SeededRandom(seed: 3)
+        var random = SplitMix64(seed: 3)
         let uniform = (0..<2000).map { _ in LengthSpec.uniform(128...512).sample(using: &random) }
         #expect(uniform.allSatisfy { (128...512).contains($0) })
         let normal = (0..<4000).map { _ in Double(LengthSpec.normal(mean: 256, deviation: 64).sample(using: &random)) }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Testing
 
@@ -21,14 +22,14 @@ struct PromptTests {
         let path = try #require(Self.fixture(vocabulary), "fixture \(vocabulary) missing: run make fixtures")
         let counter = try LocalTokenCounter(path: path)
         let synthesizer = PromptSynthesizer(counter: counter)
-        var random = SeededRandom(seed: 11)
+        var random = SplitMix64(seed: 11)
         for tokens in [1, 2, 17, 128, 300] {
             let text = try await synthesizer.prompt(tokens: tokens, random: &random)
             #expect(try await counter.count(text) == tokens, "\(vocabulary): \(tokens) tokens asked")
         }
-        var again = SeededRandom(seed: 11)
+        var again = SplitMix64(seed: 11)
         let first = try await synthesizer.prompt(tokens: 1, random: &again)
-        var same = SeededRandom(seed: 11)
+        var same = SplitMix64(seed: 11)
         #expect(try await synthesizer.prompt(tokens: 1, random: &same) == first)
     }
 

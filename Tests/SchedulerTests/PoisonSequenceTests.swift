@@ -103,7 +103,7 @@ import WorkerProtocol
         var ids: [UInt64] = []
         for prompt in Self.prompts {
             var big = request(prompt, maxTokens: 8)
-            big.sampling.logitBias = (0..<1_000).map { LogitBias(token: Int32($0), bias: 0) }
+            big.sampling.logitBias = (0..<1_000).map { TokenBias(token: Int32($0), bias: 0) }
             ids.append(simulation.submit(big)!)
         }
         var largest = 0
@@ -137,7 +137,7 @@ import WorkerProtocol
             limits: SchedulerLimits(maxBatchTokens: 64, maxRunning: 8, maxStepBytes: 4_096),
             engines: [FakeEngine(kvBlocksTotal: 64, kvBlockSize: 4, maxBatchTokens: 64, maxRunning: 8)])
         var big = request([1, 2, 3], maxTokens: 4)
-        big.sampling.logitBias = (0..<1_000).map { LogitBias(token: Int32($0), bias: 0) }
+        big.sampling.logitBias = (0..<1_000).map { TokenBias(token: Int32($0), bias: 0) }
         #expect(simulation.submit(big) == nil)
         #expect(simulation.refusals[.invalidRequest] == 1)
         #expect(simulation.submit(request([1, 2, 3], maxTokens: 4)) != nil)

@@ -37,8 +37,8 @@ import WorkerProtocol
                 let biases = smallLink ? Int.random(in: 0...400, using: &random) : 0
                 let request = GenerationRequest(
                     promptTokens: (0..<promptLength).map { _ in Int32.random(in: 3...999, using: &random) },
-                    sampling: SamplingParameters(
-                        logitBias: (0..<biases).map { LogitBias(token: Int32($0), bias: 0) },
+                    sampling: GenerationSampling(
+                        logitBias: (0..<biases).map { TokenBias(token: Int32($0), bias: 0) },
                         maxTokens: UInt32(maxTokens)),
                     tenant: ["a", "b", "c", "d"].randomElement(using: &random)!,
                     priority: Int.random(in: 0...2, using: &random))
@@ -86,7 +86,7 @@ import WorkerProtocol
         for index in 0..<8 {
             let request = GenerationRequest(
                 promptTokens: (0..<6).map { Int32(10 + index * 7 + $0) },
-                sampling: SamplingParameters(maxTokens: 30, ignoreEOS: true), tenant: "t", priority: index % 2)
+                sampling: GenerationSampling(maxTokens: 30, ignoreEOS: true), tenant: "t", priority: index % 2)
             ids.append(simulation.submit(request)!)
         }
         simulation.drain()
@@ -129,7 +129,7 @@ import WorkerProtocol
             while next < arrivals.count && arrivals[next].at <= simulation.clock {
                 let request = GenerationRequest(
                     promptTokens: (0..<Int.random(in: 32...128, using: &random)).map { _ in 7 },
-                    sampling: SamplingParameters(maxTokens: UInt32(Int.random(in: 16...48, using: &random))),
+                    sampling: GenerationSampling(maxTokens: UInt32(Int.random(in: 16...48, using: &random))),
                     tenant: arrivals[next].tenant)
                 let id = simulation.submit(request, arrivedAt: arrivals[next].at)
                 if let id, arrivals[next].tenant == "light" { light.append(id) }

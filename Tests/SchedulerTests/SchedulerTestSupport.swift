@@ -75,7 +75,7 @@ func eventually(within limit: Duration = .seconds(120), _ condition: () -> Bool)
 /// A request for `prompt` that generates `maxTokens` tokens, ignoring the fake's end of sequence.
 func request(_ prompt: [Int32], maxTokens: UInt32, tenant: String = "t", priority: Int = 0) -> GenerationRequest {
     GenerationRequest(
-        promptTokens: prompt, sampling: SamplingParameters(maxTokens: maxTokens, ignoreEOS: true), tenant: tenant,
+        promptTokens: prompt, sampling: GenerationSampling(maxTokens: maxTokens, ignoreEOS: true), tenant: tenant,
         priority: priority)
 }
 

@@ -1,10 +1,11 @@
+import Basics
 import InferenceCore
 import Worker
 import WorkerProtocol
 
 @testable import Scheduler
 
-/// The seeded generator the simulations draw from (InferenceCore's SplitMix64), so every run is repeatable.
+/// The seeded generator the simulations draw from (Basics' SplitMix64), so every run is repeatable.
 typealias SeededGenerator = SplitMix64
 
 /// Drives a `SchedulerCore` against fake engines on a virtual clock, checking the scheduling invariants at

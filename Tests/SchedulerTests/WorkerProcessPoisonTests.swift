@@ -5,6 +5,7 @@ import Scheduler
 import Synchronization
 import Testing
 import WorkerProtocol
+import WorkerTransport
 
 extension WorkerProcessSchedulingTests {
     @Test("A request that kills every worker it runs on fails with worker_failed; the streams beside it complete")
@@ -24,11 +25,11 @@ extension WorkerProcessSchedulingTests {
         try await withRunning(scheduler) {
             // Every request is queued before the worker says hello, so the first step carries all five.
             let poisonStream = try scheduler.submit(
-                GenerationRequest(promptTokens: poison, sampling: SamplingParameters(maxTokens: maxTokens)))
+                GenerationRequest(promptTokens: poison, sampling: GenerationSampling(maxTokens: maxTokens)))
             let streams = try innocent.map { prompt in
                 try scheduler.submit(
                     GenerationRequest(
-                        promptTokens: prompt, sampling: SamplingParameters(maxTokens: maxTokens, ignoreEOS: true)))
+                        promptTokens: prompt, sampling: GenerationSampling(maxTokens: maxTokens, ignoreEOS: true)))
             }
             let poisoned = await collect(poisonStream)
             guard case .error(let error) = poisoned.finish?.reason else {
@@ -48,7 +49,7 @@ extension WorkerProcessSchedulingTests {
             let after = await collect(
                 try scheduler.submit(
                     GenerationRequest(
-                        promptTokens: innocent[0], sampling: SamplingParameters(maxTokens: 4, ignoreEOS: true))))
+                        promptTokens: innocent[0], sampling: GenerationSampling(maxTokens: 4, ignoreEOS: true))))
             #expect(after.tokens == Array(expected[0].prefix(4)))
             #expect(launcher.kills == 2)
             #expect(scheduler.snapshot.workerRestarts == 2)
@@ -74,8 +75,8 @@ extension WorkerProcessSchedulingTests {
                 try scheduler.submit(
                     GenerationRequest(
                         promptTokens: prompt,
-                        sampling: SamplingParameters(
-                            logitBias: (0..<3_000).map { LogitBias(token: Int32($0), bias: 0) }, maxTokens: 8,
+                        sampling: GenerationSampling(
+                            logitBias: (0..<3_000).map { TokenBias(token: Int32($0), bias: 0) }, maxTokens: 8,
                             ignoreEOS: true)))
             }
             for (index, stream) in streams.enumerated() {
@@ -157,7 +158,7 @@ extension WorkerProcessSchedulingTests {
             let answer = await collect(
                 try scheduler.submit(
                     GenerationRequest(
-                        promptTokens: Self.prompts[0], sampling: SamplingParameters(maxTokens: 4, ignoreEOS: true))))
+                        promptTokens: Self.prompts[0], sampling: GenerationSampling(maxTokens: 4, ignoreEOS: true))))
             #expect(answer.tokens.count == 4)
         }
     }

@@ -6,6 +6,7 @@ import Scheduler
 import Synchronization
 import Testing
 import WorkerProtocol
+import WorkerTransport
 
 /// The scheduler driving real `batchgate worker` processes over shared memory on `model create`-style models.
 @Suite(.serialized)
@@ -20,10 +21,9 @@ struct WorkerProcessSchedulingTests {
     func launcher(model: String, kvCacheMiB: Int, limits: SchedulerLimits) throws -> WorkerProcessLauncher {
         WorkerProcessLauncher(
             executable: try WorkerSupport.executable(),
-            arguments: [
-                "--model", model, "--name", "tiny", "--threads", "1", "--kv-cache-mib", "\(kvCacheMiB)",
-                "--max-batch-tokens", "\(limits.maxBatchTokens)",
-            ],
+            arguments: WorkerArguments(
+                modelPath: model, modelName: "tiny", threads: 1, kvCacheMiB: kvCacheMiB,
+                maxBatchTokens: limits.maxBatchTokens),
             ringCapacity: 1 << 16, helloTimeout: .seconds(60), stalenessBound: .seconds(30))
     }
 
@@ -54,7 +54,7 @@ struct WorkerProcessSchedulingTests {
                 for (index, prompt) in prompts.enumerated() {
                     let stream = try scheduler.submit(
                         GenerationRequest(
-                            promptTokens: prompt, sampling: SamplingParameters(maxTokens: maxTokens, ignoreEOS: true),
+                            promptTokens: prompt, sampling: GenerationSampling(maxTokens: maxTokens, ignoreEOS: true),
                             tenant: "t"))
                     group.addTask {
                         var tokens: [Int32] = []

@@ -13,7 +13,7 @@ func steadyState() -> (core: SchedulerCore, answer: StepResult) {
     core.workerStarted(0, hello: hello, at: .zero)
     for index in 0..<1256 {
         let request = GenerationRequest(
-            promptTokens: Array(repeating: 7, count: 64), sampling: SamplingParameters(maxTokens: 100_000),
+            promptTokens: Array(repeating: 7, count: 64), sampling: GenerationSampling(maxTokens: 100_000),
             tenant: "tenant-\(index % 4)", priority: index % 3)
         _ = try? core.submit(request, at: .zero)
     }

@@ -1,6 +1,6 @@
+import OpenAIAPI
 import Scheduler
 import Tokenizers
-import WorkerProtocol
 
 /// Which API a request came through; it decides defaults and response shapes.
 public enum CompletionKind: Sendable {
@@ -28,17 +28,9 @@ public struct GenerationPlan: Sendable {
     /// The most `stop` strings a request may send.
     public static let maxStopStrings = 4
     /// The most alternatives per token.
-    public static let maxTopLogprobs = Int(WorkerProtocol.SamplingParameters.maxTopLogprobs)
+    public static let maxTopLogprobs = GenerationSampling.maxTopLogprobs
     /// The token limit of a completion that names none (OpenAI's default).
     public static let defaultCompletionTokens = 16
-
-    /// The largest encoding of a request's sampling parameters on `model`: a `logit_bias` entry for every token of
-    /// its vocabulary and every stop token a chat request gets. The model's worker rings are made to carry a step
-    /// with such a request.
-    public static func largestSamplingBytes(_ model: ModelDescription) -> Int {
-        WorkerProtocol.SamplingParameters.encodedSize(
-            logitBiases: model.tokenizer.vocabularySize, stopTokens: stopTokens(.chat, model: model).count)
-    }
 
     /// Validates `body` for `model` and builds the plan; every refusal is a 400 naming the field.
     public init(
@@ -146,7 +138,7 @@ public struct GenerationPlan: Sendable {
     }
 
     static func sampling(_ body: OpenAIRequest, kind: CompletionKind, model: ServedModel) throws(GatewayError)
-        -> WorkerProtocol.SamplingParameters
+        -> GenerationSampling
     {
         func check(_ value: Double?, _ field: String, _ range: ClosedRange<Double>) throws(GatewayError) -> Float? {
             guard let value else { return nil }
@@ -157,7 +149,7 @@ public struct GenerationPlan: Sendable {
             }
             return Float(value)
         }
-        var sampling = WorkerProtocol.SamplingParameters()
+        var sampling = GenerationSampling()
         sampling.temperature = try check(body.temperature, "temperature", 0...2) ?? 1
         sampling.topP = try check(body.topP, "top_p", 0...1) ?? 1
         if sampling.topP == 0 {
@@ -196,7 +188,7 @@ public struct GenerationPlan: Sendable {
                 throw GatewayError(
                     .invalidRequest, "'logit_bias' values must be between -100 and 100", param: "logit_bias")
             }
-            sampling.logitBias.append(LogitBias(token: token, bias: Float(bias)))
+            sampling.logitBias.append(TokenBias(token: token, bias: Float(bias)))
         }
         switch (kind, body.logprobs) {
         case (_, nil), (.chat, .enabled(false)):

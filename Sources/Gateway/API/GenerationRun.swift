@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OpenAIAPI
 import Scheduler
 import Tokenizers
 

@@ -1,4 +1,5 @@
 import Foundation
+import OpenAIAPI
 import Scheduler
 import Tokenizers
 

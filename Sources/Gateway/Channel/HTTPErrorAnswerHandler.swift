@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import OpenAIAPI
 
 /// When a parse error of an HTTP/1 connection can be answered, and by whom. The events are the request parts read
 /// and the answers written; an error is answered here (an OpenAI-shaped 400, then the connection closes) when no

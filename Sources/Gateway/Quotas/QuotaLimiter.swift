@@ -1,3 +1,4 @@
+import Basics
 import BatchgateConfig
 import HTTPTypes
 import Synchronization

@@ -1,3 +1,5 @@
+import Basics
+
 /// `GET /v1/quotas`: the calling key's limits and what remains of them, per model.
 public struct QuotaReport: Codable, Sendable, Equatable {
     /// A per-minute limit and what is left of it.

@@ -3,7 +3,7 @@
 // are always present (null when unset).
 
 extension Usage: JSONWritable {
-    func write(to json: inout JSONWriter) {
+    public func write(to json: inout JSONWriter) {
         json.beginObject()
         json.field("prompt_tokens", promptTokens)
         json.field("completion_tokens", completionTokens)
@@ -13,7 +13,7 @@ extension Usage: JSONWritable {
 }
 
 extension ChatTokenLogprob.Alternative: JSONWritable {
-    func write(to json: inout JSONWriter) {
+    public func write(to json: inout JSONWriter) {
         json.beginObject()
         json.field("token", token)
         json.field("logprob", logprob)
@@ -23,7 +23,7 @@ extension ChatTokenLogprob.Alternative: JSONWritable {
 }
 
 extension ChatTokenLogprob: JSONWritable {
-    func write(to json: inout JSONWriter) {
+    public func write(to json: inout JSONWriter) {
         json.beginObject()
         json.field("token", token)
         json.field("logprob", logprob)
@@ -34,7 +34,7 @@ extension ChatTokenLogprob: JSONWritable {
 }
 
 extension ChatLogprobs: JSONWritable {
-    func write(to json: inout JSONWriter) {
+    public func write(to json: inout JSONWriter) {
         json.beginObject()
         json.field("content", content)
         json.endObject()
@@ -42,7 +42,7 @@ extension ChatLogprobs: JSONWritable {
 }
 
 extension CompletionLogprobs: JSONWritable {
-    func write(to json: inout JSONWriter) {
+    public func write(to json: inout JSONWriter) {
         json.beginObject()
         json.field("tokens", tokens)
         json.field("token_logprobs", tokenLogprobs)
@@ -53,7 +53,7 @@ extension CompletionLogprobs: JSONWritable {
 }
 
 extension ResponseMessage: JSONWritable {
-    func write(to json: inout JSONWriter) {
+    public func write(to json: inout JSONWriter) {
         json.beginObject()
         json.field("role", ifPresent: role)
         json.field("content", ifPresent: content)
@@ -62,7 +62,7 @@ extension ResponseMessage: JSONWritable {
 }
 
 extension Choice: JSONWritable {
-    func write(to json: inout JSONWriter) {
+    public func write(to json: inout JSONWriter) {
         json.beginObject()
         json.field("index", index)
         json.field("text", ifPresent: text)
@@ -79,7 +79,7 @@ extension Choice: JSONWritable {
 }
 
 extension CompletionResponse: JSONWritable {
-    func write(to json: inout JSONWriter) {
+    public func write(to json: inout JSONWriter) {
         json.beginObject()
         json.field("id", id)
         json.field("object", object)
@@ -93,7 +93,7 @@ extension CompletionResponse: JSONWritable {
 }
 
 extension ErrorBody: JSONWritable {
-    func write(to json: inout JSONWriter) {
+    public func write(to json: inout JSONWriter) {
         json.beginObject()
         json.key("error")
         json.beginObject()

@@ -2,8 +2,9 @@ import BatchgateConfig
 import Foundation
 import Hummingbird
 import NIOCore
+import OpenAIAPI
 
-extension GatewayResponder {
+extension GatewayHandlers {
     /// `POST /tokenize` body: a prompt or chat messages for a model.
     struct TokenizeRequest: Decodable {
         var model: String?
@@ -66,7 +67,7 @@ extension GatewayResponder {
             }
             return try Self.json(encoding: DetokenizeResponse(prompt: try model.tokenizer.decode(request.tokens)))
         } catch let error as DecodingError {
-            throw GatewayError(decoding: error)
+            throw GatewayError(OpenAIRequestError(decoding: error))
         }
     }
 }

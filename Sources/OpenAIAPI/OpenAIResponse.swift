@@ -28,11 +28,26 @@ public struct ChatTokenLogprob: Decodable, Sendable, Equatable {
         public var token: String
         public var logprob: Float
         public var bytes: [UInt8]
+
+        /// An alternative from its parts.
+        public init(token: String, logprob: Float, bytes: [UInt8]) {
+            self.token = token
+            self.logprob = logprob
+            self.bytes = bytes
+        }
     }
     public var token: String
     public var logprob: Float
     public var bytes: [UInt8]
     public var topLogprobs: [Alternative]
+
+    /// A token's entry from its parts.
+    public init(token: String, logprob: Float, bytes: [UInt8], topLogprobs: [Alternative]) {
+        self.token = token
+        self.logprob = logprob
+        self.bytes = bytes
+        self.topLogprobs = topLogprobs
+    }
 
     enum CodingKeys: String, CodingKey {
         case token, logprob, bytes
@@ -43,6 +58,9 @@ public struct ChatTokenLogprob: Decodable, Sendable, Equatable {
 /// `choices[].logprobs` of a chat response.
 public struct ChatLogprobs: Decodable, Sendable, Equatable {
     public var content: [ChatTokenLogprob]
+
+    /// The log-probabilities of `content`'s tokens.
+    public init(content: [ChatTokenLogprob]) { self.content = content }
 }
 
 /// `choices[].logprobs` of a (legacy) completion response.
@@ -51,6 +69,16 @@ public struct CompletionLogprobs: Decodable, Sendable, Equatable {
     public var tokenLogprobs: [Float] = []
     public var topLogprobs: [[String: Float]] = []
     public var textOffset: [Int] = []
+
+    /// Log-probabilities from their parts (empty by default).
+    public init(
+        tokens: [String] = [], tokenLogprobs: [Float] = [], topLogprobs: [[String: Float]] = [], textOffset: [Int] = []
+    ) {
+        self.tokens = tokens
+        self.tokenLogprobs = tokenLogprobs
+        self.topLogprobs = topLogprobs
+        self.textOffset = textOffset
+    }
 
     enum CodingKeys: String, CodingKey {
         case tokens
@@ -64,6 +92,12 @@ public struct CompletionLogprobs: Decodable, Sendable, Equatable {
 public struct ResponseMessage: Decodable, Sendable, Equatable {
     public var role: String?
     public var content: String?
+
+    /// A message or delta with these fields.
+    public init(role: String? = nil, content: String? = nil) {
+        self.role = role
+        self.content = content
+    }
 }
 
 /// One choice of a response or chunk; which fields are set depends on the API and on streaming.
@@ -120,6 +154,20 @@ public struct CompletionResponse: Decodable, Sendable, Equatable {
     public var usage: Usage?
     public var systemFingerprint: String? = nil
 
+    /// A response or chunk from its parts.
+    public init(
+        id: String, object: String, created: Int, model: String, choices: [Choice], usage: Usage? = nil,
+        systemFingerprint: String? = nil
+    ) {
+        self.id = id
+        self.object = object
+        self.created = created
+        self.model = model
+        self.choices = choices
+        self.usage = usage
+        self.systemFingerprint = systemFingerprint
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, object, created, model, choices, usage
         case systemFingerprint = "system_fingerprint"
@@ -135,6 +183,12 @@ public struct ModelList: Codable, Sendable, Equatable {
         public var created: Int
         public var ownedBy = "batchgate"
 
+        /// The entry of the model `id`, served since `created` (Unix seconds).
+        public init(id: String, created: Int) {
+            self.id = id
+            self.created = created
+        }
+
         enum CodingKeys: String, CodingKey {
             case id, object, created
             case ownedBy = "owned_by"
@@ -142,6 +196,9 @@ public struct ModelList: Codable, Sendable, Equatable {
     }
     public var object = "list"
     public var data: [Entry]
+
+    /// The list of `data`.
+    public init(data: [Entry]) { self.data = data }
 }
 
 /// The body of every error, as OpenAI shapes it.
@@ -155,8 +212,8 @@ public struct ErrorBody: Decodable, Sendable, Equatable {
     }
     public var error: Detail
 
-    /// The body for `error`.
-    public init(_ error: GatewayError) {
-        self.error = Detail(message: error.message, type: error.type, param: error.param, code: error.codeLabel)
+    /// The body of an error with these fields.
+    public init(message: String, type: String, param: String?, code: String?) {
+        self.error = Detail(message: message, type: type, param: param, code: code)
     }
 }

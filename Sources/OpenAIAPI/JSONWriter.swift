@@ -7,30 +7,30 @@ import NIOCore
 /// Commas are placed by one flag: a value or key written right after `{`, `[` or a key gets none, any other gets
 /// one. Strings are escaped as RFC 8259 requires (quote, backslash, control characters) and otherwise written as
 /// their UTF-8 bytes; `/` is not escaped.
-struct JSONWriter {
+public struct JSONWriter {
     /// The text written so far.
-    private(set) var buffer: ByteBuffer
+    public private(set) var buffer: ByteBuffer
     private var atStart = true
 
     /// A writer appending to an empty buffer of `capacity` bytes (it grows as needed).
-    init(capacity: Int = 256) {
+    public init(capacity: Int = 256) {
         buffer = ByteBufferAllocator().buffer(capacity: capacity)
     }
 
     /// Starts an object.
-    mutating func beginObject() { open(UInt8(ascii: "{")) }
+    public mutating func beginObject() { open(UInt8(ascii: "{")) }
 
     /// Ends the current object.
-    mutating func endObject() { close(UInt8(ascii: "}")) }
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
 
     /// Starts an array.
-    mutating func beginArray() { open(UInt8(ascii: "[")) }
+    public mutating func beginArray() { open(UInt8(ascii: "[")) }
 
     /// Ends the current array.
-    mutating func endArray() { close(UInt8(ascii: "]")) }
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
 
     /// A key of the current object; `name` must need no escaping (the API's own field names).
-    mutating func key(_ name: StaticString) {
+    public mutating func key(_ name: StaticString) {
         separate()
         buffer.writeInteger(UInt8(ascii: "\""))
         buffer.writeStaticString(name)
@@ -39,14 +39,14 @@ struct JSONWriter {
     }
 
     /// A key of the current object taken from data (escaped like any string).
-    mutating func key(_ name: String) {
+    public mutating func key(_ name: String) {
         string(name)
         buffer.writeInteger(UInt8(ascii: ":"))
         atStart = true
     }
 
     /// A string value.
-    mutating func string(_ value: String) {
+    public mutating func string(_ value: String) {
         separate()
         buffer.writeInteger(UInt8(ascii: "\""))
         var value = value
@@ -55,7 +55,7 @@ struct JSONWriter {
     }
 
     /// An integer value.
-    mutating func int(_ value: Int) {
+    public mutating func int(_ value: Int) {
         separate()
         buffer.writeString(String(value))
     }
@@ -63,7 +63,7 @@ struct JSONWriter {
     /// A number value: the shortest text that reads back as `value`, without a trailing `.0` (as `JSONEncoder`
     /// writes it). JSON has no infinities: `-infinity` (a token the sampler could never pick) is written as
     /// -9999, as OpenAI does, `+infinity` as the largest finite value, and NaN as `null`.
-    mutating func float(_ value: Float) {
+    public mutating func float(_ value: Float) {
         guard value.isFinite else {
             if value.isNaN { return null() }
             return float(value < 0 ? -9999 : .greatestFiniteMagnitude)
@@ -75,34 +75,34 @@ struct JSONWriter {
     }
 
     /// `null`.
-    mutating func null() {
+    public mutating func null() {
         separate()
         buffer.writeStaticString("null")
     }
 
     /// Text written as it is, outside any JSON value (the `data: ` of a Server-Sent Event); no comma is added.
-    mutating func raw(_ text: StaticString) {
+    public mutating func raw(_ text: StaticString) {
         buffer.writeStaticString(text)
     }
 
     /// A value that writes itself.
-    mutating func value(_ value: some JSONWritable) {
+    public mutating func value(_ value: some JSONWritable) {
         value.write(to: &self)
     }
 
     /// A member of the current object: `key` and `value`.
-    mutating func field(_ key: StaticString, _ value: some JSONWritable) {
+    public mutating func field(_ key: StaticString, _ value: some JSONWritable) {
         self.key(key)
         value.write(to: &self)
     }
 
     /// A member of the current object, left out when `value` is nil.
-    mutating func field(_ key: StaticString, ifPresent value: (some JSONWritable)?) {
+    public mutating func field(_ key: StaticString, ifPresent value: (some JSONWritable)?) {
         if let value { field(key, value) }
     }
 
     /// A member of the current object, `null` when `value` is nil.
-    mutating func field(_ key: StaticString, orNull value: (some JSONWritable)?) {
+    public mutating func field(_ key: StaticString, orNull value: (some JSONWritable)?) {
         self.key(key)
         if let value { value.write(to: &self) } else { null() }
     }
@@ -154,31 +154,31 @@ struct JSONWriter {
     }
 }
 
-/// A value the gateway writes as JSON with `JSONWriter`.
-protocol JSONWritable {
+/// A value written as JSON with `JSONWriter`.
+public protocol JSONWritable {
     /// Writes the value (one JSON value) into `json`.
     func write(to json: inout JSONWriter)
 }
 
 extension String: JSONWritable {
-    func write(to json: inout JSONWriter) { json.string(self) }
+    public func write(to json: inout JSONWriter) { json.string(self) }
 }
 
 extension Int: JSONWritable {
-    func write(to json: inout JSONWriter) { json.int(self) }
+    public func write(to json: inout JSONWriter) { json.int(self) }
 }
 
 /// A byte is written as a number (the `bytes` of a logprob entry).
 extension UInt8: JSONWritable {
-    func write(to json: inout JSONWriter) { json.int(Int(self)) }
+    public func write(to json: inout JSONWriter) { json.int(Int(self)) }
 }
 
 extension Float: JSONWritable {
-    func write(to json: inout JSONWriter) { json.float(self) }
+    public func write(to json: inout JSONWriter) { json.float(self) }
 }
 
 extension Array: JSONWritable where Element: JSONWritable {
-    func write(to json: inout JSONWriter) {
+    public func write(to json: inout JSONWriter) {
         json.beginArray()
         for element in self { element.write(to: &json) }
         json.endArray()
@@ -187,7 +187,7 @@ extension Array: JSONWritable where Element: JSONWritable {
 
 /// A dictionary with text keys is written as an object, in the dictionary's order.
 extension Dictionary: JSONWritable where Key == String, Value: JSONWritable {
-    func write(to json: inout JSONWriter) {
+    public func write(to json: inout JSONWriter) {
         json.beginObject()
         for (key, value) in self {
             json.key(key)
@@ -199,7 +199,7 @@ extension Dictionary: JSONWritable where Key == String, Value: JSONWritable {
 
 extension JSONWritable {
     /// The value as JSON text in a new buffer.
-    func jsonBuffer() -> ByteBuffer {
+    public func jsonBuffer() -> ByteBuffer {
         var writer = JSONWriter()
         write(to: &writer)
         return writer.buffer

@@ -3,10 +3,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import OpenAIAPI
 import Scheduler
 import Synchronization
 
-extension GatewayResponder {
+extension GatewayHandlers {
     /// How many SSE events may wait for a slow client before it is cut off and its sequence released.
     static let streamBacklog = 256
 
@@ -16,8 +17,9 @@ extension GatewayResponder {
     /// Admits `plan` (quota, then the scheduler) and answers with one JSON object or an SSE stream.
     func complete(
         _ plan: GenerationPlan, model: ServedModel, key: BatchgateConfiguration.APIKey, context: GatewayRequestContext,
-        requestID: String, log: RequestLog, started: ContinuousClock.Instant, loggedHere: inout Bool
+        record: RequestRecord
     ) async throws -> Response {
+        let started = record.started
         let lease = try state.quotas.admit(key: key, model: model.name, promptTokens: plan.request.promptTokens.count)
         let stream: GenerationStream
         do {
@@ -40,7 +42,8 @@ extension GatewayResponder {
             model: model, plan: plan, lease: lease, metrics: state.metrics, isConnected: context.isConnected,
             deadline: started + state.listener.requestTimeout, logger: state.logger)
         let builder = ResponseBuilder(
-            id: (plan.kind == .chat ? "chatcmpl-" : "cmpl-") + requestID, created: Int(Date().timeIntervalSince1970),
+            id: (plan.kind == .chat ? "chatcmpl-" : "cmpl-") + context.requestID,
+            created: Int(Date().timeIntervalSince1970),
             plan: plan, model: model)
         var headers = state.quotas.headers(key: key, model: model.name)
         guard plan.stream else {
@@ -56,14 +59,12 @@ extension GatewayResponder {
             state.metrics.model(model.name).endToEnd.record(ContinuousClock.now - started)
             var response = Self.json(builder.whole(text: text, tokens: tokens, ending: ending))
             response.headers.append(contentsOf: headers)
-            var log = log
-            log.queueTime = ending.queueTime
-            log.timeToFirstToken = ending.timeToFirstToken
-            log.completionTokens = ending.completionTokens
-            log.chargedTokens = lease.chargedTokens
-            log.total = ContinuousClock.now - started
-            finish(log)
-            loggedHere = true  // with the token counts
+            record.write { log in  // with the token counts
+                log.queueTime = ending.queueTime
+                log.timeToFirstToken = ending.timeToFirstToken
+                log.completionTokens = ending.completionTokens
+                log.chargedTokens = lease.chargedTokens
+            }
             return response
         }
         // The head waits for the scheduler's first event: a request refused while it waited in the queue (queue
@@ -76,19 +77,16 @@ extension GatewayResponder {
             lease.release()
             throw error
         }
-        loggedHere = true
+        record.handOver()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         // Should the body never be written (the client left before the head went out), dropping it still returns
         // the quota slot and releases the sequence.
         let hold = StreamHold(lease: lease) { [scheduler = model.scheduler] in scheduler.cancel(stream.id) }
         let body = ResponseBody { writer in
-            var log = log
             defer {
                 hold.end()
-                log.chargedTokens = lease.chargedTokens
-                log.total = ContinuousClock.now - started
-                finish(log)
+                record.write { $0.chargedTokens = lease.chargedTokens }
             }
             let backlog = StreamBacklog()
             var ending = try await withThrowingTaskGroup(of: GenerationRun.Ending.self) { group in
@@ -113,16 +111,19 @@ extension GatewayResponder {
             }
             // A client cut off for reading too slowly got the tokens written before its error event.
             if ending.error?.codeLabel == "slow_client" { ending.completionTokens = backlog.deliveredTokens }
-            log.queueTime = ending.queueTime
-            log.timeToFirstToken = ending.timeToFirstToken
-            log.completionTokens = ending.completionTokens
-            if ending.clientGone {
-                log.status = 499
-                log.error = "client_gone"
-            } else if let error = ending.error {
-                log.status = Int(error.status.code)
-                log.error = error.codeLabel
-            } else {
+            record.update { [ending] log in
+                log.queueTime = ending.queueTime
+                log.timeToFirstToken = ending.timeToFirstToken
+                log.completionTokens = ending.completionTokens
+                if ending.clientGone {
+                    log.status = 499
+                    log.error = "client_gone"
+                } else if let error = ending.error {
+                    log.status = Int(error.status.code)
+                    log.error = error.codeLabel
+                }
+            }
+            if !ending.clientGone && ending.error == nil {
                 state.metrics.model(model.name).endToEnd.record(ContinuousClock.now - started)
             }
         }
@@ -162,9 +163,11 @@ extension GatewayResponder {
         var offset = 0
         var ending: GenerationRun.Ending
         do {
-            if builder.plan.kind == .chat { try send(Self.event(builder.roleChunk())) }
+            if builder.plan.kind == .chat { try send(ServerSentEvent.data(builder.roleChunk())) }
             ending = try await run.run(events, id: events.id, started: started) { text, tokens in
-                try send(Self.event(builder.chunk(text: text, tokens: tokens, offset: offset)), tokens: tokens.count)
+                try send(
+                    ServerSentEvent.data(builder.chunk(text: text, tokens: tokens, offset: offset)),
+                    tokens: tokens.count)
                 offset += text.utf8.count
             }
         } catch is SlowClient {
@@ -177,18 +180,18 @@ extension GatewayResponder {
                 .requestTimeout, "the client did not read its stream fast enough", label: "slow_client")
             // Past the bound on purpose: these two end the stream, and nothing follows them.
             if let error = cut.error {
-                output.yield(StreamEvent(buffer: Self.event(ErrorBody(error)), tokens: 0))
-                output.yield(StreamEvent(buffer: Self.done, tokens: 0))
+                output.yield(StreamEvent(buffer: ServerSentEvent.data(ErrorBody(error)), tokens: 0))
+                output.yield(StreamEvent(buffer: ServerSentEvent.done, tokens: 0))
             }
             return cut
         }
         if let reason = ending.finishReason {
-            try? send(Self.event(builder.finishChunk(reason)))
-            if builder.plan.includeUsage { try? send(Self.event(builder.usageChunk(ending))) }
-            try? send(Self.done)
+            try? send(ServerSentEvent.data(builder.finishChunk(reason)))
+            if builder.plan.includeUsage { try? send(ServerSentEvent.data(builder.usageChunk(ending))) }
+            try? send(ServerSentEvent.done)
         } else if let error = ending.error {
-            try? send(Self.event(ErrorBody(error)))
-            try? send(Self.done)
+            try? send(ServerSentEvent.data(ErrorBody(error)))
+            try? send(ServerSentEvent.done)
         }
         return ending
     }
@@ -201,14 +204,14 @@ struct StreamEvent: Sendable {
 }
 
 /// The events of one stream that are produced but not yet written to the client (at most
-/// `GatewayResponder.streamBacklog`), and the completion tokens written so far.
+/// `GatewayHandlers.streamBacklog`), and the completion tokens written so far.
 final class StreamBacklog: Sendable {
     private let pending = Atomic(0)
     private let delivered = Atomic(0)
 
     /// Takes a place for one more event; false when the client is `streamBacklog` events behind.
     func enter() -> Bool {
-        guard pending.load(ordering: .relaxed) < GatewayResponder.streamBacklog else { return false }
+        guard pending.load(ordering: .relaxed) < GatewayHandlers.streamBacklog else { return false }
         pending.add(1, ordering: .relaxed)
         return true
     }

@@ -4,7 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTP2
 
-extension GatewayResponder {
+extension GatewayHandlers {
     /// The body, within the listener's bounds: refused with 413 past `listener.max_body_bytes` (by its declared
     /// length before any of it is read), with 408 when `BodyDeadlineHandler` cut it off (not all arrived
     /// `listener.body_timeout` after the request head, or slower than `listener.min_body_bytes_per_second` once the
@@ -63,7 +63,7 @@ struct BodyBounds: Sendable {
         var collected = ByteBuffer()
         for try await var part in body {
             guard collected.readableBytes + part.readableBytes <= limit else {
-                throw GatewayResponder.tooLarge(limit)
+                throw GatewayHandlers.tooLarge(limit)
             }
             collected.writeBuffer(&part)
         }

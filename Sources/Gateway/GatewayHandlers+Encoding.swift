@@ -1,9 +1,11 @@
+import Basics
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import OpenAIAPI
 
-extension GatewayResponder {
+extension GatewayHandlers {
     /// The encoder of the JSON bodies that are not written by `JSONWriter` (model lists, tokenize answers, quota
     /// reports), made once: encoding is safe from any thread.
     static let encoder: JSONEncoder = {
@@ -37,18 +39,6 @@ extension GatewayResponder {
         return Response(
             status: error.status, headers: headers, body: ResponseBody(byteBuffer: ErrorBody(error).jsonBuffer()))
     }
-
-    /// One Server-Sent Event carrying `value` as JSON.
-    static func event(_ value: some JSONWritable) -> ByteBuffer {
-        var writer = JSONWriter()
-        writer.raw("data: ")
-        writer.value(value)
-        writer.raw("\n\n")
-        return writer.buffer
-    }
-
-    /// The stream's last event.
-    static let done = ByteBuffer(string: "data: [DONE]\n\n")
 
     /// The answer to `error` with `Connection: close`, closing the connection once it is written, so that nothing
     /// more of the request (an oversized body) is read.

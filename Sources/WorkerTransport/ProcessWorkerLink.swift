@@ -1,62 +1,8 @@
 import Dispatch
 import Glibc
+import Scheduler
 import SharedMemory
 import WorkerProtocol
-
-/// How to start `batchgate worker` processes for one model.
-public struct WorkerProcessLauncher: WorkerLauncher {
-    /// The `batchgate` executable.
-    public var executable: String
-    /// Arguments after `worker --segment-fd N` (model, name, threads, KV cache, batch limit).
-    public var arguments: [String]
-    /// Ring capacity each way, a power of two.
-    public var ringCapacity: Int
-    /// How long a worker may take to load its model and say hello.
-    public var helloTimeout: Duration
-    /// How long a worker may go without a heartbeat before it counts as dead (a stopped or wedged process; the
-    /// worker beats from a thread of its own, also while it computes).
-    public var stalenessBound: Duration
-    /// The longest one step may take before its worker counts as hung.
-    public var stepTimeout: Duration
-
-    /// Creates a launcher.
-    public init(
-        executable: String, arguments: [String], ringCapacity: Int = 1 << 20, helloTimeout: Duration = .seconds(120),
-        stalenessBound: Duration = .seconds(5), stepTimeout: Duration = .seconds(600)
-    ) {
-        self.executable = executable
-        self.arguments = arguments
-        self.ringCapacity = ringCapacity
-        self.helloTimeout = helloTimeout
-        self.stalenessBound = stalenessBound
-        self.stepTimeout = stepTimeout
-    }
-
-    /// The largest step the gateway-to-worker ring takes.
-    public var maxStepBytes: Int { ByteRing.maximumRecordLength(capacity: ringCapacity) }
-
-    /// A ring capacity (a power of two, at least 1 MiB) whose records take a step of `bytes`.
-    public static func ringCapacity(forSteps bytes: Int) -> Int {
-        var capacity = 1 << 20
-        while ByteRing.maximumRecordLength(capacity: capacity) < bytes { capacity *= 2 }
-        return capacity
-    }
-
-    /// The descriptor number the worker finds its segment at.
-    static let childSegmentFD: Int32 = 3
-
-    /// Creates a segment, spawns the worker with the segment as descriptor 3, and returns the link.
-    public func launch(index: Int) async throws -> any WorkerLink {
-        let segment = try SharedSegment.create(
-            toWorkerCapacity: ringCapacity, toGatewayCapacity: ringCapacity, name: "batchgate-worker-\(index)")
-        let argv = [executable, "worker", "--segment-fd", "\(Self.childSegmentFD)"] + arguments
-        let pid = try PreparedSpawn(arguments: argv, descriptors: [(segment.fileDescriptor, Self.childSegmentFD)])
-            .start()
-        return ProcessWorkerLink(
-            segment: segment, pid: pid, helloTimeout: helloTimeout, stepTimeout: stepTimeout,
-            stalenessBound: stalenessBound)
-    }
-}
 
 /// The gateway end of one worker process's segment. Blocking ring I/O runs on the link's own serial
 /// dispatch queue, never on the concurrency pool's threads.
@@ -74,11 +20,11 @@ public final class ProcessWorkerLink: WorkerLink, @unchecked Sendable {
     private let stepTimeout: Duration
     private let queue: DispatchQueue
     private var stopped = false
-    /// Beats this side's heartbeat every 100 ms for as long as the link lives. The worker counts a gateway whose
-    /// heartbeat stands still for the staleness bound as dead and exits; beating only while waiting on a ring
-    /// made every idle worker exit after 5 s and come back after a doubling back-off (up to 10 s), which a
-    /// request arriving then waited for.
-    private let heartbeat: DispatchSourceTimer
+    /// Beats this side's heartbeat for as long as the link lives. The worker counts a gateway whose heartbeat
+    /// stands still for the staleness bound as dead and exits; beating only while waiting on a ring made every
+    /// idle worker exit after 5 s and come back after a doubling back-off (up to 10 s), which a request arriving
+    /// then waited for.
+    private let heartbeat: Heartbeat
 
     init(segment: SharedSegment, pid: pid_t, helloTimeout: Duration, stepTimeout: Duration, stalenessBound: Duration) {
         self.segment = segment
@@ -89,13 +35,10 @@ public final class ProcessWorkerLink: WorkerLink, @unchecked Sendable {
         toWorker = .outgoing(monitor)
         fromWorker = .incoming(monitor)
         queue = DispatchQueue(label: "batchgate.worker-link.\(pid)")
-        heartbeat = DispatchSource.makeTimerSource(queue: .global())
-        heartbeat.schedule(deadline: .now(), repeating: .milliseconds(100))
-        heartbeat.setEventHandler { [segment] in segment.beat() }
-        heartbeat.resume()
+        heartbeat = Heartbeat(segment: segment)
     }
 
-    deinit { heartbeat.cancel() }
+    deinit { heartbeat.stop() }
 
     /// Runs `body` on the link's queue. Cancelling the waiting task kills the worker, so that a blocked ring wait
     /// ends at once with "peer died" instead of running out its timeout.
@@ -148,7 +91,7 @@ public final class ProcessWorkerLink: WorkerLink, @unchecked Sendable {
         _ = try? await onQueue { [self] in
             guard !stopped else { return }
             stopped = true
-            heartbeat.cancel()
+            heartbeat.stop()
             kill(pid, SIGKILL)
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

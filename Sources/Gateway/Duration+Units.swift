@@ -1,7 +1,0 @@
-extension Duration {
-    /// This span in seconds.
-    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-
-    /// This span in whole nanoseconds.
-    var inNanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
-}

@@ -1,0 +1,31 @@
+import HTTPTypes
+import Hummingbird
+
+/// The gateway's routes as Hummingbird `RouteCollection`s behind its middleware, outermost first: the request id,
+/// the request's log line (and its count in the metrics), errors as OpenAI shapes them; the API routes add
+/// authentication.
+enum GatewayRouter {
+    /// The responder for `state`.
+    static func responder(state: GatewayState) -> RouterResponder<GatewayRequestContext> {
+        let handlers = GatewayHandlers(state: state)
+        var table = RouteTable()
+        let authentication = AuthenticationMiddleware(keys: state.keys)
+        var collections = [
+            HealthRoutes.collection(handlers, table: &table),
+            OpenAIRoutes.collection(handlers, authentication: authentication, table: &table),
+            TokenizeRoutes.collection(handlers, authentication: authentication, table: &table),
+            QuotaRoutes.collection(handlers, authentication: authentication, table: &table),
+        ]
+        if state.metricsSettings.enabled, state.registry != nil {
+            let metrics = RouteCollection(context: GatewayRequestContext.self)
+            table.add(state.metricsSettings.path, .get, to: metrics) { request, _ in try handlers.metrics(request) }
+            collections.insert(metrics, at: 0)
+        }
+        let router = Router(context: GatewayRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: RequestLogMiddleware(metrics: state.metrics, logger: state.logger))
+        router.add(middleware: ErrorMiddleware(routes: table.methods, logger: state.logger))
+        for collection in collections { router.addRoutes(collection) }
+        return router.buildResponder()
+    }
+}

@@ -1,0 +1,57 @@
+/// What a `batchgate worker` process is started with, as one typed value: the launcher turns it into the command
+/// line (`commandLine(segmentFD:)`), and `batchgate worker` declares its flags with the same names (`Flag`), so
+/// the two ends cannot drift apart.
+public struct WorkerArguments: Sendable, Equatable {
+    /// The flags' long names, shared by the launcher and the `worker` command.
+    public enum Flag {
+        /// The inherited segment descriptor.
+        public static let segmentFD = "segment-fd"
+        /// The model file.
+        public static let model = "model"
+        /// The model's name as the gateway knows it.
+        public static let name = "name"
+        /// Compute threads.
+        public static let threads = "threads"
+        /// KV cache size in MiB.
+        public static let kvCacheMiB = "kv-cache-mib"
+        /// The most tokens one step may carry.
+        public static let maxBatchTokens = "max-batch-tokens"
+        /// Answer with the deterministic fake engine.
+        public static let fakeEngine = "fake-engine"
+    }
+
+    /// The model file (`.gguf`).
+    public var modelPath: String
+    /// The model's name, as the gateway knows it (reported back in `Hello`).
+    public var modelName: String
+    /// Compute threads.
+    public var threads: Int
+    /// KV cache size in MiB.
+    public var kvCacheMiB: Int
+    /// The most tokens one step may carry.
+    public var maxBatchTokens: Int
+    /// Benchmarks of the gateway only: run no model, answer with deterministic tokens.
+    public var fakeEngine: Bool
+
+    /// Arguments for a worker of the model at `modelPath`.
+    public init(
+        modelPath: String, modelName: String, threads: Int, kvCacheMiB: Int, maxBatchTokens: Int,
+        fakeEngine: Bool = false
+    ) {
+        self.modelPath = modelPath
+        self.modelName = modelName
+        self.threads = threads
+        self.kvCacheMiB = kvCacheMiB
+        self.maxBatchTokens = maxBatchTokens
+        self.fakeEngine = fakeEngine
+    }
+
+    /// The arguments after the executable: `worker --segment-fd N --model …`.
+    public func commandLine(segmentFD: Int32) -> [String] {
+        [
+            "worker", "--\(Flag.segmentFD)", "\(segmentFD)", "--\(Flag.model)", modelPath, "--\(Flag.name)", modelName,
+            "--\(Flag.threads)", "\(threads)", "--\(Flag.kvCacheMiB)", "\(kvCacheMiB)", "--\(Flag.maxBatchTokens)",
+            "\(maxBatchTokens)",
+        ] + (fakeEngine ? ["--\(Flag.fakeEngine)"] : [])
+    }
+}

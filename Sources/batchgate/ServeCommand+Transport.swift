@@ -1,0 +1,20 @@
+import Gateway
+import WorkerTransport
+
+extension ServeCommand {
+    /// The transport `serve` runs its workers over: `batchgate worker` processes on shared-memory rings, each
+    /// started with the arguments its model's plan gives, and rings sized for the largest step the plan allows.
+    static func processLaunchers(executable: String, fakeEngine: Bool) -> WorkerLauncherFactory {
+        { plan in
+            WorkerProcessLauncher(
+                executable: executable,
+                arguments: WorkerArguments(
+                    modelPath: plan.model.path, modelName: plan.model.name, threads: plan.threads,
+                    kvCacheMiB: plan.kvCacheMiB, maxBatchTokens: plan.model.maxBatchTokens, fakeEngine: fakeEngine),
+                ringCapacity: WorkerProcessLauncher.ringCapacity(
+                    maxRunning: plan.model.maxRunning, maxBatchTokens: plan.model.maxBatchTokens,
+                    logitBiases: plan.vocabularySize, stopTokens: plan.largestStopTokenCount),
+                helloTimeout: plan.helloTimeout)
+        }
+    }
+}
