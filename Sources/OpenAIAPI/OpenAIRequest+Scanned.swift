@@ -60,6 +60,16 @@ extension OpenAIRequest {
                 var bias: [String: Double] = [:]
                 for (token, entry) in entries { bias[token] = try need(entry.number) }
                 request.logitBias = bias
+            case "response_format":
+                guard case .object(let fields) = value,
+                    let type = fields.first(where: { $0.key == "type" })?.value.text
+                else { throw NotPlain() }
+                request.responseFormat = ResponseFormat(type: type)
+            case "tools": request.tools = Present()
+            case "tool_choice": request.toolChoice = Present()
+            case "functions": request.functions = Present()
+            case "function_call": request.functionCall = Present()
+            case "parallel_tool_calls": request.parallelToolCalls = Present()
             default:
                 continue
             }

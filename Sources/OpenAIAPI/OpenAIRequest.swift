@@ -168,6 +168,41 @@ public struct OpenAIRequest: Decodable, Sendable, Equatable {
     public var user: String?
     public var ignoreEOS: Bool?
     public var echo: Bool?
+    /// `response_format`: only `{"type": "text"}` is served; the others are refused by name, never ignored.
+    public var responseFormat: ResponseFormat?
+    /// Function-calling fields, not served yet: present or not, so that a request using them is refused by name.
+    public var tools: Present?, toolChoice: Present?, functions: Present?, functionCall: Present?
+    public var parallelToolCalls: Present?
+
+    /// `response_format`: its `type` (`text`, `json_object`, `json_schema`).
+    public struct ResponseFormat: Decodable, Equatable, Sendable {
+        /// The format's type.
+        public var type: String
+
+        /// A format of `type`.
+        public init(type: String) { self.type = type }
+    }
+
+    /// A field whose value is not read, only noted as present.
+    public struct Present: Decodable, Equatable, Sendable {
+        /// Noted as present.
+        public init() {}
+        /// Reads nothing of the value.
+        public init(from decoder: any Decoder) throws {}
+    }
+
+    /// The names of the fields present that Batchgate does not serve (a `response_format` other than `text`,
+    /// function calling), in a fixed order.
+    public var unsupportedFields: [String] {
+        var fields: [String] = []
+        if let format = responseFormat, format.type != "text" { fields.append("response_format") }
+        let calling: [(String, Present?)] = [
+            ("tools", tools), ("tool_choice", toolChoice), ("functions", functions), ("function_call", functionCall),
+            ("parallel_tool_calls", parallelToolCalls),
+        ]
+        for (name, value) in calling where value != nil { fields.append(name) }
+        return fields
+    }
 
     /// A request with no field set.
     public init() {}
@@ -186,5 +221,11 @@ public struct OpenAIRequest: Decodable, Sendable, Equatable {
         case repetitionPenalty = "repetition_penalty"
         case logitBias = "logit_bias"
         case ignoreEOS = "ignore_eos"
+        case responseFormat = "response_format"
+        case tools
+        case toolChoice = "tool_choice"
+        case functions
+        case functionCall = "function_call"
+        case parallelToolCalls = "parallel_tool_calls"
     }
 }

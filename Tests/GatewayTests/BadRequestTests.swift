@@ -164,6 +164,20 @@ struct BadRequestTests {
             name: "chat logprobs as a string", body: chat(#""logprobs":"yes""#), status: .badRequest, type: invalid,
             code: "invalid_request", param: "logprobs"),
         Case(
+            name: "response_format json_object (not served yet)",
+            body: chat(#""response_format":{"type":"json_object"}"#),
+            status: .badRequest, type: invalid, code: "invalid_request", param: "response_format"),
+        Case(
+            name: "response_format without a type", body: chat(#""response_format":{}"#), status: .badRequest,
+            type: invalid, code: "invalid_request", param: "response_format.type"),
+        Case(
+            name: "tools (not served yet)",
+            body: chat(#""tools":[{"type":"function","function":{"name":"f","parameters":{}}}]"#), status: .badRequest,
+            type: invalid, code: "invalid_request", param: "tools"),
+        Case(
+            name: "tool_choice", body: chat(#""tool_choice":"auto""#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "tool_choice"),
+        Case(
             name: "detokenize out of range", path: "/detokenize", body: json(#"{"model":"tiny","tokens":[-3]}"#),
             status: .badRequest, type: invalid, code: "invalid_request", param: "tokens"),
     ]
@@ -185,7 +199,8 @@ struct BadRequestTests {
                 if let param = bad.param { #expect(error?.param == param, "\(bad.name): \(response.text)") }
                 #expect(response.headers[HTTPField.Name("x-request-id")!] != nil, "\(bad.name)")
             }
-            let good = try await client.post("/v1/chat/completions", json: Self.chat + #","max_tokens":2}"#)
+            let good = try await client.post(
+                "/v1/chat/completions", json: Self.chat + #","max_tokens":2,"response_format":{"type":"text"}}"#)
             #expect(good.status == .ok, "\(good.text)")
         }
     }
@@ -201,6 +216,11 @@ struct BadRequestTests {
                 "unescaped control character U+0000"
             ),
             (json(#"{"model":"tiny","messages":[{"role":"user","content":"\ud800"}]}"#), "lone high surrogate"),
+            (
+                chat(#""response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{}}}"#),
+                "'response_format' of type 'json_schema' is not supported yet (only 'text')"
+            ),
+            (chat(#""functions":[]"#), "'functions' is not supported yet: Batchgate does not run function calling"),
         ])
     func messages(body: ByteBuffer, message: String) async throws {
         let gateway = try TestGateway()

@@ -40,6 +40,13 @@ public struct GenerationPlan: Sendable {
         if let n = body.n?.value, n != 1 {
             throw GatewayError(.invalidRequest, "'n' must be 1: one choice per request is supported", param: "n")
         }
+        if let field = body.unsupportedFields.first {
+            let what =
+                field == "response_format"
+                ? "'response_format' of type '\(body.responseFormat?.type ?? "")' is not supported yet (only 'text')"
+                : "'\(field)' is not supported yet: Batchgate does not run function calling"
+            throw GatewayError(.invalidRequest, what, param: field)
+        }
         let promptTokens = try Self.promptTokens(body, kind: kind, model: model)
         let context = model.contextLength
         guard promptTokens.count < context else {
