@@ -213,7 +213,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "BatchgateConfigTests", dependencies: ["BatchgateConfig"], swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["batchgate"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["batchgate", "BatchgateTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

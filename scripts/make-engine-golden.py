@@ -22,13 +22,27 @@ import sys
 import tempfile
 
 import numpy as np
+import llama_cpp.llama_cpp as llama_low
 from llama_cpp import Llama
+
+# Quantized models are recorded with llama.cpp's weight repacking off (`use_extra_bufts = false`, what llama-server's
+# --no-repack sets): on x86 it repacks Q4_0, Q4_K, Q6_K, Q2_K and IQ4_NL into interleaved layouts whose kernels sum
+# in another order than the plain `vec_dot` path, which is the order the engine follows.
+_default_model_params = llama_low.llama_model_default_params
+
+
+def _model_params_without_repacking():
+    params = _default_model_params()
+    params.use_extra_bufts = False
+    return params
 
 SIZES = ["--dim", "64", "--layers", "2", "--heads", "4", "--kv-heads", "2", "--ff", "192", "--context", "256"]
 # The original Qwen has as many kv heads as heads, and its feed_forward_length is twice the network's width.
 QWEN_SIZES = ["--dim", "64", "--layers", "2", "--heads", "4", "--kv-heads", "4", "--ff", "192", "--context", "256"]
 # Qwen3 with heads wider than dim/heads (4 × 32 = 128 ≠ 64), as in Qwen3-0.6B (16 × 128 ≠ 1024).
 QWEN3_SIZES = SIZES + ["--head-dim", "32"]
+# The quantized models: K-quants need rows that are multiples of 256.
+QUANT_SIZES = ["--dim", "256", "--layers", "2", "--heads", "4", "--kv-heads", "2", "--ff", "512", "--context", "256"]
 YARN = ["--rope-scaling", "yarn", "--rope-scaling-factor", "4", "--original-context", "64"]
 MODELS = [
     # name, arch, vocab file, extra args (after SIZES unless they start with --dim), type, seed
@@ -46,6 +60,19 @@ MODELS = [
     ("qwen2-yarn-f32", "qwen2", "ggml-vocab-qwen2.gguf", ["--tied"] + YARN, "f32", 61),
     # llama.cpp's llama loader also takes heads narrower than dim/heads (4 × 8 = 32 ≠ 64).
     ("llama-head-dim-f32", "llama", "ggml-vocab-llama-spm.gguf", ["--head-dim", "8"], "f32", 71),
+] + [
+    # Every quantized type, as llama-quantize's mixes (`model create --type` gives each tensor the type and bytes
+    # llama-quantize would): rows of 256 and 512 so that the K-quants apply.
+    (f"{arch}-{typ}", arch, vocab, QUANT_SIZES + (["--tied"] if arch == "qwen2" else []), typ, 80 + i)
+    for i, (arch, vocab, typ) in enumerate([
+        ("llama", "ggml-vocab-llama-spm.gguf", "q4_0"), ("llama", "ggml-vocab-llama-spm.gguf", "q4_1"),
+        ("llama", "ggml-vocab-llama-spm.gguf", "q5_0"), ("llama", "ggml-vocab-llama-spm.gguf", "q5_1"),
+        ("llama", "ggml-vocab-llama-spm.gguf", "q2_k"), ("llama", "ggml-vocab-llama-spm.gguf", "q3_k_m"),
+        ("llama", "ggml-vocab-llama-spm.gguf", "q4_k_s"), ("llama", "ggml-vocab-llama-spm.gguf", "q4_k_m"),
+        ("llama", "ggml-vocab-llama-spm.gguf", "q5_k_s"), ("qwen2", "ggml-vocab-qwen2.gguf", "q5_k_m"),
+        ("llama", "ggml-vocab-llama-spm.gguf", "q6_k"), ("qwen2", "ggml-vocab-qwen2.gguf", "iq4_nl"),
+        ("llama", "ggml-vocab-llama-spm.gguf", "iq4_xs"),
+    ])
 ]
 PROMPTS = {
     "qwen2": [[9707, 11, 1879, 0], [785, 3974, 13876, 38835, 34208, 916, 279, 15678, 5562, 13, 576, 3974]],
@@ -90,13 +117,16 @@ def main():
             if args.only and name not in args.only:
                 continue
             model = os.path.join(tmp, name + ".gguf")
-            sizes = [] if extra[:1] == ["--dim"] else SIZES
+            sizes = [] if "--dim" in extra else SIZES
             create = ["--arch", arch, "--vocab", vocab] + sizes + extra + ["--type", typ, "--seed", str(seed)]
             cli = [a if a != vocab else find_vocab(vocab) for a in create]
             subprocess.run([args.batchgate, "model", "create", model] + cli, check=True, stdout=subprocess.DEVNULL)
             sha = hashlib.sha256(open(model, "rb").read()).hexdigest()
+            quantized = typ not in ("f32", "f16", "bf16")
+            llama_low.llama_model_default_params = (
+                _model_params_without_repacking if quantized else _default_model_params)
             llm = Llama(model_path=model, n_ctx=256, n_threads=2, logits_all=True, verbose=False)
-            steps = 16 if typ == "q8_0" else 32
+            steps = 32 if typ in ("f32", "f16") else 16
             cases = []
             prompts = PROMPTS["llama" if "llama" in vocab else "qwen2"]
             if name not in ORIGINAL:
@@ -125,6 +155,7 @@ def main():
                 "model_create": create,
                 "sha256": sha,
                 "llama_cpp_python": __import__("llama_cpp").__version__,
+                "repacking": not quantized,
                 "cases": cases,
             }
             path = os.path.join(args.out, f"engine-{name}.json")

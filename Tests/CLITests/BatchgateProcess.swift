@@ -1,3 +1,4 @@
+import BatchgateTestSupport
 import Foundation
 import Synchronization
 
@@ -43,6 +44,11 @@ enum BatchgateProcess {
     }
 
     /// Runs `batchgate arguments…`, feeding `input` on standard input, and waits for it to exit.
+    /// `run` on a thread of its own (`onOwnThread`), for tests that run long commands.
+    static func run(_ arguments: [String], input: String? = nil) async throws -> Result {
+        try await onOwnThread { try run(arguments, input: input) }
+    }
+
     static func run(_ arguments: [String], input: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = try executable()

@@ -1,3 +1,4 @@
+import BatchgateTestSupport
 import Foundation
 import GGUF
 import Testing
@@ -60,11 +61,11 @@ struct ModelQuantizeCLITests {
         "Same bytes as llama-quantize",
         arguments: QuantizationFileType.allCases
     )
-    func byteEqual(type: QuantizationFileType) throws {
+    func byteEqual(type: QuantizationFileType) async throws {
         #expect(
             FileManager.default.isExecutableFile(atPath: Self.llamaRun),
             "llama.cpp's tools are missing: expected \(Self.llamaRun)")
-        let directory = try Self.directory.get()
+        let directory = try await onOwnThread { try Self.directory.get() }
         for model in Self.models {
             let input = "\(directory)/\(model.name).gguf"
             let ours = "\(directory)/\(model.name)-\(type.rawValue)-ours.gguf"
@@ -73,7 +74,7 @@ struct ModelQuantizeCLITests {
                 try? FileManager.default.removeItem(atPath: ours)
                 try? FileManager.default.removeItem(atPath: theirs)
             }
-            let result = try BatchgateProcess.run(["model", "quantize", input, ours, "--type", type.rawValue])
+            let result = try await BatchgateProcess.run(["model", "quantize", input, ours, "--type", type.rawValue])
             try #require(result.status == 0, "batchgate failed: \(result.stderr)")
             #expect(result.stdout.contains("done:"))
             if model.name == "llama-f16" && type != .q8_0 {
@@ -88,16 +89,16 @@ struct ModelQuantizeCLITests {
                 let fallback = try #require(fallbacks[type.defaultType])
                 #expect(result.stdout.contains("F32 -> \(fallback)"), "\(result.stdout)")
             }
-            let reference = try Self.runLlamaQuantize(input, theirs, type.description)
+            let reference = try await onOwnThread { try Self.runLlamaQuantize(input, theirs, type.description) }
             try #require(reference.status == 0, "llama-quantize failed: \(reference.output)")
-            let difference = try Self.firstDifference(ours, theirs)
+            let difference = try await onOwnThread { try Self.firstDifference(ours, theirs) }
             #expect(difference == nil, "\(model.name) \(type): \(difference ?? "")")
         }
     }
 
     @Test("model create --type q4_k_m gives every tensor the type and bytes llama-quantize gives it")
-    func createMixed() throws {
-        let directory = try Self.directory.get()
+    func createMixed() async throws {
+        let directory = try await onOwnThread { try Self.directory.get() }
         let model = try #require(Self.models.first { $0.name == "qwen2-f32-320" })
         let mixed = "\(directory)/created-q4_k_m.gguf"
         let reference = "\(directory)/reference-q4_k_m.gguf"
@@ -106,10 +107,12 @@ struct ModelQuantizeCLITests {
             try? FileManager.default.removeItem(atPath: reference)
         }
         let arguments = model.arguments.dropLast(2) + ["--type", "q4_k_m"]
-        let created = try BatchgateProcess.run(
+        let created = try await BatchgateProcess.run(
             ["model", "create", mixed, "--vocab", try #require(Self.vocab), "--seed", "7"] + arguments)
         try #require(created.status == 0, "\(created.stderr)")
-        let llama = try Self.runLlamaQuantize("\(directory)/\(model.name).gguf", reference, "Q4_K_M")
+        let llama = try await onOwnThread {
+            try Self.runLlamaQuantize("\(directory)/\(model.name).gguf", reference, "Q4_K_M")
+        }
         try #require(llama.status == 0, "\(llama.output)")
         let ours = try GGUFFile(path: mixed)
         let theirs = try GGUFFile(path: reference)
@@ -179,10 +182,10 @@ struct ModelQuantizeCLITests {
         "qwen (fused attn_qkv) and qwen3 models, F16 and BF16: same bytes as llama-quantize",
         arguments: [("qwen", 8, GGMLType.f16), ("qwen3", 2, .bf16), ("qwen3", 4, .f16)]
     )
-    func otherArchitectures(arch: String, kvHeads: Int, type: GGMLType) throws {
-        let directory = try Self.directory.get()
+    func otherArchitectures(arch: String, kvHeads: Int, type: GGMLType) async throws {
+        let directory = try await onOwnThread { try Self.directory.get() }
         let input = "\(directory)/\(arch)-\(kvHeads)-\(type).gguf"
-        try Self.writeModel(arch: arch, kvHeads: kvHeads, type: type, to: input)
+        try await onOwnThread { try Self.writeModel(arch: arch, kvHeads: kvHeads, type: type, to: input) }
         defer { try? FileManager.default.removeItem(atPath: input) }
         for fileType in [QuantizationFileType.q2_K, .q3_K_M, .q4_K_S, .q4_K_M, .q5_K_M, .iq4_nl, .iq4_xs] {
             let ours = "\(directory)/\(arch)-ours.gguf"
@@ -191,33 +194,33 @@ struct ModelQuantizeCLITests {
                 try? FileManager.default.removeItem(atPath: ours)
                 try? FileManager.default.removeItem(atPath: theirs)
             }
-            let result = try BatchgateProcess.run(["model", "quantize", input, ours, "--type", fileType.rawValue])
+            let result = try await BatchgateProcess.run(["model", "quantize", input, ours, "--type", fileType.rawValue])
             try #require(result.status == 0, "batchgate failed: \(result.stderr)")
-            let reference = try Self.runLlamaQuantize(input, theirs, fileType.description)
+            let reference = try await onOwnThread { try Self.runLlamaQuantize(input, theirs, fileType.description) }
             try #require(reference.status == 0, "llama-quantize failed: \(reference.output)")
-            let difference = try Self.firstDifference(ours, theirs)
+            let difference = try await onOwnThread { try Self.firstDifference(ours, theirs) }
             #expect(difference == nil, "\(arch) \(type) \(fileType): \(difference ?? "")")
         }
     }
 
     @Test("An unknown type is refused, naming the valid ones")
-    func unknownType() throws {
-        let result = try BatchgateProcess.run(["model", "quantize", "in.gguf", "out.gguf", "--type", "q3_k_x"])
+    func unknownType() async throws {
+        let result = try await BatchgateProcess.run(["model", "quantize", "in.gguf", "out.gguf", "--type", "q3_k_x"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("q3_k_x"))
         #expect(result.stderr.contains("q4_k_m") && result.stderr.contains("iq4_xs"))
     }
 
     @Test("A quantized input is refused, naming the tensor and its type")
-    func quantizedInput() throws {
-        let directory = try Self.directory.get()
+    func quantizedInput() async throws {
+        let directory = try await onOwnThread { try Self.directory.get() }
         let input = "\(directory)/llama-f16.gguf"
         let quantized = "\(directory)/already-q8.gguf"
         let output = "\(directory)/again.gguf"
         defer { try? FileManager.default.removeItem(atPath: quantized) }
-        let first = try BatchgateProcess.run(["model", "quantize", input, quantized, "--type", "q8_0"])
+        let first = try await BatchgateProcess.run(["model", "quantize", input, quantized, "--type", "q8_0"])
         try #require(first.status == 0, "\(first.stderr)")
-        let second = try BatchgateProcess.run(["model", "quantize", quantized, output, "--type", "q4_k_m"])
+        let second = try await BatchgateProcess.run(["model", "quantize", quantized, output, "--type", "q4_k_m"])
         #expect(second.status == 1)
         #expect(second.stderr.contains("already quantized"))
         #expect(second.stderr.contains("token_embd.weight") && second.stderr.contains("Q8_0"))
@@ -225,10 +228,10 @@ struct ModelQuantizeCLITests {
     }
 
     @Test("A missing or truncated input is refused without writing the output")
-    func missingAndTruncated() throws {
-        let directory = try Self.directory.get()
+    func missingAndTruncated() async throws {
+        let directory = try await onOwnThread { try Self.directory.get() }
         let output = "\(directory)/never.gguf"
-        let missing = try BatchgateProcess.run(
+        let missing = try await BatchgateProcess.run(
             ["model", "quantize", "\(directory)/no-such.gguf", output, "--type", "q4_0"])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("no-such.gguf"))
@@ -236,7 +239,7 @@ struct ModelQuantizeCLITests {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/llama-f16.gguf"))
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: truncated))
         defer { try? FileManager.default.removeItem(atPath: truncated) }
-        let cut = try BatchgateProcess.run(["model", "quantize", truncated, output, "--type", "q4_0"])
+        let cut = try await BatchgateProcess.run(["model", "quantize", truncated, output, "--type", "q4_0"])
         #expect(cut.status == 1)
         #expect(cut.stderr.contains("truncated.gguf"))
         #expect(!FileManager.default.fileExists(atPath: output))

@@ -52,7 +52,12 @@ enum EngineTestSupport {
             headCount: int("heads", 8), headCountKV: int("kv-heads", 4), feedForwardLength: int("ff", 768),
             contextLength: int("context", 2048), tiedEmbeddings: flags.contains("tied"),
             headWidth: options["head-dim"].flatMap(Int.init), ropeScaling: scaling)
-        let types: [String: GGMLType] = ["f32": .f32, "f16": .f16, "bf16": .bf16, "q8_0": .q8_0, "q4_0": .q4_0]
+        // Uniform types as `model create --type` takes them; any other name is llama-quantize's mix of it.
+        let types: [String: GGMLType] = [
+            "f32": .f32, "f16": .f16, "bf16": .bf16, "q8_0": .q8_0, "q4_0": .q4_0, "q4_1": .q4_1,
+        ]
+        let typeName = options["type"] ?? "f16"
+        let mix = types[typeName] == nil ? QuantizationFileType(name: typeName) : nil
         let tokenizer: GGUFMetadata
         if let small = options["vocab"].flatMap({ $0.hasPrefix("small-") ? Int($0.dropFirst(6)) : nil }) {
             tokenizer = try smallVocab(small)
@@ -61,8 +66,8 @@ enum EngineTestSupport {
                 fromVocabAt: try #require(vocabPath(options["vocab"] ?? "")))
         }
         var builder = RandomModelBuilder(
-            hyperparameters: hyperparameters, tensorType: types[options["type"] ?? "f16"]!,
-            seed: UInt64(options["seed"] ?? "1")!, tokenizer: tokenizer)
+            hyperparameters: hyperparameters, tensorType: mix == nil ? try #require(types[typeName]) : .f32,
+            seed: UInt64(options["seed"] ?? "1")!, tokenizer: tokenizer, quantization: mix)
         builder.ropeFrequencyFactors = flags.contains("rope-freqs")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("engine-tests-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
