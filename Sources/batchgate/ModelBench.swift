@@ -35,7 +35,9 @@ struct ModelBench: AsyncParsableCommand {
     var jsonSchema: String?
 
     @Flag(
-        help: "Print one JSON object {model, threads, results: [{batch, prefill_tokens_per_s, decode_tokens_per_s}]}.")
+        help:
+            "Print one JSON object {model, threads, kernels, results: [{batch, prefill_tokens_per_s, decode_tokens_per_s}]}."
+    )
     var json = false
 
     func validate() throws {
@@ -74,7 +76,10 @@ struct ModelBench: AsyncParsableCommand {
             }
         }
         if json {
-            print(ModelCommand.json(["model": model, "threads": threads, "results": results]))
+            print(
+                ModelCommand.json([
+                    "model": model, "threads": threads, "kernels": KernelVariant.current, "results": results,
+                ]))
         }
     }
 

@@ -1,3 +1,4 @@
+import CKernels
 import GGUF
 import Testing
 
@@ -132,6 +133,41 @@ struct KQuantKernelTests {
                             } else {
                                 #expect(c.isNaN, "row \(r) outside \(range) written")
                             }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test(
+        "AVX2 and AVX-512 variants equal each other and the Swift references bit for bit (wide tiles, odd rows)",
+        .enabled(if: NativeKernels.available), arguments: types)
+    func variantsAgree(type: GGMLType) {
+        let before = bg_kernel_variant()
+        defer { _ = bg_select_kernel_variant(before) }
+        let wide = bg_select_kernel_variant(Int32(BG_VARIANT_AVX512)) == Int32(BG_VARIANT_AVX512)
+        let blocks = type.blockSize == 32 ? 9 : 3
+        let columns = blocks * type.blockSize
+        let rows = 19
+        for count in [5, 6, 7, 8, 13] {
+            let seed = UInt64(500 + count)
+            let bytes = Self.weights(type, rows: rows, columns: columns, seed: seed, extremes: count % 2 == 1)
+            let x = Self.activations(count: count, columns: columns, seed: seed + 3)
+            let prepared = PreparedActivations(x, count: count, columns: columns, type: ActivationType(weight: type))
+            let swift = Self.product(
+                type, bytes, rows: rows, columns: columns, prepared: prepared, range: 0..<rows, native: false)
+            for variant in [BG_VARIANT_AVX2, BG_VARIANT_AVX512] where variant == BG_VARIANT_AVX2 || wide {
+                _ = bg_select_kernel_variant(Int32(variant))
+                for range in [0..<rows, 1..<18] {
+                    let native = Self.product(
+                        type, bytes, rows: rows, columns: columns, prepared: prepared, range: range, native: true)
+                    for i in 0..<count {
+                        for r in range {
+                            let (c, s) = (native[i * rows + r], swift[i * rows + r])
+                            #expect(
+                                c.bitPattern == s.bitPattern,
+                                "variant \(variant), \(count) rows, row \(r) of \(i): \(c) vs \(s)")
                         }
                     }
                 }

@@ -1,8 +1,9 @@
 // AVX2/FMA/F16C inner loops of InferenceCore's matrix products, for the few loops Swift cannot make fast.
 //
-// Every function here is compiled for AVX2, FMA and F16C only (function target attributes, no global flags), so
-// the library links on any x86-64; callers must check `bg_kernels_available()` first and otherwise use the Swift
-// kernels. Each dot product's arithmetic order depends only on the row length, never on how many rows or which
+// Every function here is compiled for AVX2, FMA and F16C (function target attributes, no global flags), so the
+// library links on any x86-64; callers must check `bg_kernels_available()` first and otherwise use the Swift
+// kernels. The decoded-row kernels also hold AVX-512 (VNNI) tiles, run when `bg_kernel_variant()` says so, with
+// results bit-identical to their AVX2 tiles. Each dot product's arithmetic order depends only on the row length, never on how many rows or which
 // other rows a call covers, so batching cannot change a sequence's results.
 #ifndef BATCHGATE_CKERNELS_H
 #define BATCHGATE_CKERNELS_H
@@ -12,6 +13,17 @@
 
 /// 1 when this CPU has AVX2, FMA and F16C (the kernels below may be called), otherwise 0.
 int bg_kernels_available(void);
+
+/// The kernel variants: AVX2 only, or AVX-512 (F, BW, VL, DQ, VNNI) where a kernel has a wider tile.
+enum { BG_VARIANT_AVX2 = 0, BG_VARIANT_AVX512 = 1 };
+
+/// The variant the kernels run: at first use AVX-512 when this CPU has AVX-512 F, BW, VL, DQ and VNNI and the
+/// environment does not set `BATCHGATE_KERNELS=avx2`, otherwise AVX2. Both give bit-identical results.
+int bg_kernel_variant(void);
+
+/// Makes the kernels run `variant` (one of `BG_VARIANT_*`) from now on, if this CPU can; returns the variant now in
+/// force (for tests comparing the variants on one host).
+int bg_select_kernel_variant(int variant);
 
 /// Q8_0 weights times prepared Q8_0 activations, for weight rows `row_begin..<row_end`, in ggml's order: for each
 /// (weight row r, activation row i) pair, eight float lanes start at zero; for each block b, lane l becomes
