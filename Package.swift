@@ -74,7 +74,7 @@ let package = Package(
         // The worker process: attaches to its segment, loads the model, sends Hello, runs each Step as one Engine.step.
         .target(
             name: "Worker",
-            dependencies: ["WorkerTransport", "WorkerProtocol", "SharedMemory", "InferenceCore", "GGUF"],
+            dependencies: ["Basics", "WorkerTransport", "WorkerProtocol", "SharedMemory", "InferenceCore", "GGUF"],
             swiftSettings: strict),
 
         // Per-model continuous batching, fairness, preemption, and supervision of the worker processes.

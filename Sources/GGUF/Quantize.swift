@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// Turning `Float`s into stored tensor bytes, as ggml's reference quantizers (`quantize_row_*_ref`) do, so files
 /// we write hold the same bytes llama.cpp's tools would.
 extension GGMLType {
@@ -140,4 +143,44 @@ extension GGMLType {
         if value >= Float(high) { return high }
         return Int(value)
     }
+}
+
+extension GGMLType {
+    /// `values` (`rows` rows of equal length) encoded as this type into new bytes, the rows shared out between
+    /// `threads` threads: the same bytes as one `quantize` call, since each row's bytes depend on that row alone.
+    public func quantize(_ values: [Float], rows: Int, threads: Int) throws(GGUFError) -> [UInt8] {
+        let rowLength = values.count / max(rows, 1)
+        guard rows > 0, values.count == rows * rowLength, let rowBytes = byteCount(elements: rowLength) else {
+            return try quantize(values)
+        }
+        var out = [UInt8](repeating: 0, count: rows * rowBytes)
+        let pieces = min(rows, max(1, threads) * 4)
+        let failed = values.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBytes { output in
+                let shared = RowBuffers(input: input, output: output)
+                let failures = Mutex(0)
+                DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+                    let first = rows * piece / pieces
+                    let last = rows * (piece + 1) / pieces
+                    do {
+                        try quantize(
+                            UnsafeBufferPointer(rebasing: shared.input[(first * rowLength)..<(last * rowLength)]),
+                            into: UnsafeMutableRawBufferPointer(
+                                rebasing: shared.output[(first * rowBytes)..<(last * rowBytes)]))
+                    } catch {
+                        failures.withLock { $0 += 1 }
+                    }
+                }
+                return failures.withLock { $0 } > 0
+            }
+        }
+        if failed { return try quantize(values) }  // rethrows the encoder's own error
+        return out
+    }
+}
+
+/// The input and output of one parallel encoding, shared by threads that each touch their own rows.
+private struct RowBuffers: @unchecked Sendable {
+    let input: UnsafeBufferPointer<Float>
+    let output: UnsafeMutableRawBufferPointer
 }

@@ -1,3 +1,4 @@
+import Basics
 import BatchgateConfig
 import Tokenizers
 
@@ -55,7 +56,7 @@ public struct ModelMemoryPlan: Sendable, Equatable {
             let tokens = mib * (1 << 20) / perToken
             var explanation =
                 "KV cache \(mib) MiB per worker (auto: \(model.maxRunning) sequences × \(context) tokens want "
-                + "\(wanted) MiB; \(gibibytes(availableBytes ?? 0)) GiB free, model files \(gibibytes(files)) GiB)"
+                + "\(wanted) MiB; \(ByteCount.gibibytes(availableBytes ?? 0)) GiB free, model files \(ByteCount.gibibytes(files)) GiB)"
             if tokens < context {
                 explanation += "; a request can use at most \(tokens) of the \(context)-token context"
             }
@@ -71,10 +72,4 @@ public struct ModelMemoryPlan: Sendable, Equatable {
 
     /// `bytes` in MiB, rounded up.
     static func mebibytesUp(_ bytes: Int) -> Int { (bytes + (1 << 20) - 1) >> 20 }
-
-    /// `bytes` in GiB with one decimal, for log lines.
-    static func gibibytes(_ bytes: Int) -> String {
-        let tenths = (bytes * 10 + (1 << 29)) >> 30
-        return "\(tenths / 10).\(tenths % 10)"
-    }
 }

@@ -1,8 +1,6 @@
 import Basics
-import Dispatch
 import Foundation
 import GGUF
-import Synchronization
 
 /// Builds a GGUF model with random weights that llama.cpp loads: llama.cpp's tensor names and shapes, the
 /// metadata it needs, and a real tokenizer copied from a vocab file.
@@ -292,49 +290,12 @@ public struct RandomModelBuilder {
             if count != chunk.count { chunk = [Float](repeating: 0, count: count) }
             gaussian.fill(&chunk, mean: mean, standardDeviation: deviation)
             if quantized && n > 1 {
-                try sink.write(try quantizeRows(chunk, rows: n, as: tensor.type))
+                try sink.write(
+                    try tensor.type.quantize(chunk, rows: n, threads: ProcessInfo.processInfo.activeProcessorCount))
             } else {
                 try sink.write(floats: chunk, as: tensor.type)
             }
             row += n
         }
     }
-
-    /// `values` (`rows` rows) encoded as `type`, the rows shared out between threads: the same bytes as one call.
-    static func quantizeRows(_ values: [Float], rows: Int, as type: GGMLType) throws -> [UInt8] {
-        let rowLength = values.count / rows
-        guard let rowBytes = type.byteCount(elements: rowLength) else {
-            throw ModelBuildError(.gguf, "rows of \(rowLength) do not fit \(type)")
-        }
-        var out = [UInt8](repeating: 0, count: rows * rowBytes)
-        let pieces = min(rows, ProcessInfo.processInfo.activeProcessorCount * 4)
-        var failed = false
-        values.withUnsafeBufferPointer { input in
-            out.withUnsafeMutableBytes { output in
-                let buffers = QuantizeBuffers(input: input, output: output)
-                let failures = Atomic<Int>(0)
-                DispatchQueue.concurrentPerform(iterations: pieces) { piece in
-                    let first = rows * piece / pieces
-                    let last = rows * (piece + 1) / pieces
-                    do {
-                        try type.quantize(
-                            UnsafeBufferPointer(rebasing: buffers.input[(first * rowLength)..<(last * rowLength)]),
-                            into: UnsafeMutableRawBufferPointer(
-                                rebasing: buffers.output[(first * rowBytes)..<(last * rowBytes)]))
-                    } catch {
-                        failures.add(1, ordering: .relaxed)
-                    }
-                }
-                failed = failures.load(ordering: .relaxed) > 0
-            }
-        }
-        if failed { throw ModelBuildError(.gguf, "\(type) cannot encode these values") }
-        return out
-    }
-}
-
-/// The input and output of one parallel quantization, shared by threads that each touch their own rows.
-private struct QuantizeBuffers: @unchecked Sendable {
-    let input: UnsafeBufferPointer<Float>
-    let output: UnsafeMutableRawBufferPointer
 }

@@ -1,3 +1,4 @@
+import Basics
 import GGUF
 import InferenceCore
 import WorkerTransport
@@ -87,20 +88,14 @@ extension WorkerProcess {
             reported = now
             let seconds = (now - started).components.seconds
             say(
-                "loading \(path): \(gibibytes(done)) of \(gibibytes(size)) GiB read (\(done * 100 / size)%, \(seconds) s)"
+                "loading \(path): \(ByteCount.gibibytes(done)) of \(ByteCount.gibibytes(size)) GiB read (\(done * 100 / size)%, \(seconds) s)"
             )
         }
         if size > room {
-            say("\(path) (\(gibibytes(size)) GiB) is larger than the free memory; not locking it in memory")
+            say("\(path) (\(ByteCount.gibibytes(size)) GiB) is larger than the free memory; not locking it in memory")
         } else if let refusal {
             say("could not lock \(path) in memory (\(refusal)); continuing")
         }
-    }
-
-    /// `bytes` in GiB with one decimal.
-    static func gibibytes(_ bytes: Int) -> String {
-        let tenths = (bytes * 10 + (1 << 29)) >> 30
-        return "\(tenths / 10).\(tenths % 10)"
     }
 }
 
