@@ -240,6 +240,7 @@ KERNEL INLINE void pair_tile(
 #endif
 
 #include "decoded_rows_wide.h"
+#include "exact_order.h"
 
 /// Weight rows `row_begin..<row_end` against every activation row. With more than four activation rows, panels of
 /// `DECODED_PANEL_ROWS` weight rows are decoded at once, so each group of four activation rows, loaded once, meets
