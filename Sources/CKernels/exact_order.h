@@ -66,6 +66,26 @@ KERNEL INLINE float exact_pair_reference(
     }
     return r;
 }
+
+/// Weight rows `row_begin..<row_end` against every activation row, each pair by `exact_pair_reference` (the
+/// `*_exact_reference` kernels' body; one row decoded at a time).
+KERNEL INLINE void exact_reference_matmul(
+    int kind, row_decoder decode, const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end,
+    const uint8_t *activations, size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output,
+    size_t output_stride) {
+    size_t n = blocks * (is_super(kind) ? 256 : 32);
+    size_t record_bytes = blocks * (is_super(kind) ? sizeof(super_record) : sizeof(block_record));
+    uint8_t *slot = aligned_alloc(64, (n + record_bytes + 63) & ~(size_t)63);
+    if (!slot) abort();
+    for (size_t r = row_begin; r < row_end; r++) {
+        decode(weights + r * weight_row_bytes, blocks, (int8_t *)slot, slot + n);
+        for (size_t i = 0; i < activation_count; i++) {
+            output[i * output_stride + r] =
+                exact_pair_reference(kind, (const int8_t *)slot, slot + n, activations + i * activation_row_bytes, blocks);
+        }
+    }
+    free(slot);
+}
 #endif
 
 #endif
