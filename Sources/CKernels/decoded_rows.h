@@ -240,7 +240,7 @@ KERNEL INLINE void pair_tile(
 #endif
 
 #include "decoded_rows_wide.h"
-#include "exact_order.h"
+#include "tiled_order.h"
 
 /// Weight rows `row_begin..<row_end` against every activation row. With more than four activation rows, panels of
 /// `DECODED_PANEL_ROWS` weight rows are decoded at once, so each group of four activation rows, loaded once, meets
@@ -303,8 +303,7 @@ KERNEL INLINE void decoded_matmul(
     free(buffer);
 }
 
-/// Defines the exported kernel `name` for `kind` with row decoder `decode` (and its wide tile, `name_wide`), and
-/// `name_exact_reference`, the same product by `exact_pair_reference` (for tests).
+/// Defines the exported kernel `name` for `kind` with row decoder `decode` (and its wide tile, `name_wide`).
 #define DECODED_KERNEL(name, kind, decode)                                                                          \
     WIDE_TILE(name##_wide, kind)                                                                                   \
     KERNEL void name(                                                                                              \
@@ -314,22 +313,23 @@ KERNEL INLINE void decoded_matmul(
         decoded_matmul(                                                                                            \
             kind, decode, wide_supported(kind) ? name##_wide : NULL, weights, weight_row_bytes, row_begin, row_end, \
             activations, activation_row_bytes, activation_count, blocks, output, output_stride);                   \
-    }                                                                                                              \
-    KERNEL void name##_exact_reference(                                                                            \
+    }
+
+/// Defines `name_tiled_reference`, the product of kernel `name`'s kind in the tiled order by
+/// `tiled_pair_reference` (for tests), for a super-block `kind` with row decoder `decode`.
+#define TILED_REFERENCE(name, kind, decode)                                                                        \
+    KERNEL void name##_tiled_reference(                                                                            \
         const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end,                         \
         const uint8_t *activations, size_t activation_row_bytes, size_t activation_count, size_t blocks,           \
         float *output, size_t output_stride) {                                                                     \
-        exact_reference_matmul(                                                                                    \
+        tiled_reference_matmul(                                                                                    \
             kind, decode, weights, weight_row_bytes, row_begin, row_end, activations, activation_row_bytes,        \
             activation_count, blocks, output, output_stride);                                                      \
     }
 #endif
 
-/// Defines the non-x86 stubs of kernel `name` and its reference (never called: `bg_kernels_available()` is 0 there).
+/// Defines the non-x86 stub of kernel `name` (never called: `bg_kernels_available()` is 0 there).
 #define DECODED_STUB(name)                                                                                         \
-    DECODED_STUB_ONE(name)                                                                                         \
-    DECODED_STUB_ONE(name##_exact_reference)
-#define DECODED_STUB_ONE(name)                                                                                     \
     void name(                                                                                                     \
         const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end,                         \
         const uint8_t *activations, size_t activation_row_bytes, size_t activation_count, size_t blocks,           \
