@@ -85,6 +85,9 @@ BG_DECODED_KERNEL(bg_q5_1_matmul);
 /// IQ4_NL weights (18-byte blocks: F16 scale, indices into `kvalues_iq4nl`) × Q8_0 activations: even and odd blocks
 /// in two sets of lanes, added before the lane sum; an odd last block's exact integer sum fused in after it.
 BG_DECODED_KERNEL(bg_iq4_nl_matmul);
+/// IQ4_NL weights × Q8_0 activations in llama.cpp's llamafile order (`tinyBLAS_Q0_AVX`, what its prompt chunks of 2
+/// tokens or more take): one set of eight lanes, `fma(d_w * d_a, float(lane), lane)` per block, then the lane sum.
+BG_DECODED_KERNEL(bg_iq4_nl_matmul_llamafile);
 /// Q2_K weights (84-byte blocks) × Q8_K activations: per block the minimums' products with the activation sums of 16
 /// (int32 lane k: groups 2k and 2k+1) are fused into the lanes with `-d_a * dmin` before the values with `d_a * d`.
 BG_DECODED_KERNEL(bg_q2_k_matmul);

@@ -3,8 +3,9 @@ import GGUF
 
 extension Engine {
     /// Runs the model over `rows` (their KV blocks already reserved), writes their keys and values into the cache,
-    /// and returns the logits (vocab floats each) of the rows listed in `outputRows`.
-    func forward(_ rows: [ForwardRow], outputRows: [Int]) -> [Float] {
+    /// and returns the logits (vocab floats each) of the rows listed in `outputRows`. `prompt.rows` and
+    /// `prompt.outputs` name the leading rows and output rows of long prompt chunks (`PromptRows`).
+    func forward(_ rows: [ForwardRow], outputRows: [Int], prompt: (rows: PromptRows, outputs: PromptRows)) -> [Float] {
         let h = weights.hyperparameters
         let n = rows.count
         let dim = h.embeddingLength
@@ -50,7 +51,7 @@ extension Engine {
             }
             MatrixMultiply.multiply(
                 [layer.query, layer.key, layer.value], input: b.normed, count: n,
-                outputs: [b.query, b.key, b.value], pool: pool, blasMinimumRows: blas)
+                outputs: [b.query, b.key, b.value], pool: pool, blasMinimumRows: blas, prompt: prompt.rows)
             eachRow { i in
                 if let bias = layer.queryBias { for j in 0..<qDim { b.query[i * qDim + j] += bias[j] } }
                 if let bias = layer.keyBias { for j in 0..<kvDim { b.key[i * kvDim + j] += bias[j] } }
@@ -104,7 +105,7 @@ extension Engine {
             }
             MatrixMultiply.multiply(
                 layer.attentionOutput, input: b.attention, count: n, output: b.projected, pool: pool,
-                blasMinimumRows: blas)
+                blasMinimumRows: blas, prompt: prompt.rows)
             addResidual(b.projected)
 
             eachRow { i in
@@ -113,13 +114,14 @@ extension Engine {
             }
             MatrixMultiply.multiply(
                 [layer.gate, layer.up], input: b.normed, count: n, outputs: [b.gate, b.up], pool: pool,
-                blasMinimumRows: blas)
+                blasMinimumRows: blas, prompt: prompt.rows)
             pool.parallelRanges(n * ff, minimumPerThread: 4096) { range in
                 TransformerMath.swiGLU(
                     b.gate + range.lowerBound, up: b.up + range.lowerBound, count: range.count)
             }
             MatrixMultiply.multiply(
-                layer.down, input: b.gate, count: n, output: b.projected, pool: pool, blasMinimumRows: blas)
+                layer.down, input: b.gate, count: n, output: b.projected, pool: pool, blasMinimumRows: blas,
+                prompt: prompt.rows)
             addResidual(b.projected)
         }
 
@@ -131,7 +133,8 @@ extension Engine {
         let vocab = weights.vocabularySize
         return [Float](unsafeUninitializedCapacity: m * vocab) { out, initialized in
             MatrixMultiply.multiply(
-                weights.output, input: b.normed, count: m, output: out.baseAddress!, pool: pool, blasMinimumRows: blas)
+                weights.output, input: b.normed, count: m, output: out.baseAddress!, pool: pool, blasMinimumRows: blas,
+                prompt: prompt.outputs)
             initialized = m * vocab
         }
     }

@@ -77,24 +77,41 @@ public final class Engine {
         var rows: [ForwardRow] = []
         var outputRows: [Int] = []
         var outputEntries: [Int] = []
-        for (e, entry) in plan.entries.enumerated() {
+        // Longest chunks first, so that the rows llama.cpp would multiply with its prompt kernels are prefixes
+        // (`PromptRows`); the results still come out in batch order.
+        let order = plan.entries.indices.sorted { a, b in
+            let (x, y) = (plan.entries[a].tokens.count, plan.entries[b].tokens.count)
+            return x != y ? x > y : a < b
+        }
+        var rowChunks: [Int] = []
+        var outputChunks: [Int] = []
+        for e in order {
+            let entry = plan.entries[e]
             let table = kvCache.table(of: entry.sequence)
             for (j, token) in entry.tokens.enumerated() {
                 rows.append(
                     ForwardRow(
                         table: table, position: entry.position + j, token: token, batched: entry.tokens.count > 1))
             }
+            rowChunks += Array(repeating: entry.tokens.count, count: entry.tokens.count)
             if entry.producesToken {
                 outputRows.append(rows.count - 1)
                 outputEntries.append(e)
+                outputChunks.append(entry.tokens.count)
             }
         }
         let started = ContinuousClock.now
-        let logits = rows.isEmpty ? [] : forward(rows, outputRows: outputRows)
+        let logits =
+            rows.isEmpty
+            ? []
+            : forward(
+                rows, outputRows: outputRows,
+                prompt: (PromptRows(chunkLengths: rowChunks), PromptRows(chunkLengths: outputChunks)))
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         let vocab = weights.vocabularySize
         var results: [StepOutput.Result] = []
-        for (o, e) in outputEntries.enumerated() {
+        // Results in batch order, whatever order the rows ran in.
+        for (o, e) in outputEntries.enumerated().sorted(by: { $0.element < $1.element }) {
             let sequence = plan.entries[e].sequence
             let token = try logits.withUnsafeBufferPointer { all throws(EngineError) in
                 let row = UnsafeBufferPointer(rebasing: all[(o * vocab)..<((o + 1) * vocab)])

@@ -4,22 +4,24 @@ import GGUF
 /// `output = activations × weightᵀ` for a stored weight matrix: every activation row meets every weight row.
 ///
 /// The weight rows are split between the pool's threads; each weight row is read once and dotted with every
-/// prepared activation row, in an order that depends only on the pair, so batching cannot change a result. F32
-/// weights with at least `blasMinimumRows` activation rows go through OpenBLAS `sgemm` instead, one call per
-/// thread on its share of the weight rows.
+/// prepared activation row, in an order that depends only on the pair and on the length of the prompt chunk the
+/// activation row belongs to (`PromptRows`: llama.cpp multiplies long prompt chunks with other kernels), so
+/// batching cannot change a result. F32 weights with at least `blasMinimumRows` activation rows go through OpenBLAS
+/// `sgemm` instead, one call per thread on its share of the weight rows.
 public enum MatrixMultiply {
     /// Computes `output[i * weight.rows + r] = dot(weight row r, input row i)` for `count` input rows of
-    /// `weight.columns` floats.
+    /// `weight.columns` floats; the leading rows that `prompt` names in the order llama.cpp gives prompt chunks
+    /// (where the weight type has one and the C kernels run).
     public static func multiply(
         _ weight: WeightMatrix, input: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>,
-        pool: ComputePool, blasMinimumRows: Int = .max
+        pool: ComputePool, blasMinimumRows: Int = .max, prompt: PromptRows = .none
     ) {
         if weight.type == .f32 && count >= blasMinimumRows {
             return sgemm(weight, input: input, count: count, output: output, pool: pool)
         }
         let activations = PreparedActivations(
             input, count: count, columns: weight.columns, type: ActivationType(weight: weight.type))
-        multiply(weight, activations: activations, output: output, pool: pool)
+        multiply(weight, activations: activations, output: output, pool: pool, prompt: prompt)
     }
 
     /// Several weight matrices of one type and width (a layer's query, key and value, or its gate and up) against
@@ -28,14 +30,16 @@ public enum MatrixMultiply {
     /// round of the pool; the results are the same as separate calls.
     public static func multiply(
         _ weights: [WeightMatrix], input: UnsafePointer<Float>, count: Int, outputs: [UnsafeMutablePointer<Float>],
-        pool: ComputePool, blasMinimumRows: Int = .max
+        pool: ComputePool, blasMinimumRows: Int = .max, prompt: PromptRows = .none
     ) {
         precondition(weights.count == outputs.count, "one output per weight matrix")
         let first = weights[0]
         let alike = weights.allSatisfy { $0.type == first.type && $0.columns == first.columns }
         guard alike && (count < blasMinimumRows || first.type != .f32) else {
             for (w, o) in zip(weights, outputs) {
-                multiply(w, input: input, count: count, output: o, pool: pool, blasMinimumRows: blasMinimumRows)
+                multiply(
+                    w, input: input, count: count, output: o, pool: pool, blasMinimumRows: blasMinimumRows,
+                    prompt: prompt)
             }
             return
         }
@@ -51,7 +55,9 @@ public enum MatrixMultiply {
                 let lower = max(range.lowerBound, starts[k]) - starts[k]
                 let upper = min(range.upperBound, starts[k] + weights[k].rows) - starts[k]
                 if lower < upper {
-                    multiplyRows(lower..<upper, of: weights[k], activations: activations, output: outputs[k])
+                    multiplyRows(
+                        lower..<upper, of: weights[k], activations: activations, output: outputs[k],
+                        prompt: prompt)
                 }
             }
         }
@@ -60,12 +66,12 @@ public enum MatrixMultiply {
     /// The streaming path on already prepared activations (their type must be `ActivationType(weight: weight.type)`).
     public static func multiply(
         _ weight: WeightMatrix, activations: PreparedActivations, output: UnsafeMutablePointer<Float>,
-        pool: ComputePool
+        pool: ComputePool, prompt: PromptRows = .none
     ) {
         pool.parallelRanges(
             weight.rows, minimumPerThread: 16, granularity: 16, chunksPerThread: chunksPerThread(activations.count)
         ) { range in
-            multiplyRows(range, of: weight, activations: activations, output: output)
+            multiplyRows(range, of: weight, activations: activations, output: output, prompt: prompt)
         }
     }
 
@@ -77,12 +83,14 @@ public enum MatrixMultiply {
         count >= 32 ? 8 : 2
     }
 
-    /// The streaming loop over weight rows `range`: each row is read once and dotted with every activation row.
-    /// (`@_optimize(speed)` only matters in optimised builds; debug builds ignore it.)
+    /// The streaming loop over weight rows `range`: each row is read once and dotted with every activation row,
+    /// the leading rows `prompt` names in llama.cpp's prompt order where the type has one. The Swift kernels (no
+    /// AVX2) use `vec_dot`'s order for every row. (`@_optimize(speed)` only matters in optimised builds; debug builds ignore
+    /// it.)
     @_optimize(speed)
     static func multiplyRows(
         _ range: Range<Int>, of weight: WeightMatrix, activations: PreparedActivations,
-        output: UnsafeMutablePointer<Float>
+        output: UnsafeMutablePointer<Float>, prompt: PromptRows = .none
     ) {
         let rows = weight.rows
         let n = weight.columns
@@ -108,7 +116,19 @@ public enum MatrixMultiply {
                 return NativeKernels.bf16(weight, rows: range, activations: activations, output: output)
             }
             if let kernel = NativeKernels.decodedKernel(weight.type) {
-                return NativeKernels.decoded(kernel, weight, rows: range, activations: activations, output: output)
+                let special = NativeKernels.promptKernel(weight.type, prompt)
+                let split = min(special?.rows ?? 0, count)
+                if let special, split > 0 {
+                    NativeKernels.decoded(
+                        special.kernel, weight, rows: range, activations: activations, activationRows: 0..<split,
+                        output: output)
+                }
+                if split < count {
+                    NativeKernels.decoded(
+                        kernel, weight, rows: range, activations: activations, activationRows: split..<count,
+                        output: output)
+                }
+                return
             }
         }
         switch weight.type {

@@ -48,13 +48,39 @@ enum NativeKernels {
         }
     }
 
-    /// Weight rows `range` of a type with a decoded-row kernel × every prepared activation row.
+    /// The kernel for `type` in llama.cpp's tiled order (the super-block types), nil for other types.
+    static func tiledKernel(_ type: GGMLType) -> BlockKernel? {
+        switch type {
+        case .q2_K: bg_q2_k_matmul_tiled_reference
+        case .q3_K: bg_q3_k_matmul_tiled_reference
+        case .q4_K: bg_q4_k_matmul_tiled_reference
+        case .q5_K: bg_q5_k_matmul_tiled_reference
+        case .q6_K: bg_q6_k_matmul_tiled_reference
+        case .iq4_xs: bg_iq4_xs_matmul_tiled_reference
+        default: nil
+        }
+    }
+
+    /// The kernel that gives `type`'s leading prompt rows llama.cpp's prompt order, with how many rows of `prompt`
+    /// it takes; nil where that order is `vec_dot`'s.
+    static func promptKernel(_ type: GGMLType, _ prompt: PromptRows) -> (kernel: BlockKernel, rows: Int)? {
+        if type == .iq4_nl { return prompt.llamafile > 0 ? (bg_iq4_nl_matmul_llamafile, prompt.llamafile) : nil }
+        guard prompt.tiled > 0, let kernel = tiledKernel(type) else { return nil }
+        return (kernel, prompt.tiled)
+    }
+
+    /// Weight rows `range` of a type with a decoded-row kernel × the prepared activation rows `activationRows`
+    /// (all of them by default).
     @inline(__always)
     static func decoded(
         _ kernel: BlockKernel, _ weight: WeightMatrix, rows range: Range<Int>, activations: PreparedActivations,
-        output: UnsafeMutablePointer<Float>
+        activationRows: Range<Int>? = nil, output: UnsafeMutablePointer<Float>
     ) {
-        blocks(kernel, weight, rows: range, activations: activations, output: output)
+        let part = activationRows ?? 0..<activations.count
+        kernel(
+            weight.base.assumingMemoryBound(to: UInt8.self), weight.rowBytes, range.lowerBound, range.upperBound,
+            activations.row(part.lowerBound).assumingMemoryBound(to: UInt8.self), activations.rowBytes, part.count,
+            weight.columns / weight.type.blockSize, output + part.lowerBound * weight.rows, weight.rows)
     }
 
     /// `blocks` blocks of 256 floats quantized into `Q8KBlock`s, exactly as `Q8KBlock.quantize` does.
