@@ -164,18 +164,21 @@ struct BadRequestTests {
             name: "chat logprobs as a string", body: chat(#""logprobs":"yes""#), status: .badRequest, type: invalid,
             code: "invalid_request", param: "logprobs"),
         Case(
-            name: "response_format json_object (not served yet)",
-            body: chat(#""response_format":{"type":"json_object"}"#),
-            status: .badRequest, type: invalid, code: "invalid_request", param: "response_format"),
+            name: "response_format json_schema outside the subset",
+            body: chat(#""response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"not":{}}}}"#),
+            status: .badRequest, type: invalid, code: "invalid_request", param: "response_format.json_schema.schema"),
+        Case(
+            name: "response_format of an unknown type", body: chat(#""response_format":{"type":"yaml"}"#),
+            status: .badRequest, type: invalid, code: "invalid_request", param: "response_format.type"),
         Case(
             name: "response_format without a type", body: chat(#""response_format":{}"#), status: .badRequest,
             type: invalid, code: "invalid_request", param: "response_format.type"),
         Case(
-            name: "tools (not served yet)",
+            name: "tools for a chat format that writes none",
             body: chat(#""tools":[{"type":"function","function":{"name":"f","parameters":{}}}]"#), status: .badRequest,
             type: invalid, code: "invalid_request", param: "tools"),
         Case(
-            name: "tool_choice", body: chat(#""tool_choice":"auto""#), status: .badRequest, type: invalid,
+            name: "tool_choice without tools", body: chat(#""tool_choice":"auto""#), status: .badRequest, type: invalid,
             code: "invalid_request", param: "tool_choice"),
         Case(
             name: "detokenize out of range", path: "/detokenize", body: json(#"{"model":"tiny","tokens":[-3]}"#),
@@ -217,10 +220,12 @@ struct BadRequestTests {
             ),
             (json(#"{"model":"tiny","messages":[{"role":"user","content":"\ud800"}]}"#), "lone high surrogate"),
             (
-                chat(#""response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{}}}"#),
-                "'response_format' of type 'json_schema' is not supported yet (only 'text')"
+                chat(
+                    #""response_format":{"type":"json_schema","json_schema":{"name":"x","schema":"#
+                        + #"{"type":"object","properties":{"a":{"type":"integer","multipleOf":3}}}}}"#),
+                "'response_format.json_schema.schema': #/properties/a: the keyword 'multipleOf' is not supported"
             ),
-            (chat(#""functions":[]"#), "'functions' is not supported yet: Batchgate does not run function calling"),
+            (chat(#""functions":[]"#), "'functions' (deprecated by OpenAI) is not supported: use 'tools'"),
         ])
     func messages(body: ByteBuffer, message: String) async throws {
         let gateway = try TestGateway()

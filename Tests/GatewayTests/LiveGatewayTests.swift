@@ -43,6 +43,15 @@ struct LiveGatewayTests {
         #expect(output.contains("all checks passed"))
     }
 
+    @Test("The openai client parses a Pydantic model and runs a tool-call round trip on the demo model, streamed or not")
+    func openaiStructuredOutput() throws {
+        let gateway = try LiveGateway(
+            modelFile: try WorkerSupport.smolLM2(), chatTemplate: "auto", kvCacheMiB: 64)
+        let (status, output) = try runClient("openai_structured.py", against: gateway)
+        #expect(status == 0, "\(output)\n--- gateway log ---\n\(gateway.logText)")
+        #expect(output.contains("all checks passed"))
+    }
+
     @Test("The openai client's automatic retries wait for our Retry-After when the queue is full, then succeed")
     func retryAfter() throws {
         let gateway = try LiveGateway(maxRunning: 1, maxQueue: 1)
