@@ -54,12 +54,15 @@ public struct ChatTool: Sendable, Equatable {
     /// The function's name.
     public var name: String
     /// The whole tool (`{"type": "function", "function": {…}}`) as JSON text in `json.dumps` style, as the
-    /// template's `tool | tojson` writes it.
+    /// template's `tool | tojson` writes it (ChatML).
     public var json: String
+    /// The same with `json.dumps(indent=4)`, as `tool | tojson(indent=4)` writes it (Llama 3.1).
+    public var indentedJSON: String
 
-    /// A tool named `name` whose JSON text is `json`.
-    public init(name: String, json: String) {
+    /// A tool named `name` whose JSON text is `json` (and `indentedJSON`, which defaults to `json`).
+    public init(name: String, json: String, indentedJSON: String? = nil) {
         self.name = name
         self.json = json
+        self.indentedJSON = indentedJSON ?? json
     }
 }

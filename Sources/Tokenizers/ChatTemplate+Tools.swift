@@ -1,7 +1,101 @@
 extension ChatTemplate {
-    /// Whether the family writes tools, tool results and tool calls: ChatML, in Qwen2.5's layout (which the
-    /// Hermes-style `<tool_call>` convention follows; Batchgate uses it for every ChatML model, SmolLM2 included).
-    public var writesTools: Bool { family == .chatml }
+    /// How a model writes a call of a tool.
+    public enum ToolCallStyle: Sendable, Equatable {
+        /// `<tool_call>\n{"name": …, "arguments": {…}}\n</tool_call>`, anywhere in its answer (Qwen2.5, Hermes).
+        case tagged
+        /// The whole answer is `{"name": …, "parameters": {…}}` (Llama 3.1 and later).
+        case bareJSON
+    }
+
+    /// How the family writes tools, tool results and tool calls; nil when it writes none. ChatML in Qwen2.5's layout
+    /// (the Hermes-style `<tool_call>` convention; Batchgate uses it for every ChatML model, SmolLM2 included);
+    /// Llama 3.1 and later (a Llama 3 template with the dated system block) as their templates do.
+    public var toolCallStyle: ToolCallStyle? {
+        switch family {
+        case .chatml: .tagged
+        case .llama3 where llama3Preamble != nil: .bareJSON
+        default: nil
+        }
+    }
+
+    /// Whether the family writes tools, tool results and tool calls.
+    public var writesTools: Bool { toolCallStyle != nil }
+
+    /// Llama 3.1's instructions before the tools, in the first user message.
+    static let llama3ToolsHeading =
+        "Given the following functions, please respond with a JSON for a function call with its proper arguments "
+        + "that best answers the given prompt.\n\nRespond in the format {\"name\": function name, \"parameters\": "
+        + "dictionary of argument name and its value}.Do not use variables.\n\n"
+
+    /// A Llama 3.1 conversation with tools, as its template writes it (tools in the first user message, the
+    /// template's default): the system block says `Environment: ipython` when there are tools; the first message
+    /// after the system one (trimmed) follows the instructions and each tool's JSON (`tojson(indent=4)`); an
+    /// assistant message with a call is `{"name": …, "parameters": …}` (one call per message, as the template
+    /// allows); a tool result is an `ipython` turn whose content is written as a JSON string, as the template's
+    /// `content | tojson` writes text.
+    func llama3WithTools(
+        messages: [ChatMessage], tools: [ChatTool], preamble: Llama3Preamble, scaffold: (String) -> Void,
+        content: (String) -> Void
+    ) throws(TokenizerError) {
+        var messages = messages[...]
+        scaffold("<|start_header_id|>system<|end_header_id|>\n\n")
+        content((tools.isEmpty ? "" : "Environment: ipython\n") + preamble.text())
+        if let first = messages.first, first.role == .system {
+            content(Self.trimASCIISpace(first.content))
+            messages = messages.dropFirst()
+        }
+        scaffold("<|eot_id|>")
+        if !tools.isEmpty {
+            guard let first = messages.first else {
+                throw TokenizerError(.unknownRole, "Llama 3.1 puts tools in the first user message; there is none")
+            }
+            scaffold("<|start_header_id|>user<|end_header_id|>\n\n")
+            content(
+                Self.llama3ToolsHeading + tools.map { $0.indentedJSON + "\n\n" }.joined()
+                    + Self.trimASCIISpace(first.content))
+            scaffold("<|eot_id|>")
+            messages = messages.dropFirst()
+        }
+        for message in messages {
+            if message.role == .tool {
+                scaffold("<|start_header_id|>ipython<|end_header_id|>\n\n")
+                content(Self.jsonString(message.content))
+            } else if !message.toolCalls.isEmpty {
+                guard message.toolCalls.count == 1, let call = message.toolCalls.first else {
+                    throw TokenizerError(.unknownRole, "Llama 3.1 writes one tool call per assistant message")
+                }
+                scaffold("<|start_header_id|>assistant<|end_header_id|>\n\n")
+                content("{\"name\": \"\(call.name)\", \"parameters\": \(call.arguments)}")
+            } else {
+                scaffold("<|start_header_id|>")
+                content(message.role.rawValue)
+                scaffold("<|end_header_id|>\n\n")
+                content(Self.trimASCIISpace(message.content))
+            }
+            scaffold("<|eot_id|>")
+        }
+    }
+
+    /// `text` as a JSON string literal, as Python's `json.dumps(text, ensure_ascii=False)` writes it.
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
 
     /// The tool-call instructions Qwen2.5's template writes after the system text, before the tools.
     static let chatMLToolsHeading =

@@ -268,6 +268,12 @@ public struct ChatTemplate: Sendable, Equatable {
                     insideTurn = false
                 }
             }
+        case .llama3
+        where llama3Preamble != nil
+            && (!tools.isEmpty || messages.contains(where: { $0.role == .tool || !$0.toolCalls.isEmpty })):
+            try llama3WithTools(
+                messages: messages, tools: tools, preamble: llama3Preamble!, scaffold: scaffold, content: content)
+            if addGenerationPrompt { scaffold("<|start_header_id|>assistant<|end_header_id|>\n\n") }
         case .llama3:
             var messages = messages[...]
             if let llama3Preamble {

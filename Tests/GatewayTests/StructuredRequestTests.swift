@@ -161,7 +161,7 @@ struct StructuredRequestTests {
             "Let me check.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Pa}ris\", \"d\": [1, {\"x\": \"é\"}]}}\n</tool_call>\n"
             + "<tool_call>\n{\"arguments\": {}, \"name\": \"noop\"}\n</tool_call>"
         #expect(
-            Self.read(answer, mode: .detect, size: size) == [
+            Self.read(answer, mode: .tagged, size: size) == [
                 .text("Let me check."), .callStart(index: 0, name: "get_weather"),
                 .arguments(index: 0, #"{"city": "Pa}ris", "d": [1, {"x": "é"}]}"#),
                 .callStart(index: 1, name: "noop"), .arguments(index: 1, "{}"),
@@ -170,7 +170,7 @@ struct StructuredRequestTests {
 
     @Test("Text without calls is text, including a '<' that starts no tag and trailing space", arguments: [1, 4, 1000])
     func plainText(size: Int) {
-        #expect(Self.read("a < b and <tool\n", mode: .detect, size: size) == [.text("a < b and <tool\n")])
+        #expect(Self.read("a < b and <tool\n", mode: .tagged, size: size) == [.text("a < b and <tool\n")])
     }
 
     @Test("A forced answer is one call without tags; Llama's 'parameters' is read as arguments", arguments: [1, 5])
@@ -181,10 +181,47 @@ struct StructuredRequestTests {
             ])
     }
 
+    @Test(
+        "Llama 3.1's bare calls: an answer opening with '{' is calls separated by ';', any other is text",
+        arguments: [1, 6, 1000])
+    func bare(size: Int) {
+        #expect(
+            Self.read(
+                #"  {"name": "f", "parameters": {"q": 1}}; {"name": "g", "parameters": {}}"#, mode: .bare, size: size)
+                == [
+                    .callStart(index: 0, name: "f"), .arguments(index: 0, #"{"q": 1}"#),
+                    .callStart(index: 1, name: "g"),
+                    .arguments(index: 1, "{}"),
+                ])
+        #expect(Self.read("It is {sunny}.", mode: .bare, size: size) == [.text("It is {sunny}.")])
+        #expect(Self.read(#"{"sunny": true}"#, mode: .bare, size: size) == [.text(#"{"sunny": true}"#)])
+    }
+
+    @Test("Tools are written for a template as Python's json.dumps writes them, indented or not")
+    func pythonStyle() throws {
+        let value = try SchemaValue(parsing: #"{"a":[1,{"b":{}}],"c":[],"d":"é\"x"}"#)
+        #expect(value.pythonJSONText == #"{"a": [1, {"b": {}}], "c": [], "d": "é\"x"}"#)
+        #expect(
+            value.pythonJSONText(indent: 4) == """
+                {
+                    "a": [
+                        1,
+                        {
+                            "b": {}
+                        }
+                    ],
+                    "c": [],
+                    "d": "é\\"x"
+                }
+                """)
+        let schema = try GenerationPlan.callSchema([.init(name: "f")], argumentsKey: "parameters")
+        #expect(schema.contains(#""parameters""#) && !schema.contains(#""arguments""#))
+    }
+
     @Test("A call cut off by the token limit keeps what was streamed of its arguments")
     func cutOff() {
         #expect(
-            Self.read(#"<tool_call>{"name": "f", "arguments": {"q": "x"#, mode: .detect, size: 3) == [
+            Self.read(#"<tool_call>{"name": "f", "arguments": {"q": "x"#, mode: .tagged, size: 3) == [
                 .callStart(index: 0, name: "f"), .arguments(index: 0, #"{"q": "x"#),
             ])
     }

@@ -128,7 +128,8 @@ public struct GenerationPlan: Sendable {
                 throw GatewayError(
                     .invalidRequest,
                     "'messages[\(index)]' holds a tool call or result; model '\(model.name)' uses the "
-                        + "\(template.family.rawValue) chat format, which Batchgate writes no tools in (ChatML does)",
+                        + "\(template.family.rawValue) chat format, which Batchgate writes no tools in (ChatML and Llama 3.1 "
+                        + "do)",
                     param: "messages[\(index)]")
             }
             let chat = messages.map { message in
@@ -287,22 +288,23 @@ public struct GenerationPlan: Sendable {
         }
         let choice = body.toolChoice ?? .auto
         if choice == .none { return (nil, nil) }
-        guard let template = model.chatTemplate, template.writesTools else {
+        guard let template = model.chatTemplate, let style = template.toolCallStyle else {
             throw GatewayError(
                 .invalidRequest,
                 "model '\(model.name)' uses the \(model.chatTemplate?.family.rawValue ?? "unknown") chat format, which "
-                    + "Batchgate writes no tools in (ChatML does)", param: "tools")
+                    + "Batchgate writes no tools in (ChatML and Llama 3.1 do)", param: "tools")
         }
+        let key = style == .bareJSON ? "parameters" : "arguments"
         switch choice {
-        case .none, .auto: return (ToolCalling(mode: .detect), nil)
-        case .required: return (ToolCalling(mode: .forced), .jsonSchema(try callSchema(tools)))
+        case .none, .auto: return (ToolCalling(mode: style == .bareJSON ? .bare : .tagged), nil)
+        case .required: return (ToolCalling(mode: .forced), .jsonSchema(try callSchema(tools, argumentsKey: key)))
         case .function(let name):
             guard let tool = tools.first(where: { $0.name == name }) else {
                 throw GatewayError(
                     .invalidRequest, "'tool_choice' names the function '\(name)', which 'tools' does not hold",
                     param: "tool_choice")
             }
-            return (ToolCalling(mode: .forced), .jsonSchema(try callSchema([tool])))
+            return (ToolCalling(mode: .forced), .jsonSchema(try callSchema([tool], argumentsKey: key)))
         }
     }
 

@@ -39,11 +39,14 @@ final class SchemaChecks: Sendable {
 
 /// How a chat request that offers tools has its answer read.
 struct ToolCalling: Sendable {
-    /// Whether the output is free (the model may write text or calls, found by their `<tool_call>` tags) or forced
-    /// to be exactly one call (a grammar of the call's JSON, `{"name": …, "arguments": …}`, without tags).
+    /// Whether the output is free (the model may write text or calls, found as its chat format writes them) or
+    /// forced to be exactly one call (a grammar of the call's JSON, `{"name": …, "arguments": …}`, without tags).
     enum Mode: Sendable {
-        /// `tool_choice` `auto`: text, or calls in `<tool_call>` tags.
-        case detect
+        /// `tool_choice` `auto`, ChatML: text, or calls in `<tool_call>` tags.
+        case tagged
+        /// `tool_choice` `auto`, Llama 3.1: an answer that opens with `{` is a call (`{"name", "parameters"}`),
+        /// several separated by `;`; any other answer is text.
+        case bare
         /// `tool_choice` `required` or a named function: one call, enforced by a grammar.
         case forced
     }
@@ -83,7 +86,9 @@ extension GenerationPlan {
     /// The JSON Schema of one call of one of `tools` — `{"name": <const>, "arguments": <the tool's parameters>}`,
     /// `anyOf` for several — with each tool's `$defs` (and `definitions`) moved to the top under a prefix so that
     /// their `$ref`s still resolve.
-    static func callSchema(_ tools: [OpenAIRequest.Tool]) throws(GatewayError) -> String {
+    static func callSchema(_ tools: [OpenAIRequest.Tool], argumentsKey: String = "arguments") throws(GatewayError)
+        -> String
+    {
         var branches: [SchemaValue] = []
         var definitions: [(key: String, value: SchemaValue)] = []
         for (index, tool) in tools.enumerated() {
@@ -114,9 +119,9 @@ extension GenerationPlan {
                     ("type", .string("object")),
                     (
                         "properties",
-                        .object([("name", .object([("const", .string(tool.name))])), ("arguments", arguments)])
+                        .object([("name", .object([("const", .string(tool.name))])), (argumentsKey, arguments)])
                     ),
-                    ("required", .array([.string("name"), .string("arguments")])),
+                    ("required", .array([.string("name"), .string(argumentsKey)])),
                     ("additionalProperties", .bool(false)),
                 ]))
         }
@@ -163,6 +168,26 @@ extension SchemaValue {
         }
     }
 
+    /// JSON text as Python's `json.dumps(indent=…, ensure_ascii=False)` writes it: each member and item on a line of
+    /// its own, indented `indent` spaces a level, `": "` after keys; empty objects and arrays stay `{}` and `[]`.
+    func pythonJSONText(indent: Int, level: Int = 0) -> String {
+        let inner = "\n" + String(repeating: " ", count: indent * (level + 1))
+        let outer = "\n" + String(repeating: " ", count: indent * level)
+        switch self {
+        case .array(let items) where !items.isEmpty:
+            return "["
+                + items.map { inner + $0.pythonJSONText(indent: indent, level: level + 1) }.joined(separator: ",")
+                + outer + "]"
+        case .object(let members) where !members.isEmpty:
+            return "{"
+                + members.map {
+                    inner + SchemaValue.string($0.key).jsonText + ": "
+                        + $0.value.pythonJSONText(indent: indent, level: level + 1)
+                }.joined(separator: ",") + outer + "}"
+        default: return pythonJSONText
+        }
+    }
+
     /// `text` parsed and written in `pythonJSONText`'s style, or `text` itself when it is not JSON.
     static func pythonJSONText(of text: String) -> String {
         (try? SchemaValue(parsing: text))?.pythonJSONText ?? text
@@ -176,6 +201,6 @@ extension OpenAIRequest.Tool {
         if let description { function.append((key: "description", value: .string(description))) }
         function.append((key: "parameters", value: (try? SchemaValue(parsing: parameters)) ?? .object([])))
         let tool = SchemaValue.object([("type", .string("function")), ("function", .object(function))])
-        return ChatTool(name: name, json: tool.pythonJSONText)
+        return ChatTool(name: name, json: tool.pythonJSONText, indentedJSON: tool.pythonJSONText(indent: 4))
     }
 }

@@ -2,9 +2,10 @@ import Grammar
 
 /// Reads a chat answer that may call tools, piece by piece as it streams, into text and calls.
 ///
-/// In `detect` mode the answer is text until `<tool_call>`; each call is a JSON object `{"name": …, "arguments":
-/// …}` (Llama's `"parameters"` is read too), ended by its closing brace and an optional `</tool_call>`. In `forced`
-/// mode the whole answer is one such object, without tags (its grammar wrote it). A call written in that order
+/// In `tagged` mode the answer is text until `<tool_call>`; each call is a JSON object `{"name": …, "arguments":
+/// …}` (Llama's `"parameters"` is read too), ended by its closing brace and an optional `</tool_call>`. In `bare`
+/// mode (Llama 3.1) an answer whose first non-blank character is `{` is calls, separated by `;`, and any other answer
+/// is text. In `forced` mode the whole answer is one call object, without tags (its grammar wrote it). A call written in that order
 /// streams: its name as soon as it is complete, then its arguments as they come. A call in another order is read
 /// whole when it ends. Text that might be the start of `<tool_call>` is held back until it is known not to be.
 struct ToolCallStream {
@@ -19,7 +20,9 @@ struct ToolCallStream {
     }
 
     private enum State {
-        /// Outside any call: text, watching for the opening tag.
+        /// Bare mode, before the answer's first non-blank character (or the next call's).
+        case opening
+        /// Outside any call: text, watching for the opening tag (in tagged mode).
         case text
         /// Inside a call's object; `streaming` once its name has been sent (its arguments follow as they come).
         case call(streaming: Bool)
@@ -31,6 +34,7 @@ struct ToolCallStream {
     static let closeTag = "</tool_call>"
 
     private let forced: Bool
+    private let bare: Bool
     private var state: State
     /// Bytes not yet decided.
     private var pending: [UInt8] = []
@@ -44,7 +48,12 @@ struct ToolCallStream {
     /// A reader for `mode`.
     init(mode: ToolCalling.Mode) {
         forced = mode == .forced
-        state = forced ? .call(streaming: false) : .text
+        bare = mode == .bare
+        switch mode {
+        case .forced: state = .call(streaming: false)
+        case .bare: state = .opening
+        case .tagged: state = .text
+        }
     }
 
     /// Reads `text`, the next piece of the answer.
@@ -73,6 +82,7 @@ struct ToolCallStream {
             case .call(streaming: true): out.append(.arguments(index: calls - 1, rest))
             case .text where calls > 0 && pending.allSatisfy(Self.isBlank): break
             case .text: out.append(.text(rest))
+            case .opening: if calls == 0 { out.append(.text(rest)) }
             case .afterCall: break
             }
             pending.removeAll()
@@ -88,6 +98,19 @@ struct ToolCallStream {
     /// One move; false when nothing more can be decided without more text.
     private mutating func step(_ out: inout [Output], final: Bool) -> Bool {
         switch state {
+        case .opening:
+            guard let first = pending.firstIndex(where: { !Self.isBlank($0) }) else { return false }
+            if pending[first] == UInt8(ascii: "{") {
+                pending.removeFirst(first)
+                state = .call(streaming: false)
+            } else {
+                state = .text
+            }
+            return true
+        case .text where bare:
+            out.append(.text(String(decoding: pending, as: UTF8.self)))
+            pending.removeAll()
+            return false
         case .text:
             let tag = Array(Self.openTag.utf8)
             if let at = Self.find(tag, in: pending) {
@@ -180,10 +203,20 @@ struct ToolCallStream {
             }
             return false
         case .afterCall:
-            // The call object's closing brace, blank space and the closing tag are not part of the answer.
+            // The call object's closing brace, blank space and the closing tag (or, bare, the `;` between calls) are
+            // not part of the answer.
             var index = 0
-            while index < pending.count, pending[index] == UInt8(ascii: "}") || Self.isBlank(pending[index]) {
+            while index < pending.count,
+                pending[index] == UInt8(ascii: "}") || Self.isBlank(pending[index])
+                    || (bare && pending[index] == UInt8(ascii: ";"))
+            {
                 index += 1
+            }
+            if bare {
+                pending.removeFirst(index)
+                guard !pending.isEmpty else { return false }
+                state = .opening
+                return true
             }
             let close = Array(Self.closeTag.utf8)
             let rest = pending[index...]
