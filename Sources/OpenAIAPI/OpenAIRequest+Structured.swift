@@ -87,8 +87,23 @@ extension OpenAIRequest {
             case "parallel_tool_calls":
                 guard case .bool(let flag) = value else { throw Self.typeError("parallel_tool_calls", "a boolean") }
                 parallelToolCalls = flag
-            default: continue
+            default:
+                if Self.declines(key, value) { declinedFields.append(key) }
             }
+        }
+    }
+
+    /// Whether `key: value` asks for something Batchgate does not do (rather than silently not doing it).
+    static func declines(_ key: String, _ value: JSONValue) -> Bool {
+        switch key {
+        case "store": return value == .bool(true)
+        case "best_of":
+            if case .number(_, let number) = value { return number != 1 }
+            return true
+        case "suffix": return value != .string("")
+        case "modalities": return value != .array([.string("text")])
+        case "audio", "prediction", "web_search_options": return true
+        default: return false
         }
     }
 
@@ -224,6 +239,8 @@ struct StructuredFieldPresence: Decodable {
     var toolChoice: OpenAIRequest.Present?
     var parallelToolCalls: OpenAIRequest.Present?
 
+    var declined: Set<String> = []
+
     enum CodingKeys: String, CodingKey {
         case tools
         case responseFormat = "response_format"
@@ -231,12 +248,34 @@ struct StructuredFieldPresence: Decodable {
         case parallelToolCalls = "parallel_tool_calls"
     }
 
+    /// A key of the body, any name.
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        responseFormat = try container.decodeIfPresent(OpenAIRequest.Present.self, forKey: .responseFormat)
+        tools = try container.decodeIfPresent(OpenAIRequest.Present.self, forKey: .tools)
+        toolChoice = try container.decodeIfPresent(OpenAIRequest.Present.self, forKey: .toolChoice)
+        parallelToolCalls = try container.decodeIfPresent(OpenAIRequest.Present.self, forKey: .parallelToolCalls)
+        let all = try decoder.container(keyedBy: AnyKey.self)
+        for key in ["best_of", "suffix", "modalities", "audio", "prediction", "web_search_options", "store"]
+        where all.contains(AnyKey(stringValue: key)) {
+            declined.insert(key)
+        }
+    }
+
     /// The first field present, by its JSON name.
     var first: String? {
         if responseFormat != nil { return "response_format" }
         if tools != nil { return "tools" }
         if toolChoice != nil { return "tool_choice" }
-        return parallelToolCalls != nil ? "parallel_tool_calls" : nil
+        if parallelToolCalls != nil { return "parallel_tool_calls" }
+        return declined.sorted().first
     }
 }
 

@@ -235,10 +235,16 @@ public struct OpenAIRequest: Decodable, Sendable, Equatable {
         public init(from decoder: any Decoder) throws {}
     }
 
+    /// OpenAI fields the body sets to something Batchgate does not do (`best_of` other than 1, a `suffix`, audio,
+    /// non-text `modalities`, `prediction`, web search, `store: true`), read from the scanned body
+    /// on both paths (`OpenAIRequest+Structured.swift`).
+    public var declinedFields: [String] = []
+
     /// The names of the fields present that Batchgate does not serve (the deprecated `functions` and
-    /// `function_call`), in a fixed order.
+    /// `function_call`, `echo: true`, then `declinedFields`), in a fixed order.
     public var unsupportedFields: [String] {
         [("functions", functions), ("function_call", functionCall)].compactMap { $0.1 == nil ? nil : $0.0 }
+            + (echo == true ? ["echo"] : []) + declinedFields
     }
 
     /// A request with no field set.

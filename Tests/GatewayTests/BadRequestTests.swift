@@ -181,6 +181,24 @@ struct BadRequestTests {
             name: "tool_choice without tools", body: chat(#""tool_choice":"auto""#), status: .badRequest, type: invalid,
             code: "invalid_request", param: "tool_choice"),
         Case(
+            name: "echo true", body: chat(#""echo":true"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "echo"),
+        Case(
+            name: "best_of 2", body: chat(#""best_of":2"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "best_of"),
+        Case(
+            name: "suffix", body: chat(#""suffix":"end""#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "suffix"),
+        Case(
+            name: "audio modality", body: chat(#""modalities":["text","audio"]"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "modalities"),
+        Case(
+            name: "prediction", body: chat(#""prediction":{"type":"content","content":"x"}"#), status: .badRequest,
+            type: invalid, code: "invalid_request", param: "prediction"),
+        Case(
+            name: "store true", body: chat(#""store":true"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "store"),
+        Case(
             name: "detokenize out of range", path: "/detokenize", body: json(#"{"model":"tiny","tokens":[-3]}"#),
             status: .badRequest, type: invalid, code: "invalid_request", param: "tokens"),
     ]
@@ -205,6 +223,12 @@ struct BadRequestTests {
             let good = try await client.post(
                 "/v1/chat/completions", json: Self.chat + #","max_tokens":2,"response_format":{"type":"text"}}"#)
             #expect(good.status == .ok, "\(good.text)")
+            // The values that ask for nothing more are accepted.
+            let defaults = try await client.post(
+                "/v1/chat/completions",
+                json: Self.chat
+                    + #","max_tokens":2,"echo":false,"best_of":1,"suffix":"","modalities":["text"],"store":false}"#)
+            #expect(defaults.status == .ok, "\(defaults.text)")
         }
     }
 

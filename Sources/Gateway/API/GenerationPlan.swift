@@ -44,9 +44,18 @@ public struct GenerationPlan: Sendable {
             throw GatewayError(.invalidRequest, "'n' must be 1: one choice per request is supported", param: "n")
         }
         if let field = body.unsupportedFields.first {
-            throw GatewayError(
-                .invalidRequest, "'\(field)' (deprecated by OpenAI) is not supported: use 'tools' and 'tool_choice'",
-                param: field)
+            let why =
+                switch field {
+                case "functions", "function_call":
+                    "(deprecated by OpenAI) is not supported: use 'tools' and 'tool_choice'"
+                case "echo": "is not supported: the answer never repeats the prompt"
+                case "best_of": "must be 1: one completion is generated per request"
+                case "suffix": "is not supported: Batchgate does not insert text"
+                case "modalities": "may only be [\"text\"]"
+                case "store": "is not supported: Batchgate stores no completions"
+                default: "is not supported by Batchgate"
+                }
+            throw GatewayError(.invalidRequest, "'\(field)' \(why)", param: field)
         }
         let (toolCalling, toolConstraint) = try Self.toolCalling(body, kind: kind, model: model)
         self.toolCalling = toolCalling
