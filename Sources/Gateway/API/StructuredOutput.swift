@@ -9,17 +9,19 @@ import Tokenizers
 final class SchemaChecks: Sendable {
     /// The checks of every model's requests.
     static let shared = SchemaChecks()
-    /// Schemas remembered at most; the memory is emptied when full (a schema compiles in milliseconds).
+    /// Schemas remembered at most, and their bytes at most; the memory is emptied when either is reached (a schema
+    /// compiles in about a millisecond).
     static let capacity = 512
+    static let capacityBytes = 4 << 20
     /// The longest schema text accepted, in bytes: it travels with each sequence's first prompt chunk, and worker
     /// rings are sized for one this long (`WorkerProtocol.OutputConstraintParameters.maxSchemaBytes`).
     static let maxSchemaBytes = 64 * 1024
 
-    private let checked = Mutex<[String: GrammarError?]>([:])
+    private let checked = Mutex<(results: [String: GrammarError?], bytes: Int)>(([:], 0))
 
     /// Throws the compiler's error (naming the keyword and where it is) unless `schema` is in the supported subset.
     func check(_ schema: String) throws(GrammarError) {
-        if let known = checked.withLock({ $0[schema] }) {
+        if let known = checked.withLock({ $0.results[schema] }) {
             if let known { throw known }
             return
         }
@@ -30,8 +32,11 @@ final class SchemaChecks: Sendable {
             failure = error
         }
         checked.withLock { memory in
-            if memory.count >= Self.capacity { memory.removeAll() }
-            memory[schema] = failure
+            if memory.results.count >= Self.capacity || memory.bytes + schema.utf8.count > Self.capacityBytes {
+                memory = ([:], 0)
+            }
+            memory.results[schema] = failure
+            memory.bytes += schema.utf8.count
         }
         if let failure { throw failure }
     }
