@@ -163,7 +163,7 @@ extension GatewayHandlers {
         var offset = 0
         var ending: GenerationRun.Ending
         // A request that offers tools has its text read for calls, which stream as tool-call deltas.
-        var toolReader = builder.plan.toolCalling.map { ToolCallStream(mode: $0.mode) }
+        var toolReader = builder.plan.toolCalling.map { ToolCallStream(mode: $0.mode, parallel: $0.parallel) }
         var heldTokens = 0
         func sendTools(_ outputs: [ToolCallStream.Output], tokens: [GeneratedToken]) throws(SlowClient) {
             heldTokens += tokens.count

@@ -139,8 +139,10 @@ struct StructuredRequestTests {
     // MARK: Reading answers
 
     /// `text` fed in pieces of `size` bytes (whole characters), outputs merged.
-    static func read(_ text: String, mode: ToolCalling.Mode, size: Int) -> [ToolCallStream.Output] {
-        var reader = ToolCallStream(mode: mode)
+    static func read(_ text: String, mode: ToolCalling.Mode, size: Int, parallel: Bool = true)
+        -> [ToolCallStream.Output]
+    {
+        var reader = ToolCallStream(mode: mode, parallel: parallel)
         var outputs: [ToolCallStream.Output] = []
         var piece = ""
         for character in text {
@@ -166,6 +168,21 @@ struct StructuredRequestTests {
                 .arguments(index: 0, #"{"city": "Pa}ris", "d": [1, {"x": "é"}]}"#),
                 .callStart(index: 1, name: "noop"), .arguments(index: 1, "{}"),
             ])
+    }
+
+    @Test("Without parallel_tool_calls only the first call is kept", arguments: [1, 1000])
+    func oneCall(size: Int) {
+        let answer =
+            #"<tool_call>{"name": "f", "arguments": {}}</tool_call>\n<tool_call>{"name": "g", "arguments": {}}"#
+        #expect(
+            Self.read(answer, mode: .tagged, size: size, parallel: false) == [
+                .callStart(index: 0, name: "f"), .arguments(index: 0, "{}"),
+            ])
+        #expect(
+            Self.read(
+                #"{"name": "f", "parameters": {}}; {"name": "g", "parameters": {}}"#, mode: .bare, size: size,
+                parallel: false)
+                == [.callStart(index: 0, name: "f"), .arguments(index: 0, "{}")])
     }
 
     @Test("Text without calls is text, including a '<' that starts no tag and trailing space", arguments: [1, 4, 1000])

@@ -305,7 +305,9 @@ public struct GenerationPlan: Sendable {
         }
         let key = style == .bareJSON ? "parameters" : "arguments"
         switch choice {
-        case .none, .auto: return (ToolCalling(mode: style == .bareJSON ? .bare : .tagged), nil)
+        case .none, .auto:
+            let mode: ToolCalling.Mode = style == .bareJSON ? .bare : .tagged
+            return (ToolCalling(mode: mode, parallel: body.parallelToolCalls ?? true), nil)
         case .required: return (ToolCalling(mode: .forced), .jsonSchema(try callSchema(tools, argumentsKey: key)))
         case .function(let name):
             guard let tool = tools.first(where: { $0.name == name }) else {

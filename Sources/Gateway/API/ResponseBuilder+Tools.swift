@@ -9,8 +9,8 @@ extension ResponseBuilder {
 
     /// The message and finish reason of a whole answer read for tool calls: its text before any call as content
     /// (null when there is none), its calls, and `tool_calls` for an answer with calls that ended normally.
-    func toolMessage(text: String, finishReason: String?, mode: ToolCalling.Mode) -> (ResponseMessage, String?) {
-        var reader = ToolCallStream(mode: mode)
+    func toolMessage(text: String, finishReason: String?, calling: ToolCalling) -> (ResponseMessage, String?) {
+        var reader = ToolCallStream(mode: calling.mode, parallel: calling.parallel)
         let outputs = ToolCallStream.merged(reader.feed(text) + reader.finish())
         var content = ""
         var calls: [ResponseToolCall] = []

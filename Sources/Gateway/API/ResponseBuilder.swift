@@ -52,7 +52,7 @@ struct ResponseBuilder: Sendable {
     /// A whole (non-streamed) response.
     func whole(text: String, tokens: [GeneratedToken], ending: GenerationRun.Ending) -> CompletionResponse {
         let (message, finishReason) =
-            plan.toolCalling.map { toolMessage(text: text, finishReason: ending.finishReason, mode: $0.mode) }
+            plan.toolCalling.map { toolMessage(text: text, finishReason: ending.finishReason, calling: $0) }
             ?? (ResponseMessage(role: "assistant", content: text), ending.finishReason)
         let choice =
             plan.kind == .chat

@@ -58,6 +58,8 @@ struct ToolCalling: Sendable {
 
     /// How the answer is read.
     var mode: Mode
+    /// `parallel_tool_calls` (default true): false keeps only the answer's first call.
+    var parallel = true
 }
 
 extension GenerationPlan {

@@ -7,7 +7,8 @@ import Grammar
 /// mode (Llama 3.1) an answer whose first non-blank character is `{` is calls, separated by `;`, and any other answer
 /// is text. In `forced` mode the whole answer is one call object, without tags (its grammar wrote it). A call written in that order
 /// streams: its name as soon as it is complete, then its arguments as they come. A call in another order is read
-/// whole when it ends. Text that might be the start of `<tool_call>` is held back until it is known not to be.
+/// whole when it ends. Text that might be the start of `<tool_call>` is held back until it is known not to be. Without
+/// `parallel`, the answer ends for the reader after its first call.
 struct ToolCallStream {
     /// What the answer says so far.
     enum Output: Equatable {
@@ -35,6 +36,8 @@ struct ToolCallStream {
 
     private let forced: Bool
     private let bare: Bool
+    /// Whether calls after the first are kept (`parallel_tool_calls`).
+    private let parallel: Bool
     private var state: State
     /// Bytes not yet decided.
     private var pending: [UInt8] = []
@@ -46,9 +49,10 @@ struct ToolCallStream {
     private var escaped = false
 
     /// A reader for `mode`.
-    init(mode: ToolCalling.Mode) {
+    init(mode: ToolCalling.Mode, parallel: Bool = true) {
         forced = mode == .forced
         bare = mode == .bare
+        self.parallel = parallel
         switch mode {
         case .forced: state = .call(streaming: false)
         case .bare: state = .opening
@@ -211,6 +215,10 @@ struct ToolCallStream {
                     || (bare && pending[index] == UInt8(ascii: ";"))
             {
                 index += 1
+            }
+            if !parallel {
+                pending.removeAll()  // one call only: the rest of the answer is not read
+                return false
             }
             if bare {
                 pending.removeFirst(index)
