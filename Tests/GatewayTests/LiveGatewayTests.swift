@@ -55,7 +55,7 @@ struct LiveGatewayTests {
         #expect(output.contains("all checks passed"))
     }
 
-    @Test("The demo model's answers at temperature 1 validate under their schemas through the gateway, 4 seeds each")
+    @Test("The demo model's answers at temperature 1 validate under their schemas through the gateway, 6 seeds each")
     func demoModelSchemas() throws {
         let picked = SchemaSuite.schemas.filter {
             // Schemas whose values are bounded, so that every answer ends within its token limit.
@@ -67,7 +67,7 @@ struct LiveGatewayTests {
         try #require(picked.count == 10)
         let gateway = try LiveGateway(
             modelFile: try WorkerSupport.smolLM2(), chatTemplate: "auto", kvCacheMiB: 64)
-        let seeds = 1...4
+        let seeds = 1...6
         let jobs = picked.flatMap { entry in seeds.map { (entry.name, entry.schema, $0) } }
         let answers = Mutex([String?](repeating: nil, count: jobs.count))
         let (certificate, url) = (gateway.certificate, gateway.url("/v1/chat/completions"))
