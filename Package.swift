@@ -115,7 +115,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Basics", "Scheduler", "OpenAIAPI", "Tokenizers", "BatchgateConfig",
+                "Basics", "Scheduler", "OpenAIAPI", "Tokenizers", "BatchgateConfig", "Grammar",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -218,6 +218,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "OpenAIAPI", "Scheduler", "WorkerProtocol", "Worker", "InferenceCore", "BatchgateConfig",
+                "Grammar",
                 "BatchgateTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -162,14 +162,29 @@ extension GatewayHandlers {
         }
         var offset = 0
         var ending: GenerationRun.Ending
+        // A request that offers tools has its text read for calls, which stream as tool-call deltas.
+        var toolReader = builder.plan.toolCalling.map { ToolCallStream(mode: $0.mode, parallel: $0.parallel) }
+        var heldTokens = 0
+        func sendTools(_ outputs: [ToolCallStream.Output], tokens: [GeneratedToken]) throws(SlowClient) {
+            heldTokens += tokens.count
+            for chunk in builder.toolChunks(outputs, tokens: tokens) {
+                try send(ServerSentEvent.data(chunk), tokens: heldTokens)
+                heldTokens = 0
+            }
+        }
         do {
             if builder.plan.kind == .chat { try send(ServerSentEvent.data(builder.roleChunk())) }
             ending = try await run.run(events, id: events.id, started: started) { text, tokens in
+                if toolReader != nil {
+                    try sendTools(toolReader!.feed(text), tokens: tokens)
+                    return
+                }
                 try send(
                     ServerSentEvent.data(builder.chunk(text: text, tokens: tokens, offset: offset)),
                     tokens: tokens.count)
                 offset += text.utf8.count
             }
+            if toolReader != nil, ending.finishReason != nil { try sendTools(toolReader!.finish(), tokens: []) }
         } catch is SlowClient {
             run.model.scheduler.cancel(events.id)
             state.logger.notice(
@@ -185,7 +200,8 @@ extension GatewayHandlers {
             }
             return cut
         }
-        if let reason = ending.finishReason {
+        if var reason = ending.finishReason {
+            if reason == "stop", let toolReader, toolReader.calls > 0 { reason = "tool_calls" }
             try? send(ServerSentEvent.data(builder.finishChunk(reason)))
             if builder.plan.includeUsage { try? send(ServerSentEvent.data(builder.usageChunk(ending))) }
             try? send(ServerSentEvent.done)

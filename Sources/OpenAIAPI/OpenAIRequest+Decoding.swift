@@ -11,7 +11,10 @@ extension OpenAIRequest {
         -> OpenAIRequest
     {
         let scanned = body.withContiguousStorageIfAvailable { bytes in JSONScanner.parse(bytes) }
-        if let document = scanned ?? nil, let request = OpenAIRequest(scanned: document) { return request }
+        if let document = scanned ?? nil, var request = OpenAIRequest(scanned: document) {
+            try request.readStructuredFields(document) { nil }
+            return request
+        }
         return try readWithFoundation(body, chat: chat)
     }
 
@@ -42,7 +45,14 @@ extension OpenAIRequest {
         do {
             let decoder = JSONDecoder()
             decoder.userInfo[chatKey] = chat
-            return try decoder.decode(OpenAIRequest.self, from: data)
+            var request = try decoder.decode(OpenAIRequest.self, from: data)
+            let document = data.withUnsafeBytes { JSONScanner.parse($0.bindMemory(to: UInt8.self)) }
+            try request.readStructuredFields(document) {
+                (try? decoder.decode(StructuredFieldPresence.self, from: data))?.first
+            }
+            return request
+        } catch let error as OpenAIRequestError {
+            throw error
         } catch let error as DecodingError {
             let refusal = OpenAIRequestError(decoding: error)
             // Valid JSON that JSONDecoder calls invalid: a number that does not fit its field.

@@ -60,16 +60,9 @@ extension OpenAIRequest {
                 var bias: [String: Double] = [:]
                 for (token, entry) in entries { bias[token] = try need(entry.number) }
                 request.logitBias = bias
-            case "response_format":
-                guard case .object(let fields) = value,
-                    let type = fields.first(where: { $0.key == "type" })?.value.text
-                else { throw NotPlain() }
-                request.responseFormat = ResponseFormat(type: type)
-            case "tools": request.tools = Present()
-            case "tool_choice": request.toolChoice = Present()
+            // response_format, tools, tool_choice and parallel_tool_calls: `readStructuredFields`, on both paths.
             case "functions": request.functions = Present()
             case "function_call": request.functionCall = Present()
-            case "parallel_tool_calls": request.parallelToolCalls = Present()
             default:
                 continue
             }
@@ -84,7 +77,9 @@ extension OpenAIRequest {
         for item in items {
             guard case .object(let fields) = item,
                 let role = fields.first(where: { $0.key == "role" })?.value.text,
-                let content = fields.first(where: { $0.key == "content" })?.value.text
+                let content = fields.first(where: { $0.key == "content" })?.value.text,
+                // Tool calls and tool answers are left to JSONDecoder.
+                !fields.contains(where: { $0.key == "tool_calls" || $0.key == "tool_call_id" })
             else { return nil }
             messages.append(Message(role: role, content: content))
         }

@@ -26,28 +26,76 @@ public struct OpenAIRequest: Decodable, Sendable, Equatable {
         }
     }
 
-    /// One chat message; `content` is a string or an array of `{"type": "text", "text": …}` parts.
+    /// One chat message; `content` is a string or an array of `{"type": "text", "text": …}` parts (null for an
+    /// assistant message that holds `tool_calls`).
     public struct Message: Decodable, Sendable, Equatable {
-        /// `system`, `user` or `assistant`.
+        /// `system`, `user`, `assistant` or `tool`.
         public var role: String
         /// The text.
         public var content: String
+        /// An assistant message's calls of tools.
+        public var toolCalls: [ToolCall]?
+        /// A `tool` message: the call it answers.
+        public var toolCallID: String?
 
-        enum CodingKeys: String, CodingKey { case role, content }
+        /// One call of an assistant message, as a client sends it back (`{"id", "type", "function": {"name",
+        /// "arguments"}}`).
+        public struct ToolCall: Decodable, Sendable, Equatable {
+            /// The call's id.
+            public var id: String
+            /// The function's name.
+            public var name: String
+            /// The arguments as JSON text.
+            public var arguments: String
+
+            /// A call from its parts.
+            public init(id: String, name: String, arguments: String) {
+                self.id = id
+                self.name = name
+                self.arguments = arguments
+            }
+
+            enum CodingKeys: String, CodingKey { case id, type, function }
+            struct Function: Decodable {
+                var name: String
+                var arguments: String
+            }
+
+            public init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                id = try container.decodeIfPresent(String.self, forKey: .id) ?? ""
+                let function = try container.decode(Function.self, forKey: .function)
+                name = function.name
+                arguments = function.arguments
+            }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case role, content
+            case toolCalls = "tool_calls"
+            case toolCallID = "tool_call_id"
+        }
         struct Part: Decodable {
             var type: String
             var text: String?
         }
 
-        public init(role: String, content: String) {
+        /// A message from its parts.
+        public init(role: String, content: String, toolCalls: [ToolCall]? = nil, toolCallID: String? = nil) {
             self.role = role
             self.content = content
+            self.toolCalls = toolCalls
+            self.toolCallID = toolCallID
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             role = try container.decode(String.self, forKey: .role)
-            if let text = try? container.decode(String.self, forKey: .content) {
+            toolCalls = try container.decodeIfPresent([ToolCall].self, forKey: .toolCalls)
+            toolCallID = try container.decodeIfPresent(String.self, forKey: .toolCallID)
+            if toolCalls != nil, (try? container.decodeNil(forKey: .content)) ?? true {
+                content = ""  // an assistant message of calls only: content null or absent
+            } else if let text = try? container.decode(String.self, forKey: .content) {
                 content = text
             } else if let parts = try? container.decode([Part].self, forKey: .content) {
                 guard parts.allSatisfy({ $0.type == "text" && $0.text != nil }) else {
@@ -168,20 +216,16 @@ public struct OpenAIRequest: Decodable, Sendable, Equatable {
     public var user: String?
     public var ignoreEOS: Bool?
     public var echo: Bool?
-    /// `response_format`: only `{"type": "text"}` is served; the others are refused by name, never ignored.
-    public var responseFormat: ResponseFormat?
-    /// Function-calling fields, not served yet: present or not, so that a request using them is refused by name.
-    public var tools: Present?, toolChoice: Present?, functions: Present?, functionCall: Present?
-    public var parallelToolCalls: Present?
-
-    /// `response_format`: its `type` (`text`, `json_object`, `json_schema`).
-    public struct ResponseFormat: Decodable, Equatable, Sendable {
-        /// The format's type.
-        public var type: String
-
-        /// A format of `type`.
-        public init(type: String) { self.type = type }
-    }
+    /// `response_format` (read from the scanned body, `OpenAIRequest+Structured.swift`).
+    public var responseFormat: ResponseFormat? = nil
+    /// `tools`: the functions the model may call.
+    public var tools: [Tool]? = nil
+    /// `tool_choice`.
+    public var toolChoice: ToolChoice? = nil
+    /// `parallel_tool_calls`.
+    public var parallelToolCalls: Bool? = nil
+    /// The deprecated function-calling fields (use `tools`): present or not, so that they are refused by name.
+    public var functions: Present?, functionCall: Present?
 
     /// A field whose value is not read, only noted as present.
     public struct Present: Decodable, Equatable, Sendable {
@@ -191,17 +235,16 @@ public struct OpenAIRequest: Decodable, Sendable, Equatable {
         public init(from decoder: any Decoder) throws {}
     }
 
-    /// The names of the fields present that Batchgate does not serve (a `response_format` other than `text`,
-    /// function calling), in a fixed order.
+    /// OpenAI fields the body sets to something Batchgate does not do (`best_of` other than 1, a `suffix`, audio,
+    /// non-text `modalities`, `prediction`, web search, `store: true`), read from the scanned body
+    /// on both paths (`OpenAIRequest+Structured.swift`).
+    public var declinedFields: [String] = []
+
+    /// The names of the fields present that Batchgate does not serve (the deprecated `functions` and
+    /// `function_call`, `echo: true`, then `declinedFields`), in a fixed order.
     public var unsupportedFields: [String] {
-        var fields: [String] = []
-        if let format = responseFormat, format.type != "text" { fields.append("response_format") }
-        let calling: [(String, Present?)] = [
-            ("tools", tools), ("tool_choice", toolChoice), ("functions", functions), ("function_call", functionCall),
-            ("parallel_tool_calls", parallelToolCalls),
-        ]
-        for (name, value) in calling where value != nil { fields.append(name) }
-        return fields
+        [("functions", functions), ("function_call", functionCall)].compactMap { $0.1 == nil ? nil : $0.0 }
+            + (echo == true ? ["echo"] : []) + declinedFields
     }
 
     /// A request with no field set.
@@ -221,11 +264,7 @@ public struct OpenAIRequest: Decodable, Sendable, Equatable {
         case repetitionPenalty = "repetition_penalty"
         case logitBias = "logit_bias"
         case ignoreEOS = "ignore_eos"
-        case responseFormat = "response_format"
-        case tools
-        case toolChoice = "tool_choice"
         case functions
         case functionCall = "function_call"
-        case parallelToolCalls = "parallel_tool_calls"
     }
 }

@@ -56,7 +56,27 @@ extension ResponseMessage: JSONWritable {
     public func write(to json: inout JSONWriter) {
         json.beginObject()
         json.field("role", ifPresent: role)
-        json.field("content", ifPresent: content)
+        if toolCalls != nil && role != nil {
+            json.field("content", orNull: content)  // an answer of calls: content null, as OpenAI writes it
+        } else {
+            json.field("content", ifPresent: content)
+        }
+        json.field("tool_calls", ifPresent: toolCalls)
+        json.endObject()
+    }
+}
+
+extension ResponseToolCall: JSONWritable {
+    public func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.field("index", ifPresent: index)
+        json.field("id", ifPresent: id)
+        json.field("type", ifPresent: type)
+        json.key("function")
+        json.beginObject()
+        json.field("name", ifPresent: name)
+        json.field("arguments", ifPresent: arguments)
+        json.endObject()
         json.endObject()
     }
 }

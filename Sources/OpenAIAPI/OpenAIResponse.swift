@@ -92,11 +92,59 @@ public struct CompletionLogprobs: Decodable, Sendable, Equatable {
 public struct ResponseMessage: Decodable, Sendable, Equatable {
     public var role: String?
     public var content: String?
+    /// The calls of tools the answer makes (in a stream delta, the new parts of them).
+    public var toolCalls: [ResponseToolCall]?
+
+    enum CodingKeys: String, CodingKey {
+        case role, content
+        case toolCalls = "tool_calls"
+    }
 
     /// A message or delta with these fields.
-    public init(role: String? = nil, content: String? = nil) {
+    public init(role: String? = nil, content: String? = nil, toolCalls: [ResponseToolCall]? = nil) {
         self.role = role
         self.content = content
+        self.toolCalls = toolCalls
+    }
+}
+
+/// One call of a tool in an answer, or in a stream delta the new part of one (`index` says which call; its first
+/// delta carries `id`, `type` and the name, later ones pieces of `arguments`).
+public struct ResponseToolCall: Decodable, Sendable, Equatable {
+    /// Stream deltas: which call this part belongs to.
+    public var index: Int?
+    /// The call's id (`call_…`).
+    public var id: String?
+    /// `function`.
+    public var type: String?
+    /// The function's name.
+    public var name: String?
+    /// The arguments as JSON text, or a piece of it.
+    public var arguments: String?
+
+    enum CodingKeys: String, CodingKey { case index, id, type, function }
+    struct Function: Decodable {
+        var name: String?
+        var arguments: String?
+    }
+
+    /// A call or a delta of one.
+    public init(index: Int? = nil, id: String? = nil, type: String? = nil, name: String? = nil, arguments: String?) {
+        self.index = index
+        self.id = id
+        self.type = type
+        self.name = name
+        self.arguments = arguments
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        index = try container.decodeIfPresent(Int.self, forKey: .index)
+        id = try container.decodeIfPresent(String.self, forKey: .id)
+        type = try container.decodeIfPresent(String.self, forKey: .type)
+        let function = try container.decodeIfPresent(Function.self, forKey: .function)
+        name = function?.name
+        arguments = function?.arguments
     }
 }
 

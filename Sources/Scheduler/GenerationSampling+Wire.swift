@@ -10,6 +10,16 @@ extension GenerationSampling {
             repetitionPenalty: repetitionPenalty, presencePenalty: presencePenalty,
             frequencyPenalty: frequencyPenalty, logitBias: logitBias.map { LogitBias(token: $0.token, bias: $0.bias) },
             logprobs: logprobs, topLogprobs: topLogprobs, maxTokens: maxTokens, ignoreEOS: ignoreEOS,
-            stopTokens: stopTokens)
+            stopTokens: stopTokens, constraint: constraint.map { OutputConstraintParameters($0.wire) })
+    }
+}
+
+extension GenerationConstraint {
+    /// The constraint's source as the worker protocol carries it.
+    var wire: OutputConstraintParameters.Kind {
+        switch self {
+        case .jsonObject: .jsonObject
+        case .jsonSchema(let text): .jsonSchema(text)
+        }
     }
 }

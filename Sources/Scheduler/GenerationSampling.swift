@@ -33,13 +33,15 @@ public struct GenerationSampling: Sendable, Equatable {
     public var ignoreEOS: Bool
     /// Tokens that finish the sequence when sampled.
     public var stopTokens: [Int32]
+    /// Structured output: the generated text must follow this grammar (nil: free text).
+    public var constraint: GenerationConstraint?
 
     /// Creates parameters; the defaults sample greedily for up to 16 tokens.
     public init(
         temperature: Float = 0, topK: UInt32 = 0, topP: Float = 1, minP: Float = 0, seed: UInt64 = 0,
         repetitionPenalty: Float = 1, presencePenalty: Float = 0, frequencyPenalty: Float = 0,
         logitBias: [TokenBias] = [], logprobs: Bool = false, topLogprobs: UInt8 = 0, maxTokens: UInt32 = 16,
-        ignoreEOS: Bool = false, stopTokens: [Int32] = []
+        ignoreEOS: Bool = false, stopTokens: [Int32] = [], constraint: GenerationConstraint? = nil
     ) {
         self.temperature = temperature
         self.topK = topK
@@ -55,7 +57,16 @@ public struct GenerationSampling: Sendable, Equatable {
         self.maxTokens = maxTokens
         self.ignoreEOS = ignoreEOS
         self.stopTokens = stopTokens
+        self.constraint = constraint
     }
+}
+
+/// The grammar a generation's text must follow (structured output).
+public enum GenerationConstraint: Sendable, Hashable {
+    /// Any JSON object.
+    case jsonObject
+    /// A value valid under this JSON Schema (its JSON text, already checked by the caller to compile).
+    case jsonSchema(String)
 }
 
 /// An amount added to one token's logit before sampling.

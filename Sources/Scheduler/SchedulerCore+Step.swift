@@ -222,6 +222,8 @@ extension SchedulerCore {
         if start == 0 {
             var parameters = sequence.sampling
             parameters.maxTokens = UInt32(sequence.remainingTokens)
+            // A recomputed sequence's prompt ends with what it generated: its grammar reads those tokens first.
+            parameters.constraint?.generatedPrefix = UInt32(sequence.generated.count)
             sampling = parameters
         }
         return Admission(

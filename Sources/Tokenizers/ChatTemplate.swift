@@ -143,24 +143,35 @@ public struct ChatTemplate: Sendable, Equatable {
     /// system message gets `defaultSystemPrompt` first, when there is one. Throws `unknownRole` for a role other
     /// than system, user and assistant.
     public func render(
-        messages: [ChatMessage], addGenerationPrompt: Bool = true, tokenizer: Tokenizer
+        messages: [ChatMessage], tools: [ChatTool] = [], addGenerationPrompt: Bool = true, tokenizer: Tokenizer
     ) throws(TokenizerError) -> [Int32] {
         tokenizer.encode(
-            segments: try segments(messages: messages, addGenerationPrompt: addGenerationPrompt), addSpecial: true)
+            segments: try segments(messages: messages, tools: tools, addGenerationPrompt: addGenerationPrompt),
+            addSpecial: true)
     }
 
-    /// The rendered text as segments (scaffolding with `parseSpecial`, contents without).
-    public func segments(messages: [ChatMessage], addGenerationPrompt: Bool = true) throws(TokenizerError)
-        -> [Tokenizer.Segment]
+    /// The rendered text as segments (scaffolding with `parseSpecial`, contents without). `tools`, `tool` messages
+    /// and assistant tool calls need a family that writes them (`writesTools`).
+    public func segments(messages: [ChatMessage], tools: [ChatTool] = [], addGenerationPrompt: Bool = true)
+        throws(TokenizerError) -> [Tokenizer.Segment]
     {
         var out: [Tokenizer.Segment] = []
         func scaffold(_ text: String) { out.append(Tokenizer.Segment(text, parseSpecial: true)) }
         func content(_ text: String) { out.append(Tokenizer.Segment(text, parseSpecial: false)) }
-        for message in messages where ![.system, .user, .assistant].contains(message.role) {
+        let roles: [ChatMessage.Role] =
+            writesTools ? [.system, .user, .assistant, .tool] : [.system, .user, .assistant]
+        for message in messages where !roles.contains(message.role) {
             throw TokenizerError(
-                .unknownRole, "unknown chat role '\(message.role)' (expected system, user or assistant)")
+                .unknownRole,
+                "unknown chat role '\(message.role)' (expected \(roles.map(\.rawValue).joined(separator: ", ")))")
+        }
+        if !writesTools && (!tools.isEmpty || messages.contains { !$0.toolCalls.isEmpty }) {
+            throw TokenizerError(.unknownRole, "the \(family.rawValue) chat format has no way to write tools")
         }
         switch family {
+        case .chatml where !tools.isEmpty || messages.contains(where: { $0.role == .tool || !$0.toolCalls.isEmpty }):
+            chatMLWithTools(messages: messages, tools: tools, scaffold: scaffold, content: content)
+            if addGenerationPrompt { scaffold("<|im_start|>assistant\n") }
         case .chatml:
             var messages = messages
             if let defaultSystemPrompt, let first = messages.first, first.role != .system {
@@ -257,6 +268,12 @@ public struct ChatTemplate: Sendable, Equatable {
                     insideTurn = false
                 }
             }
+        case .llama3
+        where llama3Preamble != nil
+            && (!tools.isEmpty || messages.contains(where: { $0.role == .tool || !$0.toolCalls.isEmpty })):
+            try llama3WithTools(
+                messages: messages, tools: tools, preamble: llama3Preamble!, scaffold: scaffold, content: content)
+            if addGenerationPrompt { scaffold("<|start_header_id|>assistant<|end_header_id|>\n\n") }
         case .llama3:
             var messages = messages[...]
             if let llama3Preamble {

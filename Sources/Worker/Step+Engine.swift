@@ -24,7 +24,18 @@ extension WorkerProtocol.SamplingParameters {
         parameters.maxTokens = Int(maxTokens)
         parameters.stopTokens = Set(stopTokens)
         parameters.ignoreEOS = ignoreEOS
+        parameters.constraint = constraint?.engineConstraint
         return parameters
+    }
+}
+
+extension OutputConstraintParameters {
+    /// The engine's constraint for this wire constraint.
+    public var engineConstraint: OutputConstraint {
+        switch kind {
+        case .jsonObject: OutputConstraint(.jsonObject, generatedPrefix: Int(generatedPrefix))
+        case .jsonSchema(let text): OutputConstraint(.jsonSchema(text), generatedPrefix: Int(generatedPrefix))
+        }
     }
 }
 

@@ -31,13 +31,15 @@ public struct SamplingParameters: Sendable, Equatable {
     public var ignoreEOS: Bool
     /// Tokens that finish the sequence when sampled.
     public var stopTokens: [Int32]
+    /// Structured output: the generated text must follow this grammar (nil: free text).
+    public var constraint: OutputConstraintParameters?
 
     /// Creates parameters; the defaults sample greedily for up to 16 tokens.
     public init(
         temperature: Float = 0, topK: UInt32 = 0, topP: Float = 1, minP: Float = 0, seed: UInt64 = 0,
         repetitionPenalty: Float = 1, presencePenalty: Float = 0, frequencyPenalty: Float = 0,
         logitBias: [LogitBias] = [], logprobs: Bool = false, topLogprobs: UInt8 = 0, maxTokens: UInt32 = 16,
-        ignoreEOS: Bool = false, stopTokens: [Int32] = []
+        ignoreEOS: Bool = false, stopTokens: [Int32] = [], constraint: OutputConstraintParameters? = nil
     ) {
         self.temperature = temperature
         self.topK = topK
@@ -53,19 +55,22 @@ public struct SamplingParameters: Sendable, Equatable {
         self.maxTokens = maxTokens
         self.ignoreEOS = ignoreEOS
         self.stopTokens = stopTokens
+        self.constraint = constraint
     }
 
-    /// Bytes the fixed part takes (the minimum size of an encoding).
-    static let fixedSize = 4 + 4 + 4 + 4 + 8 + 4 + 4 + 4 + 1 + 1 + 4 + 1 + 4 + 4
+    /// Bytes the fixed part takes (the minimum size of an encoding), the constraint's kind byte included.
+    static let fixedSize = 4 + 4 + 4 + 4 + 8 + 4 + 4 + 4 + 1 + 1 + 4 + 1 + 4 + 4 + 1
 
-    /// Bytes parameters with `logitBiases` biases and `stopTokens` stop tokens take on the wire: the fixed part,
-    /// 8 per logit bias and 4 per stop token.
+    /// Bytes parameters with `logitBiases` biases and `stopTokens` stop tokens and no constraint take on the wire:
+    /// the fixed part, 8 per logit bias and 4 per stop token.
     public static func encodedSize(logitBiases: Int, stopTokens: Int) -> Int {
         fixedSize + 8 * logitBiases + 4 * stopTokens
     }
 
-    /// Bytes these parameters take on the wire.
-    public var encodedSize: Int { Self.encodedSize(logitBiases: logitBias.count, stopTokens: stopTokens.count) }
+    /// Bytes these parameters take on the wire (a constraint adds its prefix count and its schema's text).
+    public var encodedSize: Int {
+        Self.encodedSize(logitBiases: logitBias.count, stopTokens: stopTokens.count) + (constraint?.encodedSize ?? 0)
+    }
 
     func encode(into writer: inout WireWriter) {
         writer.write(temperature)
@@ -86,6 +91,7 @@ public struct SamplingParameters: Sendable, Equatable {
             writer.write(bias.bias)
         }
         writer.write(stopTokens)
+        OutputConstraintParameters.encode(constraint, into: &writer)
     }
 
     init(reading reader: inout WireReader) throws(ProtocolError) {
@@ -110,6 +116,7 @@ public struct SamplingParameters: Sendable, Equatable {
             return LogitBias(token: token, bias: try reader.readFloat("logit bias"))
         }
         stopTokens = try reader.readTokens("stop tokens")
+        constraint = try OutputConstraintParameters.read(&reader)
     }
 }
 

@@ -45,12 +45,13 @@ public struct WorkerProcessLauncher: WorkerLauncher {
 
     /// A ring capacity for the largest step a valid request can make: `maxRunning` sequences decoding and twice
     /// as many released, a whole prefill budget of `maxBatchTokens` prompt tokens, and sampling parameters that
-    /// bias `logitBiases` tokens and stop at `stopTokens`.
+    /// bias `logitBiases` tokens, stop at `stopTokens` and carry the longest JSON Schema.
     public static func ringCapacity(maxRunning: Int, maxBatchTokens: Int, logitBiases: Int, stopTokens: Int) -> Int {
         ringCapacity(
             forSteps: Step.encodedSize(decodes: maxRunning, releases: 2 * maxRunning)
                 + Admission.encodedSize(tokens: maxBatchTokens, sampling: nil)
-                + SamplingParameters.encodedSize(logitBiases: logitBiases, stopTokens: stopTokens))
+                + SamplingParameters.encodedSize(logitBiases: logitBiases, stopTokens: stopTokens)
+                + OutputConstraintParameters.largestEncodedSize)
     }
 
     /// The descriptor number the worker finds its segment at.

@@ -164,19 +164,40 @@ struct BadRequestTests {
             name: "chat logprobs as a string", body: chat(#""logprobs":"yes""#), status: .badRequest, type: invalid,
             code: "invalid_request", param: "logprobs"),
         Case(
-            name: "response_format json_object (not served yet)",
-            body: chat(#""response_format":{"type":"json_object"}"#),
-            status: .badRequest, type: invalid, code: "invalid_request", param: "response_format"),
+            name: "response_format json_schema outside the subset",
+            body: chat(#""response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"not":{}}}}"#),
+            status: .badRequest, type: invalid, code: "invalid_request", param: "response_format.json_schema.schema"),
+        Case(
+            name: "response_format of an unknown type", body: chat(#""response_format":{"type":"yaml"}"#),
+            status: .badRequest, type: invalid, code: "invalid_request", param: "response_format.type"),
         Case(
             name: "response_format without a type", body: chat(#""response_format":{}"#), status: .badRequest,
             type: invalid, code: "invalid_request", param: "response_format.type"),
         Case(
-            name: "tools (not served yet)",
+            name: "tools for a chat format that writes none",
             body: chat(#""tools":[{"type":"function","function":{"name":"f","parameters":{}}}]"#), status: .badRequest,
             type: invalid, code: "invalid_request", param: "tools"),
         Case(
-            name: "tool_choice", body: chat(#""tool_choice":"auto""#), status: .badRequest, type: invalid,
+            name: "tool_choice without tools", body: chat(#""tool_choice":"auto""#), status: .badRequest, type: invalid,
             code: "invalid_request", param: "tool_choice"),
+        Case(
+            name: "echo true", body: chat(#""echo":true"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "echo"),
+        Case(
+            name: "best_of 2", body: chat(#""best_of":2"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "best_of"),
+        Case(
+            name: "suffix", body: chat(#""suffix":"end""#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "suffix"),
+        Case(
+            name: "audio modality", body: chat(#""modalities":["text","audio"]"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "modalities"),
+        Case(
+            name: "prediction", body: chat(#""prediction":{"type":"content","content":"x"}"#), status: .badRequest,
+            type: invalid, code: "invalid_request", param: "prediction"),
+        Case(
+            name: "store true", body: chat(#""store":true"#), status: .badRequest, type: invalid,
+            code: "invalid_request", param: "store"),
         Case(
             name: "detokenize out of range", path: "/detokenize", body: json(#"{"model":"tiny","tokens":[-3]}"#),
             status: .badRequest, type: invalid, code: "invalid_request", param: "tokens"),
@@ -202,6 +223,12 @@ struct BadRequestTests {
             let good = try await client.post(
                 "/v1/chat/completions", json: Self.chat + #","max_tokens":2,"response_format":{"type":"text"}}"#)
             #expect(good.status == .ok, "\(good.text)")
+            // The values that ask for nothing more are accepted.
+            let defaults = try await client.post(
+                "/v1/chat/completions",
+                json: Self.chat
+                    + #","max_tokens":2,"echo":false,"best_of":1,"suffix":"","modalities":["text"],"store":false}"#)
+            #expect(defaults.status == .ok, "\(defaults.text)")
         }
     }
 
@@ -217,10 +244,12 @@ struct BadRequestTests {
             ),
             (json(#"{"model":"tiny","messages":[{"role":"user","content":"\ud800"}]}"#), "lone high surrogate"),
             (
-                chat(#""response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{}}}"#),
-                "'response_format' of type 'json_schema' is not supported yet (only 'text')"
+                chat(
+                    #""response_format":{"type":"json_schema","json_schema":{"name":"x","schema":"#
+                        + #"{"type":"object","properties":{"a":{"type":"integer","multipleOf":3}}}}}"#),
+                "'response_format.json_schema.schema': #/properties/a: the keyword 'multipleOf' is not supported"
             ),
-            (chat(#""functions":[]"#), "'functions' is not supported yet: Batchgate does not run function calling"),
+            (chat(#""functions":[]"#), "'functions' (deprecated by OpenAI) is not supported: use 'tools'"),
         ])
     func messages(body: ByteBuffer, message: String) async throws {
         let gateway = try TestGateway()

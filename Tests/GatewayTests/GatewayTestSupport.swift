@@ -41,11 +41,12 @@ struct TestGateway {
 
     /// Builds it; `maxBodyBytes` and `maxQueue` shrink limits for the tests that probe them, `limits` replaces the
     /// scheduler's limits (its `maxQueue` then wins), the worker's steps wait while `hold` is held, and with
-    /// `workerFails` the worker never starts (every launch fails).
+    /// `workerFails` the worker never starts (every launch fails); `chatTemplate` is the model's chat format.
     init(
         maxBodyBytes: Int = 1 << 20, maxQueue: Int = 64, context: Int = 256,
         keys: [BatchgateConfiguration.APIKey] = TestKeys.entries, quotaClock: (@Sendable () -> Duration)? = nil,
-        limits: SchedulerLimits? = nil, hold: StepHold? = nil, workerFails: Bool = false
+        limits: SchedulerLimits? = nil, hold: StepHold? = nil, workerFails: Bool = false,
+        chatTemplate: BatchgateConfiguration.ChatTemplate = .llama2
     ) throws {
         let path = try WorkerSupport.tinyModel(context: context)
         var options = EngineOptions()
@@ -68,7 +69,7 @@ struct TestGateway {
                 return link
             }, tickInterval: .milliseconds(10), metricsFactory: factory)
         let model = try ServedModel(
-            BatchgateConfiguration.Model(name: "tiny", path: path, chatTemplate: .llama2), scheduler: scheduler)
+            BatchgateConfiguration.Model(name: "tiny", path: path, chatTemplate: chatTemplate), scheduler: scheduler)
         var listener = BatchgateConfiguration.Listener()
         listener.maxBodyBytes = maxBodyBytes
         var logger = Logger(label: "gateway-test")

@@ -19,12 +19,22 @@ final class LiveGateway {
     /// Starts the gateway and waits until `/health/ready` answers 200.
     /// `listener` holds extra lines for the `listener:` block (each `  key: value`); `prepare` runs in the gateway's
     /// folder before it starts and returns extra lines for the `tls:` block and extra arguments for every curl (a
-    /// client certificate).
+    /// client certificate). `modelFile` serves that model file instead of a tiny random one, with `chatTemplate`.
     init(
         workers: Int = 1, maxRunning: Int = 8, maxQueue: Int = 64, keys: String? = nil, vocabulary: Int? = 512,
-        listener: String = "", prepare: (URL) throws -> (tls: String, curl: [String]) = { _ in ("", []) }
+        listener: String = "", modelFile: String? = nil, chatTemplate: String = "llama2", kvCacheMiB: Int = 8,
+        prepare: (URL) throws -> (tls: String, curl: [String]) = { _ in ("", []) }
     ) throws {
-        let model = try WorkerSupport.tinyModel(context: 4096, vocabulary: vocabulary)
+        let model: String
+        if let modelFile {
+            // A model file of the cache (the demo's), served from a folder of its own.
+            let own = FileManager.default.temporaryDirectory.appendingPathComponent("live-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: own, withIntermediateDirectories: true)
+            model = own.appendingPathComponent("tiny.gguf").path
+            try FileManager.default.createSymbolicLink(atPath: model, withDestinationPath: modelFile)
+        } else {
+            model = try WorkerSupport.tinyModel(context: 4096, vocabulary: vocabulary)
+        }
         folder = URL(fileURLWithPath: (model as NSString).deletingLastPathComponent)
         let (tlsExtra, curlExtra) = try prepare(folder)
         curlArguments = curlExtra
@@ -48,8 +58,8 @@ final class LiveGateway {
                 threads: 1
                 max_running: \(maxRunning)
                 max_queue: \(maxQueue)
-                kv_cache_mib: 8
-                chat_template: llama2
+                kv_cache_mib: \(kvCacheMiB)
+                chat_template: \(chatTemplate)
             keys:
             \(keys ?? Self.keysYAML())
             logging:

@@ -2,6 +2,8 @@ import BatchgateConfig
 import BatchgateTestSupport
 import Foundation
 import Glibc
+import OpenAIAPI
+import Synchronization
 import Testing
 
 /// The real gateway process over TLS, with real worker processes, driven by real clients.
@@ -41,6 +43,65 @@ struct LiveGatewayTests {
         let (status, output) = try runClient("openai_live.py", against: gateway)
         #expect(status == 0, "\(output)\n--- gateway log ---\n\(gateway.logText)")
         #expect(output.contains("all checks passed"))
+    }
+
+    @Test(
+        "The openai client parses a Pydantic model and runs a tool-call round trip on the demo model, streamed or not")
+    func openaiStructuredOutput() throws {
+        let gateway = try LiveGateway(
+            modelFile: try WorkerSupport.smolLM2(), chatTemplate: "auto", kvCacheMiB: 64)
+        let (status, output) = try runClient("openai_structured.py", against: gateway)
+        #expect(status == 0, "\(output)\n--- gateway log ---\n\(gateway.logText)")
+        #expect(output.contains("all checks passed"))
+    }
+
+    @Test("The demo model's answers at temperature 1 validate under their schemas through the gateway, 6 seeds each")
+    func demoModelSchemas() throws {
+        let picked = SchemaSuite.schemas.filter {
+            // Schemas whose values are bounded, so that every answer ends within its token limit.
+            [
+                "enum of strings", "integer range", "number range", "string lengths", "refs", "date", "uuid",
+                "pattern phone", "array exactly three", "definitions and enum (Pydantic v1 style)",
+            ].contains($0.name)
+        }
+        try #require(picked.count == 10)
+        let gateway = try LiveGateway(
+            modelFile: try WorkerSupport.smolLM2(), chatTemplate: "auto", kvCacheMiB: 64)
+        let seeds = 1...6
+        let jobs = picked.flatMap { entry in seeds.map { (entry.name, entry.schema, $0) } }
+        let answers = Mutex([String?](repeating: nil, count: jobs.count))
+        let (certificate, url) = (gateway.certificate, gateway.url("/v1/chat/completions"))
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
+            let (_, schema, seed) = jobs[index]
+            let body =
+                #"{"model":"tiny","messages":[{"role":"user","content":"Answer with JSON."}],"temperature":1,"#
+                + #""seed":\#(seed),"max_tokens":300,"response_format":{"type":"json_schema","json_schema":"#
+                + #"{"name":"s","schema":\#(schema)}}}"#
+            let curl = Process()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            curl.arguments = [
+                "-s", "--cacert", certificate, "--max-time", "300", "-H", "Authorization: Bearer \(LiveGateway.key)",
+                "-H", "Content-Type: application/json", "-d", body, url,
+            ]
+            let pipe = Pipe()
+            curl.standardOutput = pipe
+            try? curl.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            curl.waitUntilExit()
+            answers.withLock { $0[index] = output }
+        }
+        var cases: [(schema: String, outputs: [String])] = []
+        for (index, (name, schema, seed)) in jobs.enumerated() {
+            let text = answers.withLock { $0[index] } ?? ""
+            let choice = try? JSONDecoder().decode(CompletionResponse.self, from: Data(text.utf8)).choices.first
+            #expect(choice?.finishReason == "stop", "\(name), seed \(seed): \(text)")
+            if cases.last?.schema != schema { cases.append((schema, [])) }
+            cases[cases.count - 1].outputs.append(choice?.message?.content ?? "")
+        }
+        let problems = try SchemaValidator.problems(cases)
+        for ((name, _), (found, (_, outputs))) in zip(picked, zip(problems, cases)) {
+            for (index, error) in found.prefix(3) { Issue.record("\(name): \(outputs[index]) is invalid: \(error)") }
+        }
     }
 
     @Test("The openai client's automatic retries wait for our Retry-After when the queue is full, then succeed")

@@ -45,9 +45,16 @@ struct RequestDecodingTests {
         #"[1,2]"#, "", "null", #"{"model": "#,
     ]
 
-    /// Both readings of `body`: the fast one (nil when it leaves the body to `JSONDecoder`) and the reference one.
+    /// Both readings of `body`: the fast one (nil when it leaves the body to `JSONDecoder`, or when its structured
+    /// fields are refused) and the reference one.
     static func readings(_ body: [UInt8]) -> (fast: OpenAIRequest?, reference: Result<OpenAIRequest, GatewayError>) {
-        let fast = body.withUnsafeBufferPointer { JSONScanner.parse($0) }.flatMap { OpenAIRequest(scanned: $0) }
+        let document = body.withUnsafeBufferPointer { JSONScanner.parse($0) }
+        var fast = document.flatMap { OpenAIRequest(scanned: $0) }
+        do {
+            try fast?.readStructuredFields(document) { nil }
+        } catch {
+            fast = nil
+        }
         let reference = Result { () throws(GatewayError) in try OpenAIRequest.decodeWithFoundation(body) }
         return (fast, reference)
     }

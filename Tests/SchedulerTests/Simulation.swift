@@ -18,6 +18,8 @@ struct Simulation {
     var events: [UInt64: [GenerationEvent]] = [:]
     var refusals: [SchedulerError.Code: Int] = [:]
     var failures: [String] = []
+    /// Every step sent, in order.
+    var steps: [Step] = []
     /// Virtual cost of a step: a fixed part plus a part per token.
     var stepBase: Duration = .microseconds(500)
     var stepPerToken: Duration = .microseconds(20)
@@ -67,6 +69,7 @@ struct Simulation {
             if plan.step.encodedSize > core.limits.maxStepBytes {
                 failures.append("a step of \(plan.step.encodedSize) bytes; the link takes \(core.limits.maxStepBytes)")
             }
+            steps.append(plan.step)
             let result = engines[index].handle(plan.step)
             let tokens = plan.prefillTokens + plan.step.decode.count
             elapsed = max(elapsed, stepBase + stepPerToken * tokens)

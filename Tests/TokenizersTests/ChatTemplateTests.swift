@@ -110,7 +110,7 @@ struct ChatTemplateTests {
         let qwen = try Fixtures.tokenizer("qwen2")
         #expect {
             try ChatTemplate(family: .chatml).render(
-                messages: [ChatMessage(role: ChatMessage.Role(rawValue: "tool"), content: "x")], tokenizer: qwen)
+                messages: [ChatMessage(role: ChatMessage.Role(rawValue: "wizard"), content: "x")], tokenizer: qwen)
         } throws: { ($0 as? TokenizerError)?.code == .unknownRole }
     }
 

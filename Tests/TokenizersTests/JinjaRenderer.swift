@@ -16,6 +16,8 @@ enum JinjaRenderer {
         let name: String
         let messages: [ChatMessage]
         let addGenerationPrompt: Bool
+        /// The tools offered, each as JSON text (the script reads them, keeping their keys' order).
+        var tools: [String] = []
         var testDescription: String { name }
     }
 
@@ -28,8 +30,18 @@ enum JinjaRenderer {
             "template": template, "bos_token": bosToken, "eos_token": eosToken,
             "conversations": conversations.map { conversation in
                 [
-                    "messages": conversation.messages.map { ["role": $0.role.rawValue, "content": $0.content] },
+                    "messages": conversation.messages.map { message -> [String: Any] in
+                        var entry: [String: Any] = ["role": message.role.rawValue, "content": message.content]
+                        if !message.toolCalls.isEmpty {
+                            // Arguments as JSON text; the script reads them into objects, as transformers expects.
+                            entry["tool_calls"] = message.toolCalls.map {
+                                ["type": "function", "function": ["name": $0.name, "arguments": $0.arguments]]
+                            }
+                        }
+                        return entry
+                    },
                     "add_generation_prompt": conversation.addGenerationPrompt,
+                    "tools": conversation.tools,
                 ] as [String: Any]
             },
         ]

@@ -97,6 +97,143 @@ struct JinjaTemplateTests {
         }
     }
 
+    /// Conversations with tools, tool calls and tool results.
+    static let toolConversations: [JinjaRenderer.Conversation] = {
+        let weather =
+            #"{"type": "function", "function": {"name": "get_weather", "description": "Weather \"now\" in a city", "#
+            + #""parameters": {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "#
+            + #""integer", "minimum": 1}}, "required": ["city"]}}}"#
+        let noop = #"{"type": "function", "function": {"name": "noop", "parameters": {}}}"#
+        let call = ChatToolCall(name: "get_weather", arguments: #"{"city": "Paris", "days": 2}"#)
+        return [
+            .init(
+                name: "tools, user only", messages: [.init(role: .user, content: "Weather in Paris?")],
+                addGenerationPrompt: true, tools: [weather, noop]),
+            .init(
+                name: "tools with a system message",
+                messages: [.init(role: .system, content: "Be terse."), .init(role: .user, content: "Hi")],
+                addGenerationPrompt: true, tools: [weather]),
+            .init(
+                name: "a call, two results, an answer",
+                messages: [
+                    .init(role: .user, content: "Weather?"),
+                    .init(role: .assistant, content: "", toolCalls: [call, .init(name: "noop", arguments: "{}")]),
+                    .init(role: .tool, content: "Sunny"), .init(role: .tool, content: "done"),
+                    .init(role: .assistant, content: "It is sunny."), .init(role: .user, content: "Thanks"),
+                ], addGenerationPrompt: true, tools: [weather, noop]),
+            .init(
+                name: "a call with text, without tools",
+                messages: [
+                    .init(role: .user, content: "Weather?"),
+                    .init(role: .assistant, content: "Checking.", toolCalls: [call]),
+                    .init(role: .tool, content: "Rain"),
+                ], addGenerationPrompt: false),
+        ]
+    }()
+
+    @Test("Qwen2.5's tool format: tools, calls and results render as its template renders them")
+    func qwenTools() throws {
+        let template = try #require(ChatTemplate.detect(RealTemplates.qwen25Instruct))
+        let tokenizer = try Fixtures.tokenizer("qwen2")
+        let rendered = try JinjaRenderer.render(
+            template: RealTemplates.qwen25Instruct, bosToken: "", eosToken: "<|im_end|>",
+            conversations: Self.toolConversations)
+        for (conversation, expected) in zip(Self.toolConversations, rendered) {
+            let tools = conversation.tools.enumerated().map { ChatTool(name: "tool\($0.offset)", json: $0.element) }
+            let segments = try template.segments(
+                messages: conversation.messages, tools: tools, addGenerationPrompt: conversation.addGenerationPrompt)
+            #expect(segments.map(\.text).joined() == expected, "\(conversation.name)")
+            let ids = try template.render(
+                messages: conversation.messages, tools: tools,
+                addGenerationPrompt: conversation.addGenerationPrompt, tokenizer: tokenizer)
+            #expect(ids == tokenizer.encode(expected, addSpecial: false, parseSpecial: true), "\(conversation.name)")
+        }
+    }
+
+    /// The two tools of `toolConversations` as `json.dumps(indent=4)` writes them (Llama 3.1's `tojson(indent=4)`).
+    static let indentedTools = [
+        """
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "Weather \\"now\\" in a city",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "city": {
+                            "type": "string"
+                        },
+                        "days": {
+                            "type": "integer",
+                            "minimum": 1
+                        }
+                    },
+                    "required": [
+                        "city"
+                    ]
+                }
+            }
+        }
+        """,
+        """
+        {
+            "type": "function",
+            "function": {
+                "name": "noop",
+                "parameters": {}
+            }
+        }
+        """,
+    ]
+
+    @Test("Llama 3.1's tool format: tools in the first user message, calls as JSON, results as ipython turns")
+    func llamaTools() throws {
+        let template = try #require(ChatTemplate.detect(RealTemplates.llama31Instruct))
+        #expect(template.toolCallStyle == .bareJSON)
+        let tokenizer = try Fixtures.tokenizer("llama-bpe")
+        // Llama 3.1 writes one call per assistant message.
+        let conversations =
+            Self.toolConversations.filter { $0.name != "a call, two results, an answer" } + [
+                .init(
+                    name: "one call, its result, an answer",
+                    messages: [
+                        .init(role: .user, content: "Weather?"),
+                        .init(
+                            role: .assistant, content: "",
+                            toolCalls: [.init(name: "get_weather", arguments: #"{"city": "Paris"}"#)]),
+                        .init(role: .tool, content: "Sunny \"and\" warm\n"), .init(role: .assistant, content: "Sunny."),
+                        .init(role: .user, content: "Thanks"),
+                    ], addGenerationPrompt: true, tools: Self.toolConversations[0].tools)
+            ]
+        let bos = tokenizer.bos.flatMap(tokenizer.tokenText) ?? ""
+        let rendered = try JinjaRenderer.render(
+            template: RealTemplates.llama31Instruct, bosToken: bos, eosToken: "", conversations: conversations)
+        for (conversation, expected) in zip(conversations, rendered) {
+            let tools = conversation.tools.enumerated().map {
+                ChatTool(name: "tool\($0.offset)", json: $0.element, indentedJSON: Self.indentedTools[$0.offset])
+            }
+            let segments = try template.segments(
+                messages: conversation.messages, tools: tools, addGenerationPrompt: conversation.addGenerationPrompt)
+            #expect(bos + segments.map(\.text).joined() == expected, "\(conversation.name)")
+            let ids = try template.render(
+                messages: conversation.messages, tools: tools,
+                addGenerationPrompt: conversation.addGenerationPrompt, tokenizer: tokenizer)
+            #expect(ids == tokenizer.encode(expected, addSpecial: false, parseSpecial: true), "\(conversation.name)")
+        }
+    }
+
+    @Test("Formats without a tool format refuse tools and tool messages rather than drop them")
+    func toolsRefused() {
+        #expect(throws: TokenizerError.self) {
+            try ChatTemplate(family: .llama3).segments(
+                messages: [.init(role: .user, content: "x")], tools: [ChatTool(name: "f", json: "{}")])
+        }
+        #expect(throws: TokenizerError.self) {
+            try ChatTemplate(family: .llama2).segments(messages: [.init(role: .tool, content: "x")])
+        }
+    }
+
     @Test("Llama 3.1 and 3.2 templates open with the knowledge cutoff and their date: fixed, or today's")
     func llama3Preamble() throws {
         let fixed = try #require(ChatTemplate.detect(RealTemplates.llama31Instruct)?.llama3Preamble)

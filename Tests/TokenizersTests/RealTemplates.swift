@@ -71,8 +71,8 @@ enum RealTemplates {
         {% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}
         """#
 
-    /// meta-llama/Llama-3.1-8B-Instruct (tool branches shortened; the chat path is as published): a system block with
-    /// the knowledge cutoff and the fixed date "26 Jul 2024" opens every conversation.
+    /// meta-llama/Llama-3.1-8B-Instruct (the built-in tool branches left out; the chat and custom-tool paths as
+    /// published): a system block with the knowledge cutoff and the fixed date "26 Jul 2024" opens every conversation.
     static let llama31Instruct = #"""
         {{- bos_token }}
         {%- if custom_tools is defined %}
@@ -115,12 +115,48 @@ enum RealTemplates {
         {{- system_message }}
         {{- "<|eot_id|>" }}
 
+        {#- Custom tools are passed in a user message with some extra guidance #}
+        {%- if tools_in_user_message and not tools is none %}
+            {#- Extract the first user message so we can plug it in here #}
+            {%- if messages | length != 0 %}
+                {%- set first_user_message = messages[0]['content']|trim %}
+                {%- set messages = messages[1:] %}
+            {%- else %}
+                {{- raise_exception("Cannot put tools in the first user message when there's no first user message!") }}
+        {%- endif %}
+            {{- '<|start_header_id|>user<|end_header_id|>\n\n' -}}
+            {{- "Given the following functions, please respond with a JSON for a function call " }}
+            {{- "with its proper arguments that best answers the given prompt.\n\n" }}
+            {{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' }}
+            {{- "Do not use variables.\n\n" }}
+            {%- for t in tools %}
+                {{- t | tojson(indent=4) }}
+                {{- "\n\n" }}
+            {%- endfor %}
+            {{- first_user_message + "<|eot_id|>"}}
+        {%- endif %}
+
         {%- for message in messages %}
             {%- if not (message.role == 'ipython' or message.role == 'tool' or 'tool_calls' in message) %}
                 {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' }}
+            {%- elif 'tool_calls' in message %}
+                {%- if not message.tool_calls|length == 1 %}
+                    {{- raise_exception("This model only supports single tool-calls at once!") }}
+                {%- endif %}
+                {%- set tool_call = message.tool_calls[0].function %}
+                {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+                {{- '{"name": "' + tool_call.name + '", ' }}
+                {{- '"parameters": ' }}
+                {{- tool_call.arguments | tojson }}
+                {{- "}" }}
+                {{- "<|eot_id|>" }}
             {%- elif message.role == "tool" or message.role == "ipython" %}
                 {{- "<|start_header_id|>ipython<|end_header_id|>\n\n" }}
-                {{- message.content }}
+                {%- if message.content is mapping or message.content is iterable %}
+                    {{- message.content | tojson }}
+                {%- else %}
+                    {{- message.content }}
+                {%- endif %}
                 {{- "<|eot_id|>" }}
             {%- endif %}
         {%- endfor %}

@@ -6,7 +6,7 @@ import WorkerProtocol
 struct ErrorCaseTests {
     /// A step with one admission carrying sampling parameters: admission at 28 (flags at 40, 41;
     /// token count at 42, one token at 46), sampling from 50 (temperature first, top logprobs at
-    /// +37, logit-bias count at +43).
+    /// +37, logit-bias count at +43, the output constraint's kind byte at +51).
     static let step = Step(
         stepID: 5,
         admit: [
@@ -52,7 +52,9 @@ struct ErrorCaseTests {
 
     @Test("Another protocol version is unsupported_version")
     func unsupportedVersion() {
-        #expect(Self.code(Self.patched(Self.step.encoded(), at: 4, UInt16(2))) == .unsupportedVersion)
+        let later = MessageHeader.currentVersion + 1
+        #expect(Self.code(Self.patched(Self.step.encoded(), at: 4, later)) == .unsupportedVersion)
+        #expect(Self.code(Self.patched(Self.step.encoded(), at: 4, UInt16(1))) == .unsupportedVersion)
     }
 
     @Test("An unknown kind byte is unknown_kind", arguments: [UInt8(0), 4, 255])
@@ -96,6 +98,7 @@ struct ErrorCaseTests {
         #expect(Self.code(Self.patched(step, at: 46, Int32(-1))) == .invalidValue, "negative token")
         #expect(Self.code(Self.patched(step, at: 50, Float.nan.bitPattern)) == .invalidValue, "NaN temperature")
         #expect(Self.code(Self.patched(step, at: 50 + 37, UInt8(21))) == .invalidValue, "top logprobs over 20")
+        #expect(Self.code(Self.patched(step, at: 50 + 51, UInt8(3))) == .invalidValue, "output constraint kind")
         #expect(Self.code(Self.patched(result, at: 52, Float.nan.bitPattern)) == .invalidValue, "NaN logprob")
         #expect(Self.code(Self.patched(result, at: 60, UInt8(9))) == .invalidValue, "finish reason")
         #expect(Self.code(Self.patched(result, at: 69 + 8, UInt16(99))) == .invalidValue, "sequence error code")

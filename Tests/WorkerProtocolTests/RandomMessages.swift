@@ -60,7 +60,16 @@ struct RandomMessages {
             repetitionPenalty: float(), presencePenalty: float(), frequencyPenalty: float(),
             logitBias: list { LogitBias(token: $0.token(), bias: $0.float()) }, logprobs: bool(),
             topLogprobs: .random(in: 0...SamplingParameters.maxTopLogprobs, using: &generator),
-            maxTokens: uint32(), ignoreEOS: bool(), stopTokens: list { $0.token() })
+            maxTokens: uint32(), ignoreEOS: bool(), stopTokens: list { $0.token() }, constraint: constraint())
+    }
+
+    /// No constraint, any JSON object, or a schema of random text, each a third of the time.
+    mutating func constraint() -> OutputConstraintParameters? {
+        switch Int.random(in: 0..<3, using: &generator) {
+        case 0: nil
+        case 1: OutputConstraintParameters(.jsonObject, generatedPrefix: uint32())
+        default: OutputConstraintParameters(.jsonSchema(text()), generatedPrefix: uint32())
+        }
     }
 
     mutating func stepResult() -> StepResult {

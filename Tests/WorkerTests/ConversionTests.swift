@@ -38,6 +38,26 @@ import WorkerProtocol
         #expect((decoded ?? step).runningSequences == [1, 2, 3, 4])
     }
 
+    @Test("A wire output constraint becomes the engine's, with its generated prefix")
+    func constraintBecomesEngines() throws {
+        let schema = #"{"type": "integer"}"#
+        for (wire, engine) in [
+            (OutputConstraintParameters(.jsonObject), OutputConstraint(.jsonObject)),
+            (
+                OutputConstraintParameters(.jsonSchema(schema), generatedPrefix: 7),
+                .init(.jsonSchema(schema), generatedPrefix: 7)
+            ),
+        ] {
+            let sampling = WorkerProtocol.SamplingParameters(constraint: wire)
+            let step = Step(
+                stepID: 1,
+                admit: [Admission(sequenceID: 1, firstPosition: 0, tokens: [1], isLastChunk: true, sampling: sampling)])
+            let batch = try Step(decoding: step.encoded()).engineBatch
+            #expect(batch.admits[0].sampling?.constraint == engine)
+        }
+        #expect(WorkerProtocol.SamplingParameters().engineParameters.constraint == nil)
+    }
+
     @Test func outputBecomesResult() throws {
         let output = StepOutput(
             results: [

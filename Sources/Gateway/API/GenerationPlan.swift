@@ -1,3 +1,4 @@
+import Grammar
 import OpenAIAPI
 import Scheduler
 import Tokenizers
@@ -24,6 +25,8 @@ public struct GenerationPlan: Sendable {
     public var stopStrings: [String]
     /// Return logprobs, with this many alternatives per token; nil for none.
     public var logprobAlternatives: Int?
+    /// How the answer is read for tool calls; nil when the request offers no tools (or `tool_choice` is `none`).
+    var toolCalling: ToolCalling?
 
     /// The most `stop` strings a request may send.
     public static let maxStopStrings = 4
@@ -41,13 +44,29 @@ public struct GenerationPlan: Sendable {
             throw GatewayError(.invalidRequest, "'n' must be 1: one choice per request is supported", param: "n")
         }
         if let field = body.unsupportedFields.first {
-            let what =
-                field == "response_format"
-                ? "'response_format' of type '\(body.responseFormat?.type ?? "")' is not supported yet (only 'text')"
-                : "'\(field)' is not supported yet: Batchgate does not run function calling"
-            throw GatewayError(.invalidRequest, what, param: field)
+            let why =
+                switch field {
+                case "functions", "function_call":
+                    "(deprecated by OpenAI) is not supported: use 'tools' and 'tool_choice'"
+                case "echo": "is not supported: the answer never repeats the prompt"
+                case "best_of": "must be 1: one completion is generated per request"
+                case "suffix": "is not supported: Batchgate does not insert text"
+                case "modalities": "may only be [\"text\"]"
+                case "store": "is not supported: Batchgate stores no completions"
+                default: "is not supported by Batchgate"
+                }
+            throw GatewayError(.invalidRequest, "'\(field)' \(why)", param: field)
         }
-        let promptTokens = try Self.promptTokens(body, kind: kind, model: model)
+        let (toolCalling, toolConstraint) = try Self.toolCalling(body, kind: kind, model: model)
+        self.toolCalling = toolCalling
+        let formatConstraint = try Self.constraint(body.responseFormat)
+        if formatConstraint != nil && toolCalling != nil {
+            throw GatewayError(
+                .invalidRequest,
+                "'response_format' json_object or json_schema cannot be combined with 'tools' unless 'tool_choice' is "
+                    + "'none'", param: "response_format")
+        }
+        let promptTokens = try Self.promptTokens(body, kind: kind, model: model, offersTools: toolCalling != nil)
         let context = model.contextLength
         guard promptTokens.count < context else {
             throw GatewayError(
@@ -56,6 +75,7 @@ public struct GenerationPlan: Sendable {
                 param: kind == .chat ? "messages" : "prompt", label: "context_length_exceeded")
         }
         var sampling = try Self.sampling(body, kind: kind, model: model)
+        sampling.constraint = toolConstraint ?? formatConstraint
         let limitField = body.maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens"
         if let limit = (body.maxCompletionTokens ?? body.maxTokens)?.value {
             guard limit >= 1 else {
@@ -87,9 +107,9 @@ public struct GenerationPlan: Sendable {
         logprobAlternatives = sampling.logprobs ? Int(sampling.topLogprobs) : nil
     }
 
-    static func promptTokens(_ body: OpenAIRequest, kind: CompletionKind, model: ServedModel) throws(GatewayError)
-        -> [Int32]
-    {
+    static func promptTokens(
+        _ body: OpenAIRequest, kind: CompletionKind, model: ServedModel, offersTools: Bool = false
+    ) throws(GatewayError) -> [Int32] {
         switch kind {
         case .chat:
             guard let messages = body.messages else {
@@ -98,11 +118,11 @@ public struct GenerationPlan: Sendable {
             guard !messages.isEmpty else {
                 throw GatewayError(.invalidRequest, "'messages' must hold at least one message", param: "messages")
             }
-            for (index, message) in messages.enumerated() where !["system", "user", "assistant"].contains(message.role)
-            {
+            for (index, message) in messages.enumerated()
+            where !["system", "user", "assistant", "tool"].contains(message.role) {
                 throw GatewayError(
                     .invalidRequest,
-                    "'messages[\(index)].role' is '\(message.role)'; expected system, user or assistant",
+                    "'messages[\(index)].role' is '\(message.role)'; expected system, user, assistant or tool",
                     param: "messages[\(index)].role")
             }
             guard let template = model.chatTemplate else {
@@ -111,9 +131,26 @@ public struct GenerationPlan: Sendable {
                     "model '\(model.name)' has no chat template Batchgate recognises; use /v1/completions, or set "
                         + "chat_template in its configuration", param: "model")
             }
-            let chat = messages.map { ChatMessage(role: .init(rawValue: $0.role), content: $0.content) }
+            if !template.writesTools,
+                let index = messages.firstIndex(where: { $0.role == "tool" || $0.toolCalls != nil })
+            {
+                throw GatewayError(
+                    .invalidRequest,
+                    "'messages[\(index)]' holds a tool call or result; model '\(model.name)' uses the "
+                        + "\(template.family.rawValue) chat format, which Batchgate writes no tools in (ChatML and Llama 3.1 "
+                        + "do)",
+                    param: "messages[\(index)]")
+            }
+            let chat = messages.map { message in
+                ChatMessage(
+                    role: .init(rawValue: message.role), content: message.content,
+                    toolCalls: (message.toolCalls ?? []).map {
+                        ChatToolCall(name: $0.name, arguments: SchemaValue.pythonJSONText(of: $0.arguments))
+                    })
+            }
+            let tools = offersTools ? (body.tools ?? []).map(\.chatTool) : []
             do {
-                return try template.render(messages: chat, tokenizer: model.tokenizer)
+                return try template.render(messages: chat, tools: tools, tokenizer: model.tokenizer)
             } catch {
                 throw GatewayError(.invalidRequest, "the messages cannot be rendered: \(error)", param: "messages")
             }
@@ -225,6 +262,61 @@ public struct GenerationPlan: Sendable {
         }
         sampling.stopTokens = stopTokens(kind, model: model.description)
         return sampling
+    }
+
+    /// How the answer is read for tools, and the constraint `tool_choice` `required` or a named function puts on it;
+    /// nil for a request without tools or with `tool_choice` `none` (its tools are then left out of the prompt).
+    static func toolCalling(_ body: OpenAIRequest, kind: CompletionKind, model: ServedModel) throws(GatewayError)
+        -> (ToolCalling?, GenerationConstraint?)
+    {
+        let tools = body.tools ?? []
+        guard !tools.isEmpty else {
+            if body.toolChoice != nil && body.toolChoice != OpenAIRequest.ToolChoice.none {
+                throw GatewayError(.invalidRequest, "'tool_choice' needs 'tools'", param: "tool_choice")
+            }
+            return (nil, nil)
+        }
+        guard kind == .chat else {
+            throw GatewayError(.invalidRequest, "'tools' are for /v1/chat/completions", param: "tools")
+        }
+        var names: Set<String> = []
+        for (index, tool) in tools.enumerated() {
+            guard !tool.name.isEmpty, tool.name.count <= 64,
+                tool.name.unicodeScalars.allSatisfy({
+                    $0.properties.isAlphabetic || "0123456789_-.".unicodeScalars.contains($0)
+                })
+            else {
+                throw GatewayError(
+                    .invalidRequest, "'tools[\(index)].function.name' must be 1 to 64 letters, digits, '_', '-' or '.'",
+                    param: "tools[\(index)].function.name")
+            }
+            guard names.insert(tool.name).inserted else {
+                throw GatewayError(
+                    .invalidRequest, "'tools' names the function '\(tool.name)' twice", param: "tools[\(index)]")
+            }
+        }
+        let choice = body.toolChoice ?? .auto
+        if choice == .none { return (nil, nil) }
+        guard let template = model.chatTemplate, let style = template.toolCallStyle else {
+            throw GatewayError(
+                .invalidRequest,
+                "model '\(model.name)' uses the \(model.chatTemplate?.family.rawValue ?? "unknown") chat format, which "
+                    + "Batchgate writes no tools in (ChatML and Llama 3.1 do)", param: "tools")
+        }
+        let key = style == .bareJSON ? "parameters" : "arguments"
+        switch choice {
+        case .none, .auto:
+            let mode: ToolCalling.Mode = style == .bareJSON ? .bare : .tagged
+            return (ToolCalling(mode: mode, parallel: body.parallelToolCalls ?? true), nil)
+        case .required: return (ToolCalling(mode: .forced), .jsonSchema(try callSchema(tools, argumentsKey: key)))
+        case .function(let name):
+            guard let tool = tools.first(where: { $0.name == name }) else {
+                throw GatewayError(
+                    .invalidRequest, "'tool_choice' names the function '\(name)', which 'tools' does not hold",
+                    param: "tool_choice")
+            }
+            return (ToolCalling(mode: .forced), .jsonSchema(try callSchema([tool], argumentsKey: key)))
+        }
     }
 
     /// The tokens that end a generation through `kind`: the model's end of generation, and for chat its template's

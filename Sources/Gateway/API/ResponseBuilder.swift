@@ -51,11 +51,12 @@ struct ResponseBuilder: Sendable {
 
     /// A whole (non-streamed) response.
     func whole(text: String, tokens: [GeneratedToken], ending: GenerationRun.Ending) -> CompletionResponse {
+        let (message, finishReason) =
+            plan.toolCalling.map { toolMessage(text: text, finishReason: ending.finishReason, calling: $0) }
+            ?? (ResponseMessage(role: "assistant", content: text), ending.finishReason)
         let choice =
             plan.kind == .chat
-            ? Choice(
-                message: ResponseMessage(role: "assistant", content: text), chatLogprobs: chatLogprobs(tokens),
-                finishReason: ending.finishReason)
+            ? Choice(message: message, chatLogprobs: chatLogprobs(tokens), finishReason: finishReason)
             : Choice(
                 text: text, completionLogprobs: completionLogprobs(tokens, offset: 0),
                 finishReason: ending.finishReason)
