@@ -9,7 +9,8 @@
 // Q3_K) that comes back off exactly through the activations' per-lane sums, prepared once per call. A super-block
 // register holds 64 values (two 32-value chunks), whose halves fold into the eight lanes; two weight rows share one
 // 512-bit float accumulator (row A in the low eight lanes, row B in the high), and two such pairs are in flight, so
-// every float step is `pair_tile`'s, in its order, for four rows at once.
+// every float step is `pair_tile`'s, in its order, for two (super-blocks) or four rows at once. Each block's next
+// rows are prefetched while it is read.
 #ifndef BATCHGATE_DECODE_GEMV_H
 #define BATCHGATE_DECODE_GEMV_H
 
@@ -18,7 +19,8 @@
 #define GEMV __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 #define GEMV_INLINE __attribute__((always_inline)) static inline
 
-/// Row pairs in flight (the last rows of a range repeat the range's last row and drop those results).
+/// Row pairs in flight in the 32-value kinds' loop (the last rows of a range repeat the range's last row and drop
+/// those results).
 enum { gemv_pairs = 2 };
 
 /// The stored bytes of one block of `kind`.
@@ -316,7 +318,8 @@ GEMV GEMV_INLINE float half_sum(__m512 x, int half) {
 GEMV GEMV_INLINE void gemv_super(
     int kind, int cols, const uint8_t *weights, size_t wrb, size_t row_begin, size_t row_end, const gemv_act *p,
     size_t blocks, float *out, size_t stride) {
-    enum { R = 2 * gemv_pairs };
+    // One row pair at a time: a block row needs eight registers of values and scales per row.
+    enum { P = 1, R = 2 * P };
     const size_t bb = gemv_block_bytes(kind);
     const int has_min = kind == KIND_Q2_K || kind == KIND_Q4_K || kind == KIND_Q5_K;
     float sc[R][4][16] __attribute__((aligned(64)));
@@ -324,10 +327,10 @@ GEMV GEMV_INLINE void gemv_super(
     for (size_t r0 = row_begin; r0 < row_end; r0 += R) {
         const uint8_t *rows[R];
         for (int rr = 0; rr < R; rr++) rows[rr] = weights + (r0 + rr < row_end ? r0 + rr : row_end - 1) * wrb;
-        __m512 acc[gemv_pairs][4];
-        __m256 accm[gemv_pairs][4];
+        __m512 acc[P][4];
+        __m256 accm[P][4];
         float summ[R][4];
-        for (int pp = 0; pp < gemv_pairs; pp++) {
+        for (int pp = 0; pp < P; pp++) {
             for (int c = 0; c < cols; c++) {
                 acc[pp][c] = _mm512_setzero_ps();
                 accm[pp][c] = _mm256_setzero_ps();
@@ -347,15 +350,15 @@ GEMV GEMV_INLINE void gemv_super(
             }
             for (int j = 0; j < count; j++) {
                 size_t b = b0 + j;
-                for (int pp = 0; pp < gemv_pairs; pp++) {
+                for (int pp = 0; pp < P; pp++) {
                     __m512i t[2][4];
                     __m256i pair16[2];
                     __m128i mins8[2];
                     for (int h = 0; h < 2; h++) {
                         const uint8_t *blk = rows[2 * pp + h] + b * bb;
-                        _mm_prefetch((const char *)blk + 4 * wrb, _MM_HINT_T0);
-                        _mm_prefetch((const char *)blk + 4 * wrb + 64, _MM_HINT_T0);
-                        _mm_prefetch((const char *)blk + 4 * wrb + 128, _MM_HINT_T0);
+                        _mm_prefetch((const char *)blk + R * wrb, _MM_HINT_T0);
+                        _mm_prefetch((const char *)blk + R * wrb + 64, _MM_HINT_T0);
+                        _mm_prefetch((const char *)blk + R * wrb + 128, _MM_HINT_T0);
                         __m512i u[4], sw[4];
                         pair16[h] = _mm256_setzero_si256();
                         mins8[h] = _mm_setzero_si128();
@@ -450,8 +453,8 @@ GEMV GEMV_INLINE void gemv_block32(
                 for (int pp = 0; pp < gemv_pairs; pp++) {
                     int ra = 2 * pp, rb = 2 * pp + 1;
                     const uint8_t *ba = rows[ra] + b * bb, *bq = rows[rb] + b * bb;
-                    _mm_prefetch((const char *)ba + 4 * wrb, _MM_HINT_T0);
-                    _mm_prefetch((const char *)bq + 4 * wrb, _MM_HINT_T0);
+                    _mm_prefetch((const char *)ba + 2 * gemv_pairs * wrb, _MM_HINT_T0);
+                    _mm_prefetch((const char *)bq + 2 * gemv_pairs * wrb, _MM_HINT_T0);
                     __m512i w = nibble_pair(ba + qs_at, bq + qs_at);
                     if (kind == KIND_IQ4_NL) w = _mm512_shuffle_epi8(table, w);
                     if (high) {
