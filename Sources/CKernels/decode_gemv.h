@@ -448,13 +448,16 @@ GEMV GEMV_INLINE void gemv_block32(
                 if (kind == KIND_Q5_1) _mm512_store_ps(mw[rr], halves_at(rows[rr] + b0 * bb, bb, 2, count));
                 for (int c = 0; c < cols; c++) _mm512_store_ps(sc[rr][c], _mm512_mul_ps(dw, _mm512_loadu_ps(p[c].d + b0)));
             }
+            // The same blocks of the next rows, a cache line at a time.
+            for (int rr = 0; rr < R; rr++) {
+                const char *next = (const char *)(rows[rr] + b0 * bb + R * wrb);
+                for (size_t line = 0; line < (size_t)count * bb; line += 64) _mm_prefetch(next + line, _MM_HINT_T0);
+            }
             for (int j = 0; j < count; j++) {
                 size_t b = b0 + j;
                 for (int pp = 0; pp < gemv_pairs; pp++) {
                     int ra = 2 * pp, rb = 2 * pp + 1;
                     const uint8_t *ba = rows[ra] + b * bb, *bq = rows[rb] + b * bb;
-                    _mm_prefetch((const char *)ba + 2 * gemv_pairs * wrb, _MM_HINT_T0);
-                    _mm_prefetch((const char *)bq + 2 * gemv_pairs * wrb, _MM_HINT_T0);
                     __m512i w = nibble_pair(ba + qs_at, bq + qs_at);
                     if (kind == KIND_IQ4_NL) w = _mm512_shuffle_epi8(table, w);
                     if (high) {
