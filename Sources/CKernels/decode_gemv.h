@@ -9,7 +9,7 @@
 // Q3_K) that comes back off exactly through the activations' per-lane sums, prepared once per call. A super-block
 // register holds 64 values (two 32-value chunks), whose halves fold into the eight lanes; two weight rows share one
 // 512-bit float accumulator (row A in the low eight lanes, row B in the high), and two such pairs are in flight, so
-// every float step is `pair_tile`'s, in its order, for two (super-blocks) or four rows at once. Each block's next
+// every float step is `pair_tile`'s, in its order, for two (super-blocks) or six rows at once. Each block's next
 // rows are prefetched while it is read.
 #ifndef BATCHGATE_DECODE_GEMV_H
 #define BATCHGATE_DECODE_GEMV_H
@@ -21,7 +21,7 @@
 
 /// Row pairs in flight in the 32-value kinds' loop (the last rows of a range repeat the range's last row and drop
 /// those results).
-enum { gemv_pairs = 2 };
+enum { gemv_pairs = 3 };
 
 /// The stored bytes of one block of `kind`.
 KERNEL INLINE size_t gemv_block_bytes(int kind) {
