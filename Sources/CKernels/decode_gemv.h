@@ -178,7 +178,7 @@ GEMV GEMV_INLINE __m512i nibble_pair(const uint8_t *p, const uint8_t *q) {
 GEMV GEMV_INLINE void super_unpack(
     int kind, const uint8_t *blk, __m512i u[4], __m512i sw[4], __m256i *pair16, __m128i *mins8) {
     const __m512i low4 = _mm512_set1_epi8(0x0f);
-    // Word t of `sw[z]` scales values 64z + 2t and + 1, of group 4z + t / 8.
+    // Byte t of the 32 of register z: the scale of group 4z + t/8 (values 64z + 2t, +1 when scaled in pairs).
     if (kind == KIND_Q4_K || kind == KIND_Q5_K) {
         uint32_t a0, a1, a2;
         memcpy(&a0, blk + 4, 4);
@@ -285,9 +285,9 @@ GEMV GEMV_INLINE void super_unpack(
     }
 }
 
-/// The 16 int32 lanes of one unpacked block row (`u`, `sw`) against activation block `aq` (its 256 int8), with the
-/// kind's correction `e`: lane m < 8 sums, over the four registers z, the scaled products of values 4m..4m+3 of
-/// chunk 2z; lane m ≥ 8 those of values 4(m - 8).. of chunk 2z + 1 (`fold_pair` adds the two).
+/// The 16 int32 lanes of block row `u` / `sw` against the activation block `aq` (its 256 int8) with the kind's
+/// correction `e`: lane m holds the scaled products of values 4m..4m+3 of the low chunk of each register pair...
+/// summed over the four registers (lane m < 8: chunk 2z, lane m ≥ 8: chunk 2z + 1).
 GEMV GEMV_INLINE __m512i super_lanes(int kind, const __m512i u[4], const __m512i sw[4], const int8_t *aq, const uint8_t *e) {
     __m512i t = _mm512_setzero_si512();
     for (int z = 0; z < 4; z++) {
@@ -356,9 +356,9 @@ GEMV GEMV_INLINE void gemv_super(
                     __m128i mins8[2];
                     for (int h = 0; h < 2; h++) {
                         const uint8_t *blk = rows[2 * pp + h] + b * bb;
-                        _mm_prefetch((const char *)blk + R * wrb, _MM_HINT_T0);
-                        _mm_prefetch((const char *)blk + R * wrb + 64, _MM_HINT_T0);
-                        _mm_prefetch((const char *)blk + R * wrb + 128, _MM_HINT_T0);
+                        for (size_t off = 0; off < bb + 63; off += 64) {
+                            _mm_prefetch((const char *)blk + 2 * R * wrb + (off < bb ? off : bb - 1), _MM_HINT_T0);
+                        }
                         __m512i u[4], sw[4];
                         pair16[h] = _mm256_setzero_si256();
                         mins8[h] = _mm_setzero_si128();
