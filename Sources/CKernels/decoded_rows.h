@@ -241,6 +241,7 @@ KERNEL INLINE void pair_tile(
 
 #include "decoded_rows_wide.h"
 #include "tiled_order.h"
+#include "decode_gemv.h"
 
 /// Weight rows `row_begin..<row_end` against every activation row. With more than four activation rows, panels of
 /// `DECODED_PANEL_ROWS` weight rows are decoded at once, so each group of four activation rows, loaded once, meets
@@ -251,6 +252,12 @@ KERNEL INLINE void decoded_matmul(
     size_t row_begin, size_t row_end, const uint8_t *activations, size_t activation_row_bytes, size_t activation_count,
     size_t blocks, float *output, size_t output_stride) {
     if (row_begin >= row_end || activation_count == 0) return;
+    if (activation_count <= 4 && bg_kernel_variant() == BG_VARIANT_AVX512) {
+        // Decode on AVX-512: the fused kernels of `decode_gemv.h`, bit for bit this driver's AVX2 results.
+        decode_gemv(kind, weights, weight_row_bytes, row_begin, row_end, activations, activation_row_bytes,
+                    activation_count, blocks, output, output_stride);
+        return;
+    }
     size_t n = blocks * (is_super(kind) ? 256 : 32);
     size_t record_bytes = blocks * (is_super(kind) ? sizeof(super_record) : sizeof(block_record));
     size_t panel = activation_count > 4 ? DECODED_PANEL_ROWS : 1;
