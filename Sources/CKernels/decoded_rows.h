@@ -239,31 +239,24 @@ KERNEL INLINE void pair_tile(
 #define DECODED_PANEL_ROWS 8
 #endif
 
-#include "exact_order.h"
-#include "exact_gemm.h"
+#include "decoded_rows_wide.h"
+#include "tiled_order.h"
+#include "tiled_gemm.h"
 
-/// A kernel with the `BG_DECODED_KERNEL` signature (the AVX-512 exact GEMM of a kind).
-typedef void (*decoded_kernel_fn)(
-    const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end, const uint8_t *activations,
-    size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output, size_t output_stride);
-
-/// Weight rows `row_begin..<row_end` against every activation row. On AVX-512 hosts five or more activation rows go
-/// to `gemm` (the exact-block order of `exact_gemm.h`). Otherwise, with more than four activation rows, panels of
+/// Weight rows `row_begin..<row_end` against every activation row. With more than four activation rows, panels of
 /// `DECODED_PANEL_ROWS` weight rows are decoded at once, so each group of four activation rows, loaded once, meets
-/// them all; with fewer, one row at a time, which stays in L1.
+/// them all (two weight rows at a time through `wide`, `wide_cols` activation rows at a time, when given and
+/// `bg_kernel_variant()` is AVX-512); otherwise one row at a time, which stays in L1.
 KERNEL INLINE void decoded_matmul(
-    int kind, row_decoder decode, decoded_kernel_fn gemm, const uint8_t *weights, size_t weight_row_bytes,
+    int kind, row_decoder decode, wide_tile_fn wide, const uint8_t *weights, size_t weight_row_bytes,
     size_t row_begin, size_t row_end, const uint8_t *activations, size_t activation_row_bytes, size_t activation_count,
     size_t blocks, float *output, size_t output_stride) {
     if (row_begin >= row_end || activation_count == 0) return;
-    if (activation_count >= 5 && bg_kernel_variant() == BG_VARIANT_AVX512) {
-        gemm(weights, weight_row_bytes, row_begin, row_end, activations, activation_row_bytes, activation_count,
-             blocks, output, output_stride);
-        return;
-    }
     size_t n = blocks * (is_super(kind) ? 256 : 32);
     size_t record_bytes = blocks * (is_super(kind) ? sizeof(super_record) : sizeof(block_record));
     size_t panel = activation_count > 4 ? DECODED_PANEL_ROWS : 1;
+    int use_wide = wide && panel > 1 && bg_kernel_variant() == BG_VARIANT_AVX512;
+    size_t step = use_wide ? wide_cols(kind) : 4;
     size_t row_stride = (n + record_bytes + 63) & ~(size_t)63;
     uint8_t *buffer = aligned_alloc(64, panel * row_stride);
     if (!buffer) abort();
@@ -277,21 +270,33 @@ KERNEL INLINE void decoded_matmul(
             }
             decode(weights + r * weight_row_bytes, blocks, (int8_t *)slot, slot + n);
         }
-        for (size_t i = 0; i < activation_count; i += 4) {
-            size_t take = activation_count - i < 4 ? activation_count - i : 4;
-            const uint8_t *aj = activations + i * activation_row_bytes;
-            for (size_t r = p0; r < p1; r++) {
+        for (size_t i = 0; i < activation_count; i += step) {
+            size_t take = activation_count - i < step ? activation_count - i : step;
+            const uint8_t *act = activations + i * activation_row_bytes;
+            size_t r = p0;
+            if (use_wide) {
+                for (; r + 1 < p1; r += 2) {
+                    const uint8_t *s0 = buffer + (r - p0) * row_stride, *s1 = s0 + row_stride;
+                    wide((const int8_t *)s0, s0 + n, (const int8_t *)s1, s1 + n, act, activation_row_bytes, take,
+                         blocks, output + i * output_stride + r, output_stride);
+                }
+            }
+            for (; r < p1; r++) {
                 const uint8_t *slot = buffer + (r - p0) * row_stride;
                 const int8_t *v = (const int8_t *)slot;
-                float *out = output + i * output_stride + r;
-                if (take == 4) {
-                    pair_tile(kind, 4, v, slot + n, aj, activation_row_bytes, blocks, out, output_stride);
-                } else if (take == 3) {
-                    pair_tile(kind, 3, v, slot + n, aj, activation_row_bytes, blocks, out, output_stride);
-                } else if (take == 2) {
-                    pair_tile(kind, 2, v, slot + n, aj, activation_row_bytes, blocks, out, output_stride);
-                } else {
-                    pair_tile(kind, 1, v, slot + n, aj, activation_row_bytes, blocks, out, output_stride);
+                for (size_t j = 0; j < take; j += 4) {
+                    size_t left = take - j;
+                    const uint8_t *aj = act + j * activation_row_bytes;
+                    float *out = output + (i + j) * output_stride + r;
+                    if (left >= 4) {
+                        pair_tile(kind, 4, v, slot + n, aj, activation_row_bytes, blocks, out, output_stride);
+                    } else if (left == 3) {
+                        pair_tile(kind, 3, v, slot + n, aj, activation_row_bytes, blocks, out, output_stride);
+                    } else if (left == 2) {
+                        pair_tile(kind, 2, v, slot + n, aj, activation_row_bytes, blocks, out, output_stride);
+                    } else {
+                        pair_tile(kind, 1, v, slot + n, aj, activation_row_bytes, blocks, out, output_stride);
+                    }
                 }
             }
         }
@@ -299,33 +304,33 @@ KERNEL INLINE void decoded_matmul(
     free(buffer);
 }
 
-/// Defines the exported kernel `name` for `kind` with row decoder `decode` (and its AVX-512 GEMM, `name_gemm`),
-/// and `name_exact_reference`, the same product by `exact_pair_reference` (for tests).
+/// Defines the exported kernel `name` for `kind` with row decoder `decode` (and its wide tile, `name_wide`).
 #define DECODED_KERNEL(name, kind, decode)                                                                          \
-    EXACT_GEMM(name##_gemm, kind, decode)                                                                          \
+    WIDE_TILE(name##_wide, kind)                                                                                   \
     KERNEL void name(                                                                                              \
         const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end,                         \
         const uint8_t *activations, size_t activation_row_bytes, size_t activation_count, size_t blocks,           \
         float *output, size_t output_stride) {                                                                     \
         decoded_matmul(                                                                                            \
-            kind, decode, name##_gemm, weights, weight_row_bytes, row_begin, row_end,                               \
+            kind, decode, wide_supported(kind) ? name##_wide : NULL, weights, weight_row_bytes, row_begin, row_end, \
             activations, activation_row_bytes, activation_count, blocks, output, output_stride);                   \
-    }                                                                                                              \
-    KERNEL void name##_exact_reference(                                                                            \
+    }
+
+/// Defines `name_tiled_reference`, the product of kernel `name`'s kind in the tiled order by
+/// `tiled_pair_reference` (for tests), for a super-block `kind` with row decoder `decode`.
+#define TILED_REFERENCE(name, kind, decode)                                                                        \
+    KERNEL void name##_tiled_reference(                                                                            \
         const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end,                         \
         const uint8_t *activations, size_t activation_row_bytes, size_t activation_count, size_t blocks,           \
         float *output, size_t output_stride) {                                                                     \
-        exact_reference_matmul(                                                                                    \
+        tiled_reference_matmul(                                                                                    \
             kind, decode, weights, weight_row_bytes, row_begin, row_end, activations, activation_row_bytes,        \
             activation_count, blocks, output, output_stride);                                                      \
     }
 #endif
 
-/// Defines the non-x86 stubs of kernel `name` and its reference (never called: `bg_kernels_available()` is 0 there).
+/// Defines the non-x86 stub of kernel `name` (never called: `bg_kernels_available()` is 0 there).
 #define DECODED_STUB(name)                                                                                         \
-    DECODED_STUB_ONE(name)                                                                                         \
-    DECODED_STUB_ONE(name##_exact_reference)
-#define DECODED_STUB_ONE(name)                                                                                     \
     void name(                                                                                                     \
         const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end,                         \
         const uint8_t *activations, size_t activation_row_bytes, size_t activation_count, size_t blocks,           \

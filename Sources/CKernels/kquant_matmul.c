@@ -163,6 +163,18 @@ DECODED_KERNEL(bg_q4_k_matmul, KIND_Q4_K, decode_q4_k)
 DECODED_KERNEL(bg_q5_k_matmul, KIND_Q5_K, decode_q5_k)
 DECODED_KERNEL(bg_q6_k_matmul, KIND_Q6_K, decode_q6_k)
 DECODED_KERNEL(bg_iq4_xs_matmul, KIND_IQ4_XS, decode_iq4_xs)
+TILED_REFERENCE(bg_q2_k_matmul, KIND_Q2_K, decode_q2_k)
+TILED_KERNEL(bg_q2_k_matmul, KIND_Q2_K, decode_q2_k)
+TILED_REFERENCE(bg_q3_k_matmul, KIND_Q3_K, decode_q3_k)
+TILED_KERNEL(bg_q3_k_matmul, KIND_Q3_K, decode_q3_k)
+TILED_REFERENCE(bg_q4_k_matmul, KIND_Q4_K, decode_q4_k)
+TILED_KERNEL(bg_q4_k_matmul, KIND_Q4_K, decode_q4_k)
+TILED_REFERENCE(bg_q5_k_matmul, KIND_Q5_K, decode_q5_k)
+TILED_KERNEL(bg_q5_k_matmul, KIND_Q5_K, decode_q5_k)
+TILED_REFERENCE(bg_q6_k_matmul, KIND_Q6_K, decode_q6_k)
+TILED_KERNEL(bg_q6_k_matmul, KIND_Q6_K, decode_q6_k)
+TILED_REFERENCE(bg_iq4_xs_matmul, KIND_IQ4_XS, decode_iq4_xs)
+TILED_KERNEL(bg_iq4_xs_matmul, KIND_IQ4_XS, decode_iq4_xs)
 
 KERNEL void bg_quantize_q8_k(const float *input, uint8_t *output, size_t blocks) {
     for (size_t b = 0; b < blocks; b++) {
@@ -206,11 +218,23 @@ KERNEL void bg_quantize_q8_k(const float *input, uint8_t *output, size_t blocks)
 #else
 
 DECODED_STUB(bg_q2_k_matmul)
+DECODED_STUB(bg_q2_k_matmul_tiled_reference)
+DECODED_STUB(bg_q2_k_matmul_tiled)
 DECODED_STUB(bg_q3_k_matmul)
+DECODED_STUB(bg_q3_k_matmul_tiled_reference)
+DECODED_STUB(bg_q3_k_matmul_tiled)
 DECODED_STUB(bg_q4_k_matmul)
+DECODED_STUB(bg_q4_k_matmul_tiled_reference)
+DECODED_STUB(bg_q4_k_matmul_tiled)
 DECODED_STUB(bg_q5_k_matmul)
+DECODED_STUB(bg_q5_k_matmul_tiled_reference)
+DECODED_STUB(bg_q5_k_matmul_tiled)
 DECODED_STUB(bg_q6_k_matmul)
+DECODED_STUB(bg_q6_k_matmul_tiled_reference)
+DECODED_STUB(bg_q6_k_matmul_tiled)
 DECODED_STUB(bg_iq4_xs_matmul)
+DECODED_STUB(bg_iq4_xs_matmul_tiled_reference)
+DECODED_STUB(bg_iq4_xs_matmul_tiled)
 
 void bg_quantize_q8_k(const float *input, uint8_t *output, size_t blocks) {
     (void)input, (void)output, (void)blocks;

@@ -101,27 +101,36 @@ BG_DECODED_KERNEL(bg_q6_k_matmul);
 /// IQ4_XS weights (136-byte blocks: F16 scale, 6-bit scales per 32, `kvalues_iq4nl` indices) × Q8_K activations.
 BG_DECODED_KERNEL(bg_iq4_xs_matmul);
 
-/// The kernels above in the exact-block order that their AVX-512 variants follow (`exact_order.h`), computed one
-/// scalar pair at a time: the references of the tests.
-BG_DECODED_KERNEL(bg_q4_0_matmul_exact_reference);
-/// Q5_0 in the exact-block order (reference).
-BG_DECODED_KERNEL(bg_q5_0_matmul_exact_reference);
-/// Q5_1 in the exact-block order (reference).
-BG_DECODED_KERNEL(bg_q5_1_matmul_exact_reference);
-/// IQ4_NL in the exact-block order (reference).
-BG_DECODED_KERNEL(bg_iq4_nl_matmul_exact_reference);
-/// Q2_K in the exact-block order (reference).
-BG_DECODED_KERNEL(bg_q2_k_matmul_exact_reference);
-/// Q3_K in the exact-block order (reference).
-BG_DECODED_KERNEL(bg_q3_k_matmul_exact_reference);
-/// Q4_K in the exact-block order (reference).
-BG_DECODED_KERNEL(bg_q4_k_matmul_exact_reference);
-/// Q5_K in the exact-block order (reference).
-BG_DECODED_KERNEL(bg_q5_k_matmul_exact_reference);
-/// Q6_K in the exact-block order (reference).
-BG_DECODED_KERNEL(bg_q6_k_matmul_exact_reference);
-/// IQ4_XS in the exact-block order (reference).
-BG_DECODED_KERNEL(bg_iq4_xs_matmul_exact_reference);
+/// The super-block kinds in llama.cpp's tiled order (`tiled_order.h`), for batches of activation rows (prompt
+/// chunks): per (weight row, activation row) pair and 256-value block, the exact integer scaled sum S (Q6_K's offset
+/// taken off) and the minimums' sum M (Q2_K, Q4_K, Q5_K); `res = d * float(S)`, `res = fma(-dmin, float(M), res)`,
+/// `r = fma(res, d_a, r)` in block order from `r = 0`. An AVX-512 VNNI GEMM when `bg_kernel_variant()` is AVX-512,
+/// AVX2 tiles otherwise, bit-identical to each other and to the `_tiled_reference` kernels for any activation count.
+BG_DECODED_KERNEL(bg_q2_k_matmul_tiled);
+/// Q3_K in the tiled order.
+BG_DECODED_KERNEL(bg_q3_k_matmul_tiled);
+/// Q4_K in the tiled order.
+BG_DECODED_KERNEL(bg_q4_k_matmul_tiled);
+/// Q5_K in the tiled order.
+BG_DECODED_KERNEL(bg_q5_k_matmul_tiled);
+/// Q6_K in the tiled order.
+BG_DECODED_KERNEL(bg_q6_k_matmul_tiled);
+/// IQ4_XS in the tiled order.
+BG_DECODED_KERNEL(bg_iq4_xs_matmul_tiled);
+
+/// The super-block kernels above in llama.cpp's tiled order (`tiled_order.h`: what llama.cpp uses for batches of at
+/// least 8 activation rows, a prompt chunk), computed one scalar pair at a time: the references of the tests.
+BG_DECODED_KERNEL(bg_q2_k_matmul_tiled_reference);
+/// Q3_K in the tiled order (reference).
+BG_DECODED_KERNEL(bg_q3_k_matmul_tiled_reference);
+/// Q4_K in the tiled order (reference).
+BG_DECODED_KERNEL(bg_q4_k_matmul_tiled_reference);
+/// Q5_K in the tiled order (reference).
+BG_DECODED_KERNEL(bg_q5_k_matmul_tiled_reference);
+/// Q6_K in the tiled order (reference).
+BG_DECODED_KERNEL(bg_q6_k_matmul_tiled_reference);
+/// IQ4_XS in the tiled order (reference).
+BG_DECODED_KERNEL(bg_iq4_xs_matmul_tiled_reference);
 
 /// Quantizes `blocks` blocks of 256 floats into 320-byte Q8_K activation blocks as ggml's `quantize_row_q8_K_ref`
 /// does (what x86 uses): `max` is the first value of largest magnitude, `iscale = -127 / max`, the 256 int8
