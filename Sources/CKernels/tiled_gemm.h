@@ -291,28 +291,31 @@ KERNEL INLINE void tiled_rows(
     free(slot);
 }
 
-/// Defines the exported tiled-order kernel `name_tiled` of super-block `kind` (row decoder `decode`): the AVX-512
-/// GEMM (`name_tiled_avx512`) when `bg_kernel_variant()` is AVX-512, else the AVX2 tiles; the same bits either way.
+/// Defines the exported tiled-order kernels of super-block `kind` (row decoder `decode`): `name_tiled_avx512` (the
+/// AVX-512 GEMM), `name_tiled_avx2` (the AVX2 tiles) and `name_tiled`, which runs the one `bg_kernel_variant()` says.
 #define TILED_KERNEL(name, kind, decode)                                                                           \
-    GEMM static void name##_tiled_avx512(                                                                          \
+    GEMM void name##_tiled_avx512(                                                                                 \
         const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end,                         \
         const uint8_t *activations, size_t activation_row_bytes, size_t activation_count, size_t blocks,           \
         float *output, size_t output_stride) {                                                                     \
+        if (row_begin >= row_end || activation_count == 0) return;                                                 \
         tiled_gemm(kind, decode, weights, weight_row_bytes, row_begin, row_end, activations, activation_row_bytes, \
+                   activation_count, blocks, output, output_stride);                                               \
+    }                                                                                                              \
+    KERNEL void name##_tiled_avx2(                                                                                 \
+        const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end,                         \
+        const uint8_t *activations, size_t activation_row_bytes, size_t activation_count, size_t blocks,           \
+        float *output, size_t output_stride) {                                                                     \
+        tiled_rows(kind, decode, weights, weight_row_bytes, row_begin, row_end, activations, activation_row_bytes, \
                    activation_count, blocks, output, output_stride);                                               \
     }                                                                                                              \
     KERNEL void name##_tiled(                                                                                      \
         const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end,                         \
         const uint8_t *activations, size_t activation_row_bytes, size_t activation_count, size_t blocks,           \
         float *output, size_t output_stride) {                                                                     \
-        if (row_begin >= row_end || activation_count == 0) return;                                                 \
-        if (bg_kernel_variant() == BG_VARIANT_AVX512) {                                                            \
-            name##_tiled_avx512(weights, weight_row_bytes, row_begin, row_end, activations, activation_row_bytes,  \
-                                activation_count, blocks, output, output_stride);                                  \
-        } else {                                                                                                   \
-            tiled_rows(kind, decode, weights, weight_row_bytes, row_begin, row_end, activations,                   \
-                       activation_row_bytes, activation_count, blocks, output, output_stride);                     \
-        }                                                                                                          \
+        (bg_kernel_variant() == BG_VARIANT_AVX512 ? name##_tiled_avx512 : name##_tiled_avx2)(                      \
+            weights, weight_row_bytes, row_begin, row_end, activations, activation_row_bytes, activation_count,    \
+            blocks, output, output_stride);                                                                        \
     }
 
 #endif

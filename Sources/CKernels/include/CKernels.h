@@ -2,9 +2,10 @@
 //
 // Every function here is compiled for AVX2, FMA and F16C (function target attributes, no global flags), so the
 // library links on any x86-64; callers must check `bg_kernels_available()` first and otherwise use the Swift
-// kernels. The decoded-row kernels also hold AVX-512 (VNNI) tiles, run when `bg_kernel_variant()` says so, with
-// results bit-identical to their AVX2 tiles. Each dot product's arithmetic order depends only on the row length, never on how many rows or which
-// other rows a call covers, so batching cannot change a sequence's results.
+// kernels. The decoded-row kernels also hold AVX-512 (VNNI) tiles and the tiled-order kernels an AVX-512 VNNI GEMM,
+// run when `bg_kernel_variant()` says so, with results bit-identical to their AVX2 variants. Each dot product's
+// arithmetic order depends only on the kernel and the row length, never on how many rows or which other rows a call
+// covers, so batching cannot change a sequence's results within one kernel.
 #ifndef BATCHGATE_CKERNELS_H
 #define BATCHGATE_CKERNELS_H
 
@@ -16,6 +17,10 @@ int bg_kernels_available(void);
 
 /// The kernel variants: AVX2 only, or AVX-512 (F, BW, VL, DQ, VNNI) where a kernel has a wider tile.
 enum { BG_VARIANT_AVX2 = 0, BG_VARIANT_AVX512 = 1 };
+
+/// 1 when this CPU could run the AVX-512 variants (AVX2, FMA, F16C and AVX-512 F, BW, VL, DQ, VNNI), whatever the
+/// variant in force, otherwise 0.
+int bg_avx512_available(void);
 
 /// The variant the kernels run: at first use AVX-512 when this CPU has AVX-512 F, BW, VL, DQ and VNNI and the
 /// environment does not set `BATCHGATE_KERNELS=avx2`, otherwise AVX2. Both give bit-identical results.
@@ -117,6 +122,32 @@ BG_DECODED_KERNEL(bg_q5_k_matmul_tiled);
 BG_DECODED_KERNEL(bg_q6_k_matmul_tiled);
 /// IQ4_XS in the tiled order.
 BG_DECODED_KERNEL(bg_iq4_xs_matmul_tiled);
+
+/// The tiled-order kernels' AVX2 variant (any x86-64 host with the kernels), for tests and measurements.
+BG_DECODED_KERNEL(bg_q2_k_matmul_tiled_avx2);
+/// Q3_K, AVX2 variant.
+BG_DECODED_KERNEL(bg_q3_k_matmul_tiled_avx2);
+/// Q4_K, AVX2 variant.
+BG_DECODED_KERNEL(bg_q4_k_matmul_tiled_avx2);
+/// Q5_K, AVX2 variant.
+BG_DECODED_KERNEL(bg_q5_k_matmul_tiled_avx2);
+/// Q6_K, AVX2 variant.
+BG_DECODED_KERNEL(bg_q6_k_matmul_tiled_avx2);
+/// IQ4_XS, AVX2 variant.
+BG_DECODED_KERNEL(bg_iq4_xs_matmul_tiled_avx2);
+/// The tiled-order kernels' AVX-512 VNNI variant: only where `bg_select_kernel_variant(BG_VARIANT_AVX512)` would
+/// succeed (the CPU has AVX-512 F, BW, VL, DQ and VNNI), for tests and measurements.
+BG_DECODED_KERNEL(bg_q2_k_matmul_tiled_avx512);
+/// Q3_K, AVX-512 variant.
+BG_DECODED_KERNEL(bg_q3_k_matmul_tiled_avx512);
+/// Q4_K, AVX-512 variant.
+BG_DECODED_KERNEL(bg_q4_k_matmul_tiled_avx512);
+/// Q5_K, AVX-512 variant.
+BG_DECODED_KERNEL(bg_q5_k_matmul_tiled_avx512);
+/// Q6_K, AVX-512 variant.
+BG_DECODED_KERNEL(bg_q6_k_matmul_tiled_avx512);
+/// IQ4_XS, AVX-512 variant.
+BG_DECODED_KERNEL(bg_iq4_xs_matmul_tiled_avx512);
 
 /// The super-block kernels above in llama.cpp's tiled order (`tiled_order.h`: what llama.cpp uses for batches of at
 /// least 8 activation rows, a prompt chunk), computed one scalar pair at a time: the references of the tests.
