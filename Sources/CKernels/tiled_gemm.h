@@ -78,39 +78,95 @@ GEMM GEMM_INLINE __m512 gemm_splatf(const uint8_t *p) {
     return _mm512_set1_ps(v);
 }
 
+/// Transposes 16 × 16 dwords in place: afterwards `x[j]` holds dword j of each of the 16 inputs, input l in lane l.
+GEMM GEMM_INLINE void gemm_transpose16(__m512i x[16]) {
+    __m512i t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(x[2 * i], x[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(x[2 * i], x[2 * i + 1]);
+    }
+    // u[4q + m]: column m (of each 128-bit lane) of inputs 4q..4q+3.
+    for (int q = 0; q < 4; q++) {
+        u[4 * q] = _mm512_unpacklo_epi64(t[4 * q], t[4 * q + 2]);
+        u[4 * q + 1] = _mm512_unpackhi_epi64(t[4 * q], t[4 * q + 2]);
+        u[4 * q + 2] = _mm512_unpacklo_epi64(t[4 * q + 1], t[4 * q + 3]);
+        u[4 * q + 3] = _mm512_unpackhi_epi64(t[4 * q + 1], t[4 * q + 3]);
+    }
+    for (int m = 0; m < 4; m++) {
+        __m512i v0 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0x88), v1 = _mm512_shuffle_i32x4(u[m], u[4 + m], 0xdd);
+        __m512i v2 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0x88);
+        __m512i v3 = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0xdd);
+        x[m] = _mm512_shuffle_i32x4(v0, v2, 0x88);
+        x[m + 8] = _mm512_shuffle_i32x4(v0, v2, 0xdd);
+        x[m + 4] = _mm512_shuffle_i32x4(v1, v3, 0x88);
+        x[m + 12] = _mm512_shuffle_i32x4(v1, v3, 0xdd);
+    }
+}
+
+/// The low int16 of each lane of `p`, sign-extended (`word` clear) or as (value, 0) for `vpdpwssd` (`word` set).
+GEMM GEMM_INLINE __m512i gemm_low_word(__m512i p, int word) {
+    return word ? _mm512_and_si512(p, _mm512_set1_epi32(0xffff)) : _mm512_srai_epi32(_mm512_slli_epi32(p, 16), 16);
+}
+
+/// The high int16 of each lane of `p`, as `gemm_low_word` gives the low one.
+GEMM GEMM_INLINE __m512i gemm_high_word(__m512i p, int word) {
+    return word ? _mm512_srli_epi32(p, 16) : _mm512_srai_epi32(p, 16);
+}
+
 /// Rearranges 16 decoded rows (row l at `rows + l * row_stride`: `blocks` × 256 values, then the records) into
-/// `panel`.
+/// `panel`, by 16 × 16 dword transposes of the values and of the records.
 GEMM GEMM_INLINE void gemm_build_panel(int kind, const uint8_t *rows, size_t row_stride, size_t blocks, uint8_t *panel) {
     size_t n = 256 * blocks;
     const __m512i add = _mm512_set1_epi8((char)gemm_value_offset(kind));
-    // Values: dword s of every row into the lanes of step s, by one gather per step.
-    const __m512i lane = _mm512_mullo_epi32(
-        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32((int)row_stride));
-    for (size_t s = 0; s < n / 4; s++) {
-        __m512i v = _mm512_add_epi8(_mm512_i32gather_epi32(lane, rows + 4 * s, 1), add);
-        _mm512_store_si512((__m512i *)(panel + (s / 64) * gemm_block_bytes + (s % 64) * 64), v);
-    }
-    const int groups = 256 / gemm_group_values(kind);
-    const int off = gemm_group_offset(kind);
+    const int word = gemm_scale_by_words(kind);
+    const __m512i neg_off = _mm512_set1_epi16((short)-gemm_group_offset(kind));
     for (size_t b = 0; b < blocks; b++) {
         uint8_t *pb = panel + b * gemm_block_bytes;
-        int32_t *scales = (int32_t *)(pb + gemm_scales);
-        int32_t *offsets = (int32_t *)(pb + gemm_offsets);
-        int32_t *mins = (int32_t *)(pb + gemm_mins);
-        for (int l = 0; l < gemm_rows; l++) {
-            const super_record *rec = (const super_record *)(rows + l * row_stride + n) + b;
-            for (int g = 0; g < groups; g++) {
-                int s = rec->scales[g * (16 / groups)];
-                scales[16 * g + l] = gemm_scale_by_words(kind) ? gemm_pair(s, 0) : s;
-            }
-            for (int j = 0; j < 8; j++) {
-                offsets[16 * j + l] = gemm_pair(-off * rec->scales[2 * j], -off * rec->scales[2 * j + 1]);
-                mins[16 * j + l] = kind == KIND_Q2_K ? gemm_pair(rec->mins[2 * j], rec->mins[2 * j + 1])
-                                                     : gemm_pair(rec->mins[j], rec->mins[j]);
-            }
-            ((float *)(pb + gemm_d))[l] = rec->d;
-            ((float *)(pb + gemm_ndmin))[l] = -rec->dmin;
+        for (int q = 0; q < 4; q++) {
+            __m512i x[16];
+            for (int l = 0; l < 16; l++) x[l] = _mm512_load_si512((const __m512i *)(rows + l * row_stride + 256 * b + 64 * q));
+            gemm_transpose16(x);
+            for (int j = 0; j < 16; j++) _mm512_store_si512((__m512i *)(pb + 64 * (16 * q + j)), _mm512_add_epi8(x[j], add));
         }
+        // Record dwords: 0 d, 1 dmin, 2..9 scale pairs (2j, 2j+1), 10..15 minimum pairs (0, 1) … (10, 11).
+        __m512i x[16];
+        for (int l = 0; l < 16; l++) {
+            x[l] = _mm512_loadu_si512((const void *)(rows + l * row_stride + n + b * sizeof(super_record)));
+        }
+        gemm_transpose16(x);
+        __m512i *scales = (__m512i *)(pb + gemm_scales);
+        for (int j = 0; j < 8; j++) {
+            __m512i pair = x[2 + j];
+            if (gemm_group_values(kind) == 32) {
+                scales[j] = gemm_low_word(pair, word);
+            } else {
+                scales[2 * j] = gemm_low_word(pair, word);
+                scales[2 * j + 1] = gemm_high_word(pair, word);
+            }
+            ((__m512i *)(pb + gemm_offsets))[j] = _mm512_mullo_epi16(pair, neg_off);
+        }
+        if (gemm_has_mins(kind)) {
+            __m512i *mins = (__m512i *)(pb + gemm_mins);
+            if (kind == KIND_Q2_K) {
+                const __m512i lane = _mm512_mullo_epi32(
+                    _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                    _mm512_set1_epi32((int)row_stride));
+                const uint8_t *tail = rows + n + b * sizeof(super_record) + 64;
+                for (int j = 0; j < 6; j++) mins[j] = x[10 + j];
+                for (int j = 6; j < 8; j++) mins[j] = _mm512_i32gather_epi32(lane, tail + 4 * (j - 6), 1);
+            } else {
+                // (m_j, m_j) from the pairs (m_2k, m_2k+1), k < 4.
+                for (int k = 0; k < 4; k++) {
+                    __m512i pair = x[10 + k];
+                    __m512i lo = _mm512_and_si512(pair, _mm512_set1_epi32(0xffff));
+                    __m512i hi = _mm512_srli_epi32(pair, 16);
+                    mins[2 * k] = _mm512_or_si512(lo, _mm512_slli_epi32(lo, 16));
+                    mins[2 * k + 1] = _mm512_or_si512(hi, _mm512_slli_epi32(hi, 16));
+                }
+            }
+        }
+        _mm512_store_si512((__m512i *)(pb + gemm_d), x[0]);
+        _mm512_store_si512((__m512i *)(pb + gemm_ndmin), _mm512_xor_si512(x[1], _mm512_set1_epi32((int)0x80000000u)));
     }
 }
 
