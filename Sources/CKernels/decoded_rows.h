@@ -242,20 +242,32 @@ KERNEL INLINE void pair_tile(
 #include "decoded_rows_wide.h"
 #include "tiled_order.h"
 #include "tiled_gemm.h"
+#include "block32_gemm.h"
+
+/// A kernel with the `BG_DECODED_KERNEL` signature (a kind's AVX-512 GEMM, `block32_gemm.h`).
+typedef void (*decoded_kernel_fn)(
+    const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end, const uint8_t *activations,
+    size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output, size_t output_stride);
 
 /// Weight rows `row_begin..<row_end` against every activation row. With more than four activation rows, panels of
 /// `DECODED_PANEL_ROWS` weight rows are decoded at once, so each group of four activation rows, loaded once, meets
 /// them all (two weight rows at a time through `wide`, `wide_cols` activation rows at a time, when given and
-/// `bg_kernel_variant()` is AVX-512); otherwise one row at a time, which stays in L1.
+/// `bg_kernel_variant()` is AVX-512, or all of them through `gemm` when that is given too); otherwise one row at a
+/// time, which stays in L1.
 KERNEL INLINE void decoded_matmul(
-    int kind, row_decoder decode, wide_tile_fn wide, const uint8_t *weights, size_t weight_row_bytes,
-    size_t row_begin, size_t row_end, const uint8_t *activations, size_t activation_row_bytes, size_t activation_count,
-    size_t blocks, float *output, size_t output_stride) {
+    int kind, row_decoder decode, wide_tile_fn wide, decoded_kernel_fn gemm, const uint8_t *weights,
+    size_t weight_row_bytes, size_t row_begin, size_t row_end, const uint8_t *activations,
+    size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output, size_t output_stride) {
     if (row_begin >= row_end || activation_count == 0) return;
     size_t n = blocks * (is_super(kind) ? 256 : 32);
     size_t record_bytes = blocks * (is_super(kind) ? sizeof(super_record) : sizeof(block_record));
     size_t panel = activation_count > 4 ? DECODED_PANEL_ROWS : 1;
     int use_wide = wide && panel > 1 && bg_kernel_variant() == BG_VARIANT_AVX512;
+    if (use_wide && gemm) {
+        gemm(weights, weight_row_bytes, row_begin, row_end, activations, activation_row_bytes, activation_count,
+             blocks, output, output_stride);
+        return;
+    }
     size_t step = use_wide ? wide_cols(kind) : 4;
     size_t row_stride = (n + record_bytes + 63) & ~(size_t)63;
     uint8_t *buffer = aligned_alloc(64, panel * row_stride);
@@ -307,12 +319,14 @@ KERNEL INLINE void decoded_matmul(
 /// Defines the exported kernel `name` for `kind` with row decoder `decode` (and its wide tile, `name_wide`).
 #define DECODED_KERNEL(name, kind, decode)                                                                          \
     WIDE_TILE(name##_wide, kind)                                                                                   \
+    BLOCK32_GEMM(name##_gemm, kind, decode)                                                                        \
     KERNEL void name(                                                                                              \
         const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end,                         \
         const uint8_t *activations, size_t activation_row_bytes, size_t activation_count, size_t blocks,           \
         float *output, size_t output_stride) {                                                                     \
         decoded_matmul(                                                                                            \
-            kind, decode, wide_supported(kind) ? name##_wide : NULL, weights, weight_row_bytes, row_begin, row_end, \
+            kind, decode, wide_supported(kind) ? name##_wide : NULL, block32_supported(kind) ? name##_gemm : NULL,  \
+            weights, weight_row_bytes, row_begin, row_end,                                                         \
             activations, activation_row_bytes, activation_count, blocks, output, output_stride);                   \
     }
 

@@ -115,7 +115,8 @@ GEMM GEMM_INLINE __m512i gemm_high_word(__m512i p, int word) {
 
 /// Rearranges 16 decoded rows (row l at `rows + l * row_stride`: `blocks` × 256 values, then the records) into
 /// `panel`, by 16 × 16 dword transposes of the values and of the records.
-GEMM GEMM_INLINE void gemm_build_panel(int kind, const uint8_t *rows, size_t row_stride, size_t blocks, uint8_t *panel) {
+GEMM GEMM_INLINE void gemm_build_panel(
+    int kind, const uint8_t *rows, size_t row_stride, size_t blocks, uint8_t *panel) {
     size_t n = 256 * blocks;
     const __m512i add = _mm512_set1_epi8((char)gemm_value_offset(kind));
     const int word = gemm_scale_by_words(kind);
@@ -124,9 +125,13 @@ GEMM GEMM_INLINE void gemm_build_panel(int kind, const uint8_t *rows, size_t row
         uint8_t *pb = panel + b * gemm_block_bytes;
         for (int q = 0; q < 4; q++) {
             __m512i x[16];
-            for (int l = 0; l < 16; l++) x[l] = _mm512_load_si512((const __m512i *)(rows + l * row_stride + 256 * b + 64 * q));
+            for (int l = 0; l < 16; l++) {
+                x[l] = _mm512_load_si512((const __m512i *)(rows + l * row_stride + 256 * b + 64 * q));
+            }
             gemm_transpose16(x);
-            for (int j = 0; j < 16; j++) _mm512_store_si512((__m512i *)(pb + 64 * (16 * q + j)), _mm512_add_epi8(x[j], add));
+            for (int j = 0; j < 16; j++) {
+                _mm512_store_si512((__m512i *)(pb + 64 * (16 * q + j)), _mm512_add_epi8(x[j], add));
+            }
         }
         // Record dwords: 0 d, 1 dmin, 2..9 scale pairs (2j, 2j+1), 10..15 minimum pairs (0, 1) … (10, 11).
         __m512i x[16];
@@ -248,7 +253,8 @@ GEMM GEMM_INLINE void tiled_gemm(
         __mmask16 keep = (__mmask16)((1u << valid) - 1);
         size_t i = 0;
         for (; i + gemm_cols <= count; i += gemm_cols) {
-            gemm_tile(kind, gemm_cols, panel, activations + i * arb, arb, blocks, output + i * stride + p0, stride, keep);
+            gemm_tile(kind, gemm_cols, panel, activations + i * arb, arb, blocks, output + i * stride + p0, stride,
+                      keep);
         }
         if (i + 4 <= count) {
             gemm_tile(kind, 4, panel, activations + i * arb, arb, blocks, output + i * stride + p0, stride, keep);
@@ -258,7 +264,9 @@ GEMM GEMM_INLINE void tiled_gemm(
             gemm_tile(kind, 2, panel, activations + i * arb, arb, blocks, output + i * stride + p0, stride, keep);
             i += 2;
         }
-        if (i < count) gemm_tile(kind, 1, panel, activations + i * arb, arb, blocks, output + i * stride + p0, stride, keep);
+        if (i < count) {
+            gemm_tile(kind, 1, panel, activations + i * arb, arb, blocks, output + i * stride + p0, stride, keep);
+        }
     }
     free(rows);
 }
