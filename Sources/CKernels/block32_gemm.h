@@ -1,10 +1,10 @@
-// The AVX-512 VNNI GEMM of the 32-value block kinds Q4_0, Q5_0 and Q5_1 in ggml's AVX2 order, bit for bit what
-// `pair_tile` computes (five or more activation rows).
+// The AVX-512 VNNI GEMM of the 32-value block kinds Q4_0, Q5_0, Q5_1 and Q8_0 in ggml's AVX2 order, bit for bit what
+// `pair_tile` (and for Q8_0 `bg_q8_0_matmul`'s AVX2 tiles) computes (five or more activation rows).
 //
 // In ggml's order each pair keeps eight float lanes, lane l taking per block fma(d_w × d_a, float(exact sum of
 // products 4l..4l+3), lane l), summed at the end as ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)). Here sixteen
 // decoded weight rows sit in a panel whose vector for step l of a block holds values 4l..4l+3 of every row (lane =
-// weight row), as unsigned bytes (Q4_0 and Q5_0 offset by 8 and 16). One `vpdpbusd` of that vector with four
+// weight row), as unsigned bytes (Q4_0, Q5_0 and Q8_0 offset by 8, 16 and 128). One `vpdpbusd` of that vector with four
 // activation bytes broadcast from memory, started from -offset × (their sum), is exactly lane l's integer for
 // sixteen pairs at once; `vcvtdq2ps` and one fused add with the pairs' scale products follow. Eight float vectors
 // per activation row hold the eight lanes; at the end they are summed in ggml's order, lane by lane. Q5_1's minimum
@@ -21,10 +21,14 @@ enum { block32_cols = 2 };
 enum { block32_d = 512, block32_m = 576, block32_bytes = 640 };
 
 /// What `kind`'s decoded values get added to become unsigned bytes.
-GEMM_INLINE int block32_offset(int kind) { return kind == KIND_Q4_0 ? 8 : kind == KIND_Q5_0 ? 16 : 0; }
+GEMM_INLINE int block32_offset(int kind) {
+    return kind == KIND_Q4_0 ? 8 : kind == KIND_Q5_0 ? 16 : kind == KIND_Q8_0 ? 128 : 0;
+}
 
 /// Whether the GEMM covers `kind` (IQ4_NL's even/odd lane sets stay with `pair_tile`).
-GEMM_INLINE int block32_supported(int kind) { return kind == KIND_Q4_0 || kind == KIND_Q5_0 || kind == KIND_Q5_1; }
+GEMM_INLINE int block32_supported(int kind) {
+    return kind == KIND_Q4_0 || kind == KIND_Q5_0 || kind == KIND_Q5_1 || kind == KIND_Q8_0;
+}
 
 /// Rearranges 16 decoded rows (row l at `rows + l * row_stride`: `blocks` × 32 values, then the records, both
 /// padded to whole 64-byte lines) into `panel`.

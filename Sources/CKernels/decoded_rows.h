@@ -26,6 +26,7 @@ enum decoded_kind {
     KIND_Q5_0,
     KIND_Q5_1,
     KIND_IQ4_NL,
+    KIND_Q8_0,  // Q8_0 weights: only through the AVX-512 GEMM (`block32_gemm.h`, called by `bg_q8_0_matmul`)
 };
 
 /// Prepared Q8_K activation block: 256 int8 at 0, 16 int16 sums of each 16 at 256, the float scale at 288.
