@@ -4,7 +4,9 @@
 // sign moved onto it and adds neighbouring products, `madd` with ones adds those pairs, so int32 lane l holds the
 // exact sum of products 4l…4l+3; then lane l = fma(d_w * d_a, float(that sum), lane l). At the end the lanes are
 // summed as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)). This is what ggml's AVX2 `vec_dot_q8_0_q8_0` and llamafile's
-// Q8_0 tiles compute, and it depends only on the pair, never on the tile it lands in.
+// Q8_0 tiles compute, and it depends only on the pair, never on the tile it lands in. On AVX-512 hosts five or more
+// activation rows go to the block GEMM of `block32_gemm.h` instead, which forms the same lanes sixteen weight rows
+// at a time: the same bits.
 #include "CKernels.h"
 
 #if defined(__x86_64__)

@@ -2,8 +2,8 @@
 //
 // Every function here is compiled for AVX2, FMA and F16C (function target attributes, no global flags), so the
 // library links on any x86-64; callers must check `bg_kernels_available()` first and otherwise use the Swift
-// kernels. The decoded-row kernels also hold AVX-512 (VNNI) tiles and the tiled-order kernels an AVX-512 VNNI GEMM,
-// run when `bg_kernel_variant()` says so, with results bit-identical to their AVX2 variants. Each dot product's
+// kernels. The decoded-row kernels and Q8_0 also hold AVX-512 (VNNI) tiles or GEMMs, and the tiled-order kernels an
+// AVX-512 VNNI GEMM, run when `bg_kernel_variant()` says so, with results bit-identical to their AVX2 variants. Each dot product's
 // arithmetic order depends only on the kernel and the row length, never on how many rows or which other rows a call
 // covers, so batching cannot change a sequence's results within one kernel.
 #ifndef BATCHGATE_CKERNELS_H
