@@ -67,8 +67,8 @@ DECODED_KERNEL(bg_q5_0_matmul, KIND_Q5_0, decode_q5_0)
 DECODED_KERNEL(bg_q5_1_matmul, KIND_Q5_1, decode_q5_1)
 DECODED_KERNEL(bg_iq4_nl_matmul, KIND_IQ4_NL, decode_iq4_nl)
 // IQ4_NL in the order of llama.cpp's llamafile kernel (`tinyBLAS_Q0_AVX`), which its prompt chunks take: one set of
-// lanes, as Q5_0's recipe (signed values, Q8_0 activations) has.
-DECODED_KERNEL(bg_iq4_nl_matmul_llamafile, KIND_Q5_0, decode_iq4_nl)
+// lanes, as Q5_0's recipe (signed values, Q8_0 activations) has; IQ4_NL's blocks, so not the fused Q5_0 decode.
+DECODED_KERNEL_READING(bg_iq4_nl_matmul_llamafile, KIND_Q5_0, decode_iq4_nl, 0)
 
 #else
 

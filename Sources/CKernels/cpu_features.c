@@ -12,8 +12,7 @@ int bg_kernels_available(void) {
 #endif
 }
 
-/// Whether this CPU runs the AVX-512 variants.
-static int avx512_available(void) {
+int bg_avx512_available(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
     return bg_kernels_available() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -32,14 +31,14 @@ int bg_kernel_variant(void) {
     if (variant < 0) {
         const char *choice = getenv("BATCHGATE_KERNELS");
         int forced = choice && strcmp(choice, "avx2") == 0;
-        variant = avx512_available() && !forced ? BG_VARIANT_AVX512 : BG_VARIANT_AVX2;
+        variant = bg_avx512_available() && !forced ? BG_VARIANT_AVX512 : BG_VARIANT_AVX2;
         __atomic_store_n(&current_variant, variant, __ATOMIC_RELAXED);
     }
     return variant;
 }
 
 int bg_select_kernel_variant(int variant) {
-    int chosen = variant == BG_VARIANT_AVX512 && avx512_available() ? BG_VARIANT_AVX512 : BG_VARIANT_AVX2;
+    int chosen = variant == BG_VARIANT_AVX512 && bg_avx512_available() ? BG_VARIANT_AVX512 : BG_VARIANT_AVX2;
     __atomic_store_n(&current_variant, chosen, __ATOMIC_RELAXED);
     return chosen;
 }

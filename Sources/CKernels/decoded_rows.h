@@ -26,6 +26,7 @@ enum decoded_kind {
     KIND_Q5_0,
     KIND_Q5_1,
     KIND_IQ4_NL,
+    KIND_Q8_0,  // Q8_0 weights: only through the AVX-512 GEMM (`block32_gemm.h`, called by `bg_q8_0_matmul`)
 };
 
 /// Prepared Q8_K activation block: 256 int8 at 0, 16 int16 sums of each 16 at 256, the float scale at 288.
@@ -242,17 +243,27 @@ KERNEL INLINE void pair_tile(
 #include "decoded_rows_wide.h"
 #include "tiled_order.h"
 #include "decode_gemv.h"
+#include "tiled_gemm.h"
+#include "block32_gemm.h"
 
+/// A kernel with the `BG_DECODED_KERNEL` signature (a kind's AVX-512 GEMM, `block32_gemm.h`).
+typedef void (*decoded_kernel_fn)(
+    const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end, const uint8_t *activations,
+    size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output, size_t output_stride);
+
+/// `fused`: whether `kind`'s own block layout is what `weights` hold, so the fused decode kernels may read them
+/// (0 when `decode` reads another type's blocks into `kind`'s recipe, as the llamafile-order IQ4_NL kernel does).
 /// Weight rows `row_begin..<row_end` against every activation row. With more than four activation rows, panels of
 /// `DECODED_PANEL_ROWS` weight rows are decoded at once, so each group of four activation rows, loaded once, meets
 /// them all (two weight rows at a time through `wide`, `wide_cols` activation rows at a time, when given and
-/// `bg_kernel_variant()` is AVX-512); otherwise one row at a time, which stays in L1.
+/// `bg_kernel_variant()` is AVX-512, or all of them through `gemm` when that is given too); otherwise one row at a
+/// time, which stays in L1.
 KERNEL INLINE void decoded_matmul(
-    int kind, row_decoder decode, wide_tile_fn wide, const uint8_t *weights, size_t weight_row_bytes,
-    size_t row_begin, size_t row_end, const uint8_t *activations, size_t activation_row_bytes, size_t activation_count,
-    size_t blocks, float *output, size_t output_stride) {
+    int kind, row_decoder decode, int fused, wide_tile_fn wide, decoded_kernel_fn gemm, const uint8_t *weights,
+    size_t weight_row_bytes, size_t row_begin, size_t row_end, const uint8_t *activations,
+    size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output, size_t output_stride) {
     if (row_begin >= row_end || activation_count == 0) return;
-    if (activation_count <= 4 && bg_kernel_variant() == BG_VARIANT_AVX512) {
+    if (fused && activation_count <= 4 && bg_kernel_variant() == BG_VARIANT_AVX512) {
         // Decode on AVX-512: the fused kernels of `decode_gemv.h`, bit for bit this driver's AVX2 results.
         decode_gemv(kind, weights, weight_row_bytes, row_begin, row_end, activations, activation_row_bytes,
                     activation_count, blocks, output, output_stride);
@@ -262,6 +273,11 @@ KERNEL INLINE void decoded_matmul(
     size_t record_bytes = blocks * (is_super(kind) ? sizeof(super_record) : sizeof(block_record));
     size_t panel = activation_count > 4 ? DECODED_PANEL_ROWS : 1;
     int use_wide = wide && panel > 1 && bg_kernel_variant() == BG_VARIANT_AVX512;
+    if (use_wide && gemm) {
+        gemm(weights, weight_row_bytes, row_begin, row_end, activations, activation_row_bytes, activation_count,
+             blocks, output, output_stride);
+        return;
+    }
     size_t step = use_wide ? wide_cols(kind) : 4;
     size_t row_stride = (n + record_bytes + 63) & ~(size_t)63;
     uint8_t *buffer = aligned_alloc(64, panel * row_stride);
@@ -311,14 +327,21 @@ KERNEL INLINE void decoded_matmul(
 }
 
 /// Defines the exported kernel `name` for `kind` with row decoder `decode` (and its wide tile, `name_wide`).
-#define DECODED_KERNEL(name, kind, decode)                                                                          \
+#define DECODED_KERNEL(name, kind, decode) DECODED_KERNEL_READING(name, kind, decode, 1)
+
+/// `DECODED_KERNEL` for a `decode` that reads blocks of `kind`'s own type (`fused` 1) or of another type into
+/// `kind`'s recipe (`fused` 0; see `decoded_matmul`).
+#define DECODED_KERNEL_READING(name, kind, decode, fused)                                                           \
     WIDE_TILE(name##_wide, kind)                                                                                   \
+    BLOCK32_GEMM(name##_gemm, kind, decode)                                                                        \
     KERNEL void name(                                                                                              \
         const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end,                         \
         const uint8_t *activations, size_t activation_row_bytes, size_t activation_count, size_t blocks,           \
         float *output, size_t output_stride) {                                                                     \
         decoded_matmul(                                                                                            \
-            kind, decode, wide_supported(kind) ? name##_wide : NULL, weights, weight_row_bytes, row_begin, row_end, \
+            kind, decode, fused, wide_supported(kind) ? name##_wide : NULL,                                        \
+            block32_supported(kind) ? name##_gemm : NULL,                                                          \
+            weights, weight_row_bytes, row_begin, row_end,                                                         \
             activations, activation_row_bytes, activation_count, blocks, output, output_stride);                   \
     }
 

@@ -4,10 +4,13 @@
 // sign moved onto it and adds neighbouring products, `madd` with ones adds those pairs, so int32 lane l holds the
 // exact sum of products 4l…4l+3; then lane l = fma(d_w * d_a, float(that sum), lane l). At the end the lanes are
 // summed as ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)). This is what ggml's AVX2 `vec_dot_q8_0_q8_0` and llamafile's
-// Q8_0 tiles compute, and it depends only on the pair, never on the tile it lands in.
+// Q8_0 tiles compute, and it depends only on the pair, never on the tile it lands in. On AVX-512 hosts five or more
+// activation rows go to the block GEMM of `block32_gemm.h` instead, which forms the same lanes sixteen weight rows
+// at a time: the same bits.
 #include "CKernels.h"
 
 #if defined(__x86_64__)
+#include "decoded_rows.h"
 #include "kernel_support.h"
 #include <string.h>
 
@@ -104,9 +107,27 @@ KERNEL INLINE void tile(
                  out + r, output_stride, NULL, 0);                                                                 \
     } while (0)
 
+/// A Q8_0 weight row's blocks as int8 values and scales, for the AVX-512 GEMM (`block32_gemm.h`).
+KERNEL static void decode_q8_0(const uint8_t *row, size_t blocks, int8_t *values, void *records) {
+    block_record *rec = records;
+    for (size_t b = 0; b < blocks; b++) {
+        rec[b].d = half_to_float(row + weight_block * b);
+        rec[b].m = 0;
+        memcpy(values + 32 * b, row + weight_block * b + 2, 32);
+    }
+}
+
+BLOCK32_GEMM(q8_0_gemm, KIND_Q8_0, decode_q8_0)
+
 KERNEL void bg_q8_0_matmul(
     const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end, const uint8_t *activations,
     size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output, size_t output_stride) {
+    if (activation_count >= 5 && row_begin < row_end && bg_kernel_variant() == BG_VARIANT_AVX512) {
+        // The same lanes and float steps, sixteen weight rows per vector (see `block32_gemm.h`).
+        q8_0_gemm(weights, weight_row_bytes, row_begin, row_end, activations, activation_row_bytes, activation_count,
+                  blocks, output, output_stride);
+        return;
+    }
     // A panel of weight rows stays in cache while every activation row passes over it, two at a time, so the
     // weights stream from memory once per call.
     for (size_t r0 = row_begin; r0 < row_end; r0 += PANEL_ROWS) {

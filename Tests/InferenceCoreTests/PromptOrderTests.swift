@@ -69,4 +69,38 @@ struct PromptOrderTests {
             #expect(vecOnly[(special * rows)...] == out[(special * rows)...], "\(type): later rows keep vec_dot's")
         }
     }
+
+    @Test(
+        "Every block kernel gives an activation row the same bits whatever the count of rows in the call",
+        arguments: [1, 3, 4, 5, 12])
+    func countInvariance(count: Int) throws {
+        let rows = 21
+        let columns = 512
+        let all = 12
+        var kernels = Self.kernels.map { ($0.0, $0.prompt, "prompt order") }
+        for type in KQuantKernelTests.types {
+            kernels.append((type, try #require(NativeKernels.decodedKernel(type)), "vec_dot order"))
+        }
+        for (type, kernel, name) in kernels {
+            let bytes = KQuantKernelTests.weights(type, rows: rows, columns: columns, seed: 21)
+            let x = KQuantKernelTests.activations(count: all, columns: columns, seed: 22)
+            let prepared = PreparedActivations(x, count: all, columns: columns, type: ActivationType(weight: type))
+            var whole = [Float](repeating: .nan, count: all * rows)
+            var part = whole
+            bytes.withUnsafeBytes { raw in
+                let m = WeightMatrix(type: type, rows: rows, columns: columns, base: raw.baseAddress!)
+                whole.withUnsafeMutableBufferPointer { o in
+                    NativeKernels.decoded(kernel, m, rows: 0..<rows, activations: prepared, output: o.baseAddress!)
+                }
+                part.withUnsafeMutableBufferPointer { o in
+                    NativeKernels.decoded(
+                        kernel, m, rows: 0..<rows, activations: prepared, activationRows: 0..<count,
+                        output: o.baseAddress!)
+                }
+            }
+            #expect(
+                part[0..<(count * rows)].map(\.bitPattern) == whole[0..<(count * rows)].map(\.bitPattern),
+                "\(type) \(name), \(count) rows")
+        }
+    }
 }

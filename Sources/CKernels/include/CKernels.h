@@ -2,9 +2,10 @@
 //
 // Every function here is compiled for AVX2, FMA and F16C (function target attributes, no global flags), so the
 // library links on any x86-64; callers must check `bg_kernels_available()` first and otherwise use the Swift
-// kernels. The decoded-row kernels also hold AVX-512 (VNNI) tiles, run when `bg_kernel_variant()` says so, with
-// results bit-identical to their AVX2 tiles. Each dot product's arithmetic order depends only on the row length, never on how many rows or which
-// other rows a call covers, so batching cannot change a sequence's results.
+// kernels. The decoded-row kernels and Q8_0 also hold AVX-512 (VNNI) tiles or GEMMs, and the tiled-order kernels an
+// AVX-512 VNNI GEMM, run when `bg_kernel_variant()` says so, with results bit-identical to their AVX2 variants. Each dot product's
+// arithmetic order depends only on the kernel and the row length, never on how many rows or which other rows a call
+// covers, so batching cannot change a sequence's results within one kernel.
 #ifndef BATCHGATE_CKERNELS_H
 #define BATCHGATE_CKERNELS_H
 
@@ -16,6 +17,10 @@ int bg_kernels_available(void);
 
 /// The kernel variants: AVX2 only, or AVX-512 (F, BW, VL, DQ, VNNI) where a kernel has a wider tile.
 enum { BG_VARIANT_AVX2 = 0, BG_VARIANT_AVX512 = 1 };
+
+/// 1 when this CPU could run the AVX-512 variants (AVX2, FMA, F16C and AVX-512 F, BW, VL, DQ, VNNI), whatever the
+/// variant in force, otherwise 0.
+int bg_avx512_available(void);
 
 /// The variant the kernels run: at first use AVX-512 when this CPU has AVX-512 F, BW, VL, DQ and VNNI and the
 /// environment does not set `BATCHGATE_KERNELS=avx2`, otherwise AVX2. Both give bit-identical results.
@@ -103,6 +108,49 @@ BG_DECODED_KERNEL(bg_q5_k_matmul);
 BG_DECODED_KERNEL(bg_q6_k_matmul);
 /// IQ4_XS weights (136-byte blocks: F16 scale, 6-bit scales per 32, `kvalues_iq4nl` indices) × Q8_K activations.
 BG_DECODED_KERNEL(bg_iq4_xs_matmul);
+
+/// The super-block kinds in llama.cpp's tiled order (`tiled_order.h`), for batches of activation rows (prompt
+/// chunks): per (weight row, activation row) pair and 256-value block, the exact integer scaled sum S (Q6_K's offset
+/// taken off) and the minimums' sum M (Q2_K, Q4_K, Q5_K); `res = d * float(S)`, `res = fma(-dmin, float(M), res)`,
+/// `r = fma(res, d_a, r)` in block order from `r = 0`. An AVX-512 VNNI GEMM when `bg_kernel_variant()` is AVX-512,
+/// AVX2 tiles otherwise, bit-identical to each other and to the `_tiled_reference` kernels for any activation count.
+BG_DECODED_KERNEL(bg_q2_k_matmul_tiled);
+/// Q3_K in the tiled order.
+BG_DECODED_KERNEL(bg_q3_k_matmul_tiled);
+/// Q4_K in the tiled order.
+BG_DECODED_KERNEL(bg_q4_k_matmul_tiled);
+/// Q5_K in the tiled order.
+BG_DECODED_KERNEL(bg_q5_k_matmul_tiled);
+/// Q6_K in the tiled order.
+BG_DECODED_KERNEL(bg_q6_k_matmul_tiled);
+/// IQ4_XS in the tiled order.
+BG_DECODED_KERNEL(bg_iq4_xs_matmul_tiled);
+
+/// The tiled-order kernels' AVX2 variant (any x86-64 host with the kernels), for tests and measurements.
+BG_DECODED_KERNEL(bg_q2_k_matmul_tiled_avx2);
+/// Q3_K, AVX2 variant.
+BG_DECODED_KERNEL(bg_q3_k_matmul_tiled_avx2);
+/// Q4_K, AVX2 variant.
+BG_DECODED_KERNEL(bg_q4_k_matmul_tiled_avx2);
+/// Q5_K, AVX2 variant.
+BG_DECODED_KERNEL(bg_q5_k_matmul_tiled_avx2);
+/// Q6_K, AVX2 variant.
+BG_DECODED_KERNEL(bg_q6_k_matmul_tiled_avx2);
+/// IQ4_XS, AVX2 variant.
+BG_DECODED_KERNEL(bg_iq4_xs_matmul_tiled_avx2);
+/// The tiled-order kernels' AVX-512 VNNI variant: only where `bg_select_kernel_variant(BG_VARIANT_AVX512)` would
+/// succeed (the CPU has AVX-512 F, BW, VL, DQ and VNNI), for tests and measurements.
+BG_DECODED_KERNEL(bg_q2_k_matmul_tiled_avx512);
+/// Q3_K, AVX-512 variant.
+BG_DECODED_KERNEL(bg_q3_k_matmul_tiled_avx512);
+/// Q4_K, AVX-512 variant.
+BG_DECODED_KERNEL(bg_q4_k_matmul_tiled_avx512);
+/// Q5_K, AVX-512 variant.
+BG_DECODED_KERNEL(bg_q5_k_matmul_tiled_avx512);
+/// Q6_K, AVX-512 variant.
+BG_DECODED_KERNEL(bg_q6_k_matmul_tiled_avx512);
+/// IQ4_XS, AVX-512 variant.
+BG_DECODED_KERNEL(bg_iq4_xs_matmul_tiled_avx512);
 
 /// The super-block kernels above in llama.cpp's tiled order (`tiled_order.h`: what llama.cpp uses for batches of at
 /// least 8 activation rows, a prompt chunk), computed one scalar pair at a time: the references of the tests.

@@ -48,15 +48,17 @@ enum NativeKernels {
         }
     }
 
-    /// The kernel for `type` in llama.cpp's tiled order (the super-block types), nil for other types.
+    /// The tiled-order kernel for `type` (llama.cpp's order for batches of at least 8 activation rows, a prompt
+    /// chunk: `bg_<type>_matmul_tiled`) for the super-block types Q2_K…Q6_K and IQ4_XS, nil for other types. Called
+    /// like a decoded-row kernel (`decoded(_:_:rows:activations:output:)`).
     static func tiledKernel(_ type: GGMLType) -> BlockKernel? {
         switch type {
-        case .q2_K: bg_q2_k_matmul_tiled_reference
-        case .q3_K: bg_q3_k_matmul_tiled_reference
-        case .q4_K: bg_q4_k_matmul_tiled_reference
-        case .q5_K: bg_q5_k_matmul_tiled_reference
-        case .q6_K: bg_q6_k_matmul_tiled_reference
-        case .iq4_xs: bg_iq4_xs_matmul_tiled_reference
+        case .q2_K: bg_q2_k_matmul_tiled
+        case .q3_K: bg_q3_k_matmul_tiled
+        case .q4_K: bg_q4_k_matmul_tiled
+        case .q5_K: bg_q5_k_matmul_tiled
+        case .q6_K: bg_q6_k_matmul_tiled
+        case .iq4_xs: bg_iq4_xs_matmul_tiled
         default: nil
         }
     }
