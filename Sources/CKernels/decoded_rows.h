@@ -251,8 +251,9 @@ typedef void (*decoded_kernel_fn)(
     const uint8_t *weights, size_t weight_row_bytes, size_t row_begin, size_t row_end, const uint8_t *activations,
     size_t activation_row_bytes, size_t activation_count, size_t blocks, float *output, size_t output_stride);
 
-/// `fused`: whether `kind`'s own block layout is what `weights` hold, so the fused decode kernels may read them
-/// (0 when `decode` reads another type's blocks into `kind`'s recipe, as the llamafile-order IQ4_NL kernel does).
+/// `fused`: whether `kind`'s own block layout and value range are what `weights` hold, so the fused decode kernels
+/// and the block GEMM may read them (0 when `decode` reads another type's blocks into `kind`'s recipe, as the
+/// llamafile-order IQ4_NL kernel does: its values span -127…113, which the Q5_0 GEMM's unsigned bias does not).
 /// Weight rows `row_begin..<row_end` against every activation row. With more than four activation rows, panels of
 /// `DECODED_PANEL_ROWS` weight rows are decoded at once, so each group of four activation rows, loaded once, meets
 /// them all (two weight rows at a time through `wide`, `wide_cols` activation rows at a time, when given and
@@ -340,7 +341,7 @@ KERNEL INLINE void decoded_matmul(
         float *output, size_t output_stride) {                                                                     \
         decoded_matmul(                                                                                            \
             kind, decode, fused, wide_supported(kind) ? name##_wide : NULL,                                        \
-            block32_supported(kind) ? name##_gemm : NULL,                                                          \
+            fused && block32_supported(kind) ? name##_gemm : NULL,                                                 \
             weights, weight_row_bytes, row_begin, row_end,                                                         \
             activations, activation_row_bytes, activation_count, blocks, output, output_stride);                   \
     }
