@@ -2,10 +2,12 @@
 //
 // Every function here is compiled for AVX2, FMA and F16C (function target attributes, no global flags), so the
 // library links on any x86-64; callers must check `bg_kernels_available()` first and otherwise use the Swift
-// kernels. The decoded-row kernels and Q8_0 also hold AVX-512 (VNNI) tiles or GEMMs, and the tiled-order kernels an
-// AVX-512 VNNI GEMM, run when `bg_kernel_variant()` says so, with results bit-identical to their AVX2 variants. Each dot product's
-// arithmetic order depends only on the kernel and the row length, never on how many rows or which other rows a call
-// covers, so batching cannot change a sequence's results within one kernel.
+// kernels. The decoded-row kernels and Q8_0 also hold AVX-512 (VNNI) variants (fused decode kernels for 1..4
+// activation rows, tiles and GEMMs for more), and the tiled-order kernels an AVX-512 VNNI GEMM, run when
+// `bg_kernel_variant()` says so, with results bit-identical to their AVX2 variants. Each dot product's arithmetic
+// order depends only on the kernel and the row length, never on how many rows or which other rows a call covers;
+// the engine picks the kernel by the row's own prompt chunk (Docs/numerics.md), so batching cannot change a
+// sequence's results.
 #ifndef BATCHGATE_CKERNELS_H
 #define BATCHGATE_CKERNELS_H
 
