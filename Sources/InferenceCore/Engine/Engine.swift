@@ -27,7 +27,8 @@ public final class Engine {
         contextLength = min(options.contextLength ?? h.contextLength, h.contextLength)
         kvCache = PagedKVCache(
             layers: h.blockCount, kvDimension: h.kvDimension, capacityMiB: options.kvCacheMiB,
-            blockSize: options.kvBlockSize)
+            blockSize: options.kvBlockSize, prefixCaching: options.prefixCaching,
+            maxCachedShare: options.prefixCacheMaxShare)
         pool = ComputePool(threads: options.threads)
         constraints = OutputConstraints(weights: weights)
     }
@@ -45,6 +46,10 @@ public final class Engine {
 
     /// Runs one step: releases, then one forward pass over every admitted chunk and decode, then sampling.
     /// Invalid input throws before any sequence or cache block changes (after the releases).
+    ///
+    /// With prefix caching, a chunk that starts on a block boundary first reuses the cached blocks that hold its
+    /// leading tokens and computes only the rest; a prompt's last chunk always computes at least its last token,
+    /// whose logits it samples from. The tokens reused are in `StepOutput.prefixHits`.
     public func step(_ batch: StepBatch) throws(EngineError) -> StepOutput {
         for sequence in batch.releases { release(sequence) }
         let plan = try plan(batch)
@@ -56,7 +61,7 @@ public final class Engine {
                 sequences[entry.sequence] = SequenceState(sampler: sampler, constraint: plan.constraints[e])
             } else if entry.isAdmit {
                 if entry.position < sequences[entry.sequence]!.length {
-                    kvCache.truncate(entry.sequence, toTokens: entry.position)
+                    try kvCache.truncate(entry.sequence, toTokens: entry.position)
                 }
                 sequences[entry.sequence]!.sampler.record(entry.tokens)
             }
@@ -71,6 +76,10 @@ public final class Engine {
                 sequences[entry.sequence]!.grammarState = state ?? masks.start
                 if state == nil { sequences[entry.sequence]!.finished = .stop }
             }
+        }
+        // Every look-up before any reservation, so that no admission evicts a block another one of the step reuses.
+        let (reused, prefixHits) = reuseCachedPrefixes(plan)
+        for entry in plan.entries {
             try kvCache.reserve(entry.sequence, tokens: entry.position + entry.tokens.count)
             sequences[entry.sequence]!.length = entry.position + entry.tokens.count
         }
@@ -79,10 +88,11 @@ public final class Engine {
         var outputEntries: [Int] = []
         for (e, entry) in plan.entries.enumerated() {
             let table = kvCache.table(of: entry.sequence)
-            for (j, token) in entry.tokens.enumerated() {
+            let computed = entry.tokens.count - reused[e]
+            for j in reused[e]..<entry.tokens.count {
                 rows.append(
                     ForwardRow(
-                        table: table, position: entry.position + j, token: token, batched: entry.tokens.count > 1))
+                        table: table, position: entry.position + j, token: entry.tokens[j], batched: computed > 1))
             }
             if entry.producesToken {
                 outputRows.append(rows.count - 1)
@@ -92,6 +102,9 @@ public final class Engine {
         let started = ContinuousClock.now
         let logits = rows.isEmpty ? [] : forward(rows, outputRows: outputRows)
         let seconds = (ContinuousClock.now - started) / .seconds(1)
+        for (e, entry) in plan.entries.enumerated() {
+            kvCache.record(entry.sequence, tokens: entry.tokens[reused[e]...], at: entry.position + reused[e])
+        }
         let vocab = weights.vocabularySize
         var results: [StepOutput.Result] = []
         for (o, e) in outputEntries.enumerated() {
@@ -100,6 +113,7 @@ public final class Engine {
                 let row = UnsafeBufferPointer(rebasing: all[(o * vocab)..<((o + 1) * vocab)])
                 let scan = LogitScan(row)
                 guard scan.allFinite else {
+                    kvCache.forgetContent(of: sequence)
                     throw EngineError(.nonFiniteLogits, sequence: sequence, "the model produced NaN or infinite logits")
                 }
                 let state = sequences[sequence]!
@@ -141,6 +155,6 @@ public final class Engine {
                     logits: batch.returnLogits ? Array(logits[(o * vocab)..<((o + 1) * vocab)]) : nil,
                     finishReason: state.finished, kvBlocks: kvCache.blocks(of: sequence)))
         }
-        return StepOutput(results: results, forwardSeconds: seconds)
+        return StepOutput(results: results, forwardSeconds: seconds, prefixHits: prefixHits)
     }
 }
