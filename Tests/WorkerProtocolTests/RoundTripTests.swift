@@ -30,7 +30,7 @@ struct RoundTripTests {
     func headerLayout() {
         let bytes = Step(stepID: 0x0102_0304_0506_0708).encoded()
         #expect(Array(bytes[0..<4]) == Array("BGWP".utf8))
-        #expect(Array(bytes[4..<8]) == [1, 0, MessageKind.step.rawValue, 0])
+        #expect(Array(bytes[4..<8]) == [2, 0, MessageKind.step.rawValue, 0])
         #expect(Array(bytes[8..<16]) == [UInt8(bytes.count - 16), 0, 0, 0, 0, 0, 0, 0])
         #expect(Array(bytes[16..<24]) == [8, 7, 6, 5, 4, 3, 2, 1])
     }
