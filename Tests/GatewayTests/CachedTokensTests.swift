@@ -69,4 +69,23 @@ struct CachedTokensTests {
             #expect(cached < firstUsage.promptTokens)
         }
     }
+
+    @Test("A worker whose KV cache is full of idle cached blocks gives them to new requests without an error")
+    func fullCacheEvicts() async throws {
+        // The tiny model's 4 MiB cache holds 1,024 blocks; 72 distinct prompts of 15 full blocks need 1,080.
+        try await TestGateway().test { client in
+            for seed in 0..<72 {
+                let prompt = (0..<240).map { "\(3 + ($0 * 7 + seed * 131) % 500)" }.joined(separator: ",")
+                let response = try await client.post(
+                    "/v1/completions", json: #"{"model":"tiny","prompt":[\#(prompt)],"max_tokens":1}"#)
+                #expect(response.status == .ok, "prompt \(seed): \(response.text)")
+            }
+            let metrics = try await client.get("/metrics", key: nil).text
+            let evictions = metrics.split(separator: "\n").first {
+                $0.hasPrefix(#"batchgate_prefix_cache_evictions_total{model="tiny"}"#)
+            }
+            let count = evictions.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) }
+            #expect((count ?? 0) > 0, "\(metrics)")
+        }
+    }
 }
