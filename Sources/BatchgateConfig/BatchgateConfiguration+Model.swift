@@ -48,6 +48,11 @@ extension BatchgateConfiguration {
         public var chatTemplate: ChatTemplate
         /// How long the model may have no live worker before requests get "model unavailable"; default 30 s.
         public var unavailableGrace: Duration
+        /// Whether workers keep full KV blocks as a cache and reuse them for prompts that start with the same
+        /// tokens; default true.
+        public var prefixCache: Bool
+        /// The most of each worker's KV cache (0…1) that idle cached blocks may hold; default 1.
+        public var prefixCacheMaxShare: Double
 
         /// Creates a model entry; every argument after `path` defaults to the documented default.
         public init(
@@ -62,7 +67,9 @@ extension BatchgateConfiguration {
             kvCacheMiB: Int? = nil,
             contextLength: Int? = nil,
             chatTemplate: ChatTemplate = .auto,
-            unavailableGrace: Duration = .seconds(30)
+            unavailableGrace: Duration = .seconds(30),
+            prefixCache: Bool = true,
+            prefixCacheMaxShare: Double = 1
         ) {
             self.name = name
             self.path = path
@@ -76,6 +83,8 @@ extension BatchgateConfiguration {
             self.contextLength = contextLength
             self.chatTemplate = chatTemplate
             self.unavailableGrace = unavailableGrace
+            self.prefixCache = prefixCache
+            self.prefixCacheMaxShare = prefixCacheMaxShare
         }
 
         /// Threads each worker should use on a machine with `cores` cores: `threads`, or cores / workers (at least 1).

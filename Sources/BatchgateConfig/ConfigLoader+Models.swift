@@ -10,7 +10,8 @@ struct ParsedModels {
 extension NodeReader {
     static let modelKeys = [
         "name", "path", "workers", "threads", "max_batch_tokens", "max_running", "max_queue", "queue_timeout",
-        "kv_cache_mib", "context_length", "chat_template", "unavailable_grace",
+        "kv_cache_mib", "context_length", "chat_template", "unavailable_grace", "prefix_cache",
+        "prefix_cache_max_share",
     ]
 
     /// Whether `name` is a valid model name: one or more of `A-Z a-z 0-9 . _ : -`.
@@ -115,6 +116,8 @@ extension NodeReader {
             default: defaults.unavailableGrace,
             allowZero: true
         )
+        model.prefixCache = bool(fields, "prefix_cache", default: defaults.prefixCache)
+        model.prefixCacheMaxShare = fraction(fields, "prefix_cache_max_share", default: defaults.prefixCacheMaxShare)
         return model
     }
 }

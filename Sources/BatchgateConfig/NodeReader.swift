@@ -143,6 +143,24 @@ struct NodeReader {
         return bool
     }
 
+    /// A number from 0 to 1 (an integer or a decimal), or `value` when the key is absent or wrong (reported).
+    mutating func fraction(_ fields: Fields, _ key: String, default value: Double) -> Double {
+        guard let entry = fields[key] else { return value }
+        let node = entry.value
+        guard node.tagName == Tag.Name.int.rawValue || node.tagName == Tag.Name.float.rawValue,
+            let number = node.float
+        else {
+            wrongType(expected: "a number from 0 to 1", at: node, path: entry.path)
+            return value
+        }
+        guard number.isFinite, (0...1).contains(number) else {
+            report(
+                .outOfRange, "must be between 0 and 1, found \(node.scalar?.string ?? "")", at: node, path: entry.path)
+            return value
+        }
+        return number
+    }
+
     /// An integer in `range`, or `nil` (reported) when it is not one.
     mutating func int(_ node: Node, path: String, range: ClosedRange<Int>) -> Int? {
         guard node.tagName == Tag.Name.int.rawValue else {

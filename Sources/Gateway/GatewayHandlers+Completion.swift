@@ -63,6 +63,7 @@ extension GatewayHandlers {
                 log.queueTime = ending.queueTime
                 log.timeToFirstToken = ending.timeToFirstToken
                 log.completionTokens = ending.completionTokens
+                log.cachedTokens = ending.cachedPromptTokens
                 log.chargedTokens = lease.chargedTokens
             }
             return response
@@ -115,6 +116,7 @@ extension GatewayHandlers {
                 log.queueTime = ending.queueTime
                 log.timeToFirstToken = ending.timeToFirstToken
                 log.completionTokens = ending.completionTokens
+                log.cachedTokens = ending.cachedPromptTokens
                 if ending.clientGone {
                     log.status = 499
                     log.error = "client_gone"

@@ -10,6 +10,8 @@ struct RequestLog: Sendable {
     var status = 200
     var error: String?
     var promptTokens = 0
+    /// Prompt tokens the worker took from its prefix cache.
+    var cachedTokens = 0
     var completionTokens = 0
     /// Tokens charged to the key's quota (nil when none applies).
     var chargedTokens: Int?
@@ -28,6 +30,7 @@ struct RequestLog: Sendable {
         var metadata: Logger.Metadata = [
             "request_id": "\(id)", "path": "\(path)", "key": "\(key ?? "-")", "model": "\(model ?? "-")",
             "status": "\(status)", "prompt_tokens": "\(promptTokens)", "completion_tokens": "\(completionTokens)",
+            "cached_tokens": "\(cachedTokens)",
             "queue_s": seconds(queueTime), "ttft_s": seconds(timeToFirstToken), "total_s": seconds(total),
         ]
         if let error { metadata["error"] = "\(error)" }

@@ -187,4 +187,9 @@ public struct BenchReport: Codable, Sendable, Equatable {
     public var histograms: [String: Distribution]
     /// Present for `--sweep`: every step and the rate found; the rest of the report is the best passing step.
     public var sweep: SweepSummary?
+    /// Prompt tokens the server answered from its prompt cache (`usage.prompt_tokens_details.cached_tokens`), over
+    /// the completed requests that reported it; absent when none did.
+    public var cached_tokens_total: Int? = nil
+    /// `cached_tokens_total` over the prompt tokens of the same requests (0…1); absent when none reported it.
+    public var cached_token_share: Double? = nil
 }

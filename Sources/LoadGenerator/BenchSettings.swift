@@ -50,10 +50,27 @@ public struct BenchSettings: Sendable {
     public var serviceLevels: [ServiceLevel] = []
     /// Print the live progress line to standard error.
     public var progress = false
+    /// Multi-turn conversations instead of single requests: each client (closed loop) or each arrival (open loop)
+    /// is a conversation of this many turns, each resending the history and the previous answer.
+    public var conversation: Conversation?
 
     /// Creates settings for `baseURL` and `model`; the rest keep their defaults.
     public init(baseURL: String, model: String) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.model = model
+    }
+}
+
+/// The shape of the multi-turn workload.
+public struct Conversation: Sendable, Equatable {
+    /// Requests per conversation (at least 2).
+    public var turns: Int
+    /// Pause between an answer's end and the next turn (not counted in any latency).
+    public var thinkTime: Duration
+
+    /// A conversation of `turns` turns with `thinkTime` between them.
+    public init(turns: Int, thinkTime: Duration = .zero) {
+        self.turns = turns
+        self.thinkTime = thinkTime
     }
 }

@@ -83,16 +83,48 @@ public struct LoadRunner: Sendable {
         recorder.finished(outcome, promptTokens: prepared.promptTokens, cancelled: Task.isCancelled)
     }
 
+    /// Runs conversation `number`: its turns one after another, each the pooled request's question after the
+    /// history so far (every earlier question and the answer it got), `thinkTime` apart. The first turn is due at
+    /// `firstDue`, each later one when its think time ends. Every turn claims a request number from `turns`; the
+    /// conversation stops when the run is exhausted or a turn fails. Returns whether it ran every turn.
+    @discardableResult
+    private func converse(
+        _ number: Int, _ conversation: Conversation, firstDue: Int64, sender: StreamingRequest,
+        turns: RequestCounter, recorder: RunRecorder
+    ) async -> Bool {
+        var history: [(question: String, answer: String)] = []
+        var due = firstDue
+        for turn in 0..<conversation.turns {
+            guard let claimed = turns.claim(), !exhausted(sentCount: claimed, dueNanoseconds: due) else { return false }
+            let base = pool[(number * conversation.turns + turn) % pool.count]
+            guard let prepared = try? base.turn(after: history, settings: settings) else { return false }
+            recorder.sending()
+            let (outcome, answer) = await sender.run(prepared, request: nil, scheduled: due, capturesText: true)
+            recorder.finished(
+                outcome, promptTokens: turn == 0 ? base.promptTokens : outcome.reportedPromptTokens,
+                cancelled: Task.isCancelled)
+            guard outcome.failure == nil, !Task.isCancelled else { return false }
+            history.append((base.question ?? "", answer))
+            if turn + 1 < conversation.turns, conversation.thinkTime > .zero {
+                do { try await Task.sleep(for: conversation.thinkTime) } catch { return false }
+            }
+            due = sender.now()
+        }
+        return true
+    }
+
     private func openLoop(
         rate: Double, poisson: Bool, sender: StreamingRequest, requests: [HTTPClient.Request?], recorder: RunRecorder
     ) async {
         let gate = InFlightGate(limit: settings.maxInFlight)
         var random = SplitMix64(seed: seed ^ 0x5EED)
         let meanGap = 1e9 / max(rate, 1e-6)
+        let turns = RequestCounter()
+        let perArrival = settings.conversation?.turns ?? 1
         await withDiscardingTaskGroup { group in
             var index = 0
             var due = 0.0
-            while !exhausted(sentCount: index, dueNanoseconds: Int64(due)) {
+            while !exhausted(sentCount: index * perArrival, dueNanoseconds: Int64(due)) {
                 let dueAt = Int64(due)
                 if sender.now() < dueAt {
                     do {
@@ -106,7 +138,12 @@ public struct LoadRunner: Sendable {
                 }
                 let number = index
                 group.addTask {
-                    await send(number, scheduled: dueAt, sender: sender, requests: requests, recorder: recorder)
+                    if let conversation = settings.conversation {
+                        await converse(
+                            number, conversation, firstDue: dueAt, sender: sender, turns: turns, recorder: recorder)
+                    } else {
+                        await send(number, scheduled: dueAt, sender: sender, requests: requests, recorder: recorder)
+                    }
                     gate.release()
                 }
                 index += 1
@@ -119,6 +156,24 @@ public struct LoadRunner: Sendable {
         clients: Int, sender: StreamingRequest, requests: [HTTPClient.Request?], recorder: RunRecorder
     ) async {
         let counter = RequestCounter()
+        if let conversation = settings.conversation {
+            let conversations = RequestCounter()
+            await withDiscardingTaskGroup { group in
+                for _ in 0..<max(1, clients) {
+                    group.addTask {
+                        while let number = conversations.claim(), !Task.isCancelled {
+                            let complete = await converse(
+                                number, conversation, firstDue: sender.now(), sender: sender, turns: counter,
+                                recorder: recorder)
+                            if !complete && exhausted(sentCount: counter.claimed, dueNanoseconds: sender.now()) {
+                                return
+                            }
+                        }
+                    }
+                }
+            }
+            return
+        }
         await withDiscardingTaskGroup { group in
             for _ in 0..<max(1, clients) {
                 group.addTask {
@@ -144,4 +199,7 @@ final class RequestCounter: Sendable {
             defer { value += 1 }; return value
         }
     }
+
+    /// How many numbers were handed out.
+    var claimed: Int { next.withLock { $0 } }
 }

@@ -10,6 +10,12 @@ public struct PreparedRequest: Sendable {
     public var promptTokens: Int?
     /// `max_tokens` of the request.
     public var maxTokens: Int
+    /// The shared system prompt it begins with (`--shared-prefix-tokens`), kept to build conversation turns.
+    public var systemPrompt: String?
+    /// Its own question (the synthetic prompt after any shared prefix), kept to build conversation turns.
+    public var question: String?
+    /// Whether it sends `ignore_eos`.
+    public var ignoreEOS = false
 
     /// Encodes a streamed request for `endpoint`: `prompt` for completions, `messages` for chat (a bare prompt
     /// becomes one user message), with `stream_options.include_usage` and, when asked, `ignore_eos`.
@@ -33,6 +39,49 @@ public struct PreparedRequest: Sendable {
         body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
         self.promptTokens = promptTokens
         self.maxTokens = maxTokens
+        self.ignoreEOS = ignoreEOS
+    }
+
+    /// A request of a shared system prompt `system` (none when nil) and a distinct `question`: for chat, a system
+    /// message and a user message; for completions, the two texts on two lines.
+    public init(
+        system: String?, question: String, promptTokens: Int?, maxTokens: Int, model: String, endpoint: BenchEndpoint,
+        ignoreEOS: Bool
+    ) throws {
+        try self.init(
+            conversation: [], system: system, question: question, promptTokens: promptTokens, maxTokens: maxTokens,
+            model: model, endpoint: endpoint, ignoreEOS: ignoreEOS)
+    }
+
+    /// The next turn of a conversation: the system prompt, every earlier question and the answer it got, then
+    /// `question`. Chat sends them as messages; completions as one text, a line each.
+    init(
+        conversation: [(question: String, answer: String)], system: String?, question: String, promptTokens: Int?,
+        maxTokens: Int, model: String, endpoint: BenchEndpoint, ignoreEOS: Bool
+    ) throws {
+        var messages: [[String: String]] = []
+        if let system { messages.append(["role": "system", "content": system]) }
+        for turn in conversation {
+            messages.append(["role": "user", "content": turn.question])
+            messages.append(["role": "assistant", "content": turn.answer])
+        }
+        messages.append(["role": "user", "content": question])
+        let text = messages.map { $0["content"]! }.joined(separator: "\n")
+        try self.init(
+            prompt: endpoint == .chat ? nil : text, messages: endpoint == .chat ? messages : nil,
+            promptTokens: promptTokens, maxTokens: maxTokens, model: model, endpoint: endpoint, ignoreEOS: ignoreEOS)
+        systemPrompt = system
+        self.question = question
+    }
+
+    /// The request a conversation sends with this request's question after the turns of `conversation`.
+    func turn(after conversation: [(question: String, answer: String)], settings: BenchSettings) throws
+        -> PreparedRequest
+    {
+        guard let question else { return self }
+        return try PreparedRequest(
+            conversation: conversation, system: systemPrompt, question: question, promptTokens: nil,
+            maxTokens: maxTokens, model: settings.model, endpoint: settings.endpoint, ignoreEOS: ignoreEOS)
     }
 }
 
@@ -61,21 +110,31 @@ public enum PromptSource: Sendable {
 
 extension PreparedRequest {
     /// The pool of requests a run cycles through: `count` synthetic ones, or every line of the JSONL file.
+    ///
+    /// With `sharedPrefixTokens` > 0, every synthetic request begins with the same system prompt of that many
+    /// tokens (made once, from its own seed, so the questions are those of a run without it), followed by its own
+    /// question; its prompt tokens are then the prefix's plus the question's (a chat template adds its own).
     public static func pool(
-        from source: PromptSource, count: Int, settings: BenchSettings, ignoreEOS: Bool, seed: UInt64
+        from source: PromptSource, count: Int, settings: BenchSettings, ignoreEOS: Bool, seed: UInt64,
+        sharedPrefixTokens: Int = 0
     ) async throws -> [PreparedRequest] {
         var random = SplitMix64(seed: seed)
         var pool: [PreparedRequest] = []
         switch source {
         case .synthetic(let promptSpec, let outputSpec, let counter):
             let synthesizer = PromptSynthesizer(counter: counter)
+            var prefixRandom = SplitMix64(seed: seed ^ 0x5348_4152_4544)
+            let system =
+                sharedPrefixTokens > 0
+                ? try await synthesizer.prompt(tokens: sharedPrefixTokens, random: &prefixRandom) : nil
             for _ in 0..<max(1, count) {
                 let tokens = promptSpec.sample(using: &random)
                 let text = try await synthesizer.prompt(tokens: tokens, random: &random)
                 pool.append(
                     try PreparedRequest(
-                        prompt: text, messages: nil, promptTokens: tokens, maxTokens: outputSpec.sample(using: &random),
-                        model: settings.model, endpoint: settings.endpoint, ignoreEOS: ignoreEOS))
+                        system: system, question: text, promptTokens: tokens + sharedPrefixTokens,
+                        maxTokens: outputSpec.sample(using: &random), model: settings.model,
+                        endpoint: settings.endpoint, ignoreEOS: ignoreEOS))
             }
         case .jsonl(let path, let outputSpec):
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)

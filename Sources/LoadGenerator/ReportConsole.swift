@@ -24,6 +24,10 @@ public enum ReportConsole {
             String(
                 format: "throughput %.2f req/s, %.1f output tok/s; goodput %.2f req/s; %d output tokens",
                 report.request_throughput, report.output_token_throughput, report.goodput, report.output_tokens_total))
+        if let cached = report.cached_tokens_total, let share = report.cached_token_share {
+            lines.append(
+                String(format: "cached   %d prompt tokens from the server's cache (%.1f%%)", cached, share * 100))
+        }
         if !report.slo.isEmpty { lines.append("slo      " + report.slo.joined(separator: ", ")) }
         lines.append("")
         lines.append(row("ms", ["p50", "p90", "p95", "p99", "p99.9", "mean", "max"]))

@@ -39,4 +39,8 @@ struct RequestOutcome: Sendable {
     var gaps: [Int64]
     /// Why it failed, or nil.
     var failure: FailureKind?
+    /// `usage.prompt_tokens` when the server reported it.
+    var reportedPromptTokens: Int? = nil
+    /// `usage.prompt_tokens_details.cached_tokens` when the server reported it.
+    var cachedTokens: Int? = nil
 }

@@ -28,6 +28,11 @@ final class RunRecorder: Sendable {
         var failures: [FailureKind: Int] = [:]
         var outputTokens = 0
         var promptTokens = 0
+        /// Cached prompt tokens of the completed requests whose server reported them, and the prompt tokens of
+        /// those requests (their usage's, else the generator's count).
+        var cachedTokens = 0
+        var cachedOfPromptTokens = 0
+        var cacheReports = 0
         var firstScheduled: Int64?
         var lastEnd: Int64 = 0
         var ttft = LatencyHistogram.latency()
@@ -77,6 +82,11 @@ final class RunRecorder: Sendable {
             if good { state.good += 1 }
             state.outputTokens += outcome.outputTokens
             state.promptTokens += promptTokens ?? 0
+            if let cached = outcome.cachedTokens {
+                state.cacheReports += 1
+                state.cachedTokens += cached
+                state.cachedOfPromptTokens += outcome.reportedPromptTokens ?? promptTokens ?? 0
+            }
             let first = outcome.firstToken ?? outcome.end
             state.ttft.recordNanoseconds(first - outcome.scheduled)
             state.ttftUncorrected.recordNanoseconds(first - outcome.sent)

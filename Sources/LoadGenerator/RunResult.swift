@@ -90,7 +90,7 @@ public struct RunResult: Sendable {
                 e2e_p50_ms: Double(pair.e2e.valueAtPercentile(50)) / 1000,
                 e2e_p99_ms: Double(pair.e2e.valueAtPercentile(99)) / 1000)
         }
-        return BenchReport(
+        var report = BenchReport(
             target: settings.baseURL, endpoint: settings.endpoint.rawValue, model: settings.model, load: load,
             interrupted: interrupted, requests_sent: requestsSent, requests_completed: state.completed,
             requests_failed: requestsFailed, success_rate: successRate,
@@ -105,6 +105,13 @@ public struct RunResult: Sendable {
             timeline: timeline,
             histograms: ["ttft_ms": Self.distribution(state.ttft), "tpot_ms": Self.distribution(state.tpot)],
             sweep: nil)
+        if state.cacheReports > 0 {
+            report.cached_tokens_total = state.cachedTokens
+            report.cached_token_share =
+                state.cachedOfPromptTokens > 0
+                ? min(1, Double(state.cachedTokens) / Double(state.cachedOfPromptTokens)) : 0
+        }
+        return report
     }
 
     /// 40 equal buckets from the minimum to the 99.9th percentile; the last also holds the rest.

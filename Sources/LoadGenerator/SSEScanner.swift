@@ -1,3 +1,5 @@
+import Foundation
+
 /// Splits a streamed OpenAI answer (server-sent events) into events and reads from each what the load generator
 /// needs, without decoding JSON: whether it carries text, the `usage.completion_tokens` of a usage chunk, the end
 /// marker, and error events.
@@ -15,6 +17,14 @@ struct SSEScanner {
     }
 
     private var pending: [UInt8] = []
+    /// Whether the text of the chunks is kept in `text` (a conversation resends each answer).
+    var capturesText = false
+    /// The text of the chunks so far, when `capturesText`.
+    private(set) var text = ""
+    /// `usage.prompt_tokens` of the last usage chunk.
+    private(set) var promptTokens: Int?
+    /// `usage.prompt_tokens_details.cached_tokens` of the last usage chunk, when the server reports it.
+    private(set) var cachedTokens: Int?
 
     /// Feeds received bytes; returns the events completed by them, in order.
     mutating func feed(_ bytes: some Sequence<UInt8>) -> [Event] {
@@ -28,7 +38,16 @@ struct SSEScanner {
             if pending[index] == UInt8(ascii: "\n") {
                 var lineEnd = index
                 if lineEnd > lineStart, pending[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
-                if let event = Self.classify(pending[lineStart..<lineEnd]) { events.append(event) }
+                if let event = Self.classify(pending[lineStart..<lineEnd]) {
+                    events.append(event)
+                    if capturesText, event == .text {
+                        text += Self.chunkText(pending[lineStart..<lineEnd]) ?? ""
+                    }
+                    if case .other(let completionTokens) = event, completionTokens != nil {
+                        promptTokens = Self.integer(after: Self.promptKey, in: pending[lineStart..<lineEnd])
+                        cachedTokens = Self.integer(after: Self.cachedKey, in: pending[lineStart..<lineEnd])
+                    }
+                }
                 lineStart = index + 1
                 consumed = lineStart
             }
@@ -41,6 +60,8 @@ struct SSEScanner {
     private static let dataPrefix = Array("data:".utf8)
     private static let textKeys = [Array(#""text":""#.utf8), Array(#""content":""#.utf8)]
     private static let usageKey = Array(#""completion_tokens":"#.utf8)
+    private static let promptKey = Array(#""prompt_tokens":"#.utf8)
+    private static let cachedKey = Array(#""cached_tokens":"#.utf8)
     private static let errorKey = Array(#"{"error""#.utf8)
     private static let doneMarker = Array("[DONE]".utf8)
 
@@ -59,16 +80,31 @@ struct SSEScanner {
                 from = next
             }
         }
-        guard let at = find(usageKey, in: payload) else { return .other(completionTokens: nil) }
+        return .other(completionTokens: integer(after: usageKey, in: payload))
+    }
+
+    /// The text a `data:` line's chunk carries: `choices[0].delta.content` (chat) or `choices[0].text`.
+    static func chunkText(_ line: ArraySlice<UInt8>) -> String? {
+        let payload = line.dropFirst(dataPrefix.count)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any],
+            let choice = (object["choices"] as? [[String: Any]])?.first
+        else { return nil }
+        if let delta = choice["delta"] as? [String: Any], let content = delta["content"] as? String { return content }
+        return choice["text"] as? String
+    }
+
+    /// The non-negative integer that follows `key` (spaces allowed before it) in `payload`, or nil.
+    static func integer(after key: [UInt8], in payload: ArraySlice<UInt8>) -> Int? {
+        guard let at = find(key, in: payload) else { return nil }
         var value = 0
         var digits = 0
-        for byte in payload[(at + usageKey.count)...] {
+        for byte in payload[(at + key.count)...] {
             if byte == UInt8(ascii: " ") && digits == 0 { continue }
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { break }
             value = value * 10 + Int(byte - UInt8(ascii: "0"))
             digits += 1
         }
-        return .other(completionTokens: digits > 0 ? value : nil)
+        return digits > 0 ? value : nil
     }
 
     /// The index where `needle` first starts in `haystack`.

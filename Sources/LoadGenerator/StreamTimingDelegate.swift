@@ -18,6 +18,11 @@ final class StreamTimingDelegate: HTTPClientResponseDelegate, @unchecked Sendabl
         var gaps: [Int64] = []
         var chunks = 0
         var usageTokens: Int?
+        /// The usage chunk's `prompt_tokens` and `prompt_tokens_details.cached_tokens`, when reported.
+        var usagePromptTokens: Int?
+        var cachedTokens: Int?
+        /// The answer's text, when the delegate was asked to keep it.
+        var text = ""
         var done = false
         var streamError = false
     }
@@ -27,9 +32,10 @@ final class StreamTimingDelegate: HTTPClientResponseDelegate, @unchecked Sendabl
     private var result = Result()
     private(set) var headReceived = false
 
-    init(origin: ContinuousClock.Instant, expectedTokens: Int) {
+    init(origin: ContinuousClock.Instant, expectedTokens: Int, capturesText: Bool = false) {
         self.origin = origin
         result.gaps.reserveCapacity(expectedTokens)
+        scanner.capturesText = capturesText
     }
 
     private func now() -> Int64 { (ContinuousClock.now - origin).inNanoseconds }
@@ -62,6 +68,9 @@ final class StreamTimingDelegate: HTTPClientResponseDelegate, @unchecked Sendabl
 
     func didFinishRequest(task: HTTPClient.Task<Result>) throws -> Result {
         result.end = now()
+        result.usagePromptTokens = scanner.promptTokens
+        result.cachedTokens = scanner.cachedTokens
+        result.text = scanner.text
         return result
     }
 }

@@ -29,12 +29,20 @@ struct StreamingRequest: Sendable {
     /// before any byte of an answer. Such a request is sent once more, on another connection, as HTTP clients do;
     /// its latency still counts from its due time, and a second failure counts as a `connection` error.
     func run(_ prepared: PreparedRequest, request: HTTPClient.Request?, scheduled: Int64) async -> RequestOutcome {
+        await run(prepared, request: request, scheduled: scheduled, capturesText: false).outcome
+    }
+
+    /// `run(_:request:scheduled:)`, also returning the answer's text when `capturesText` (else "").
+    func run(
+        _ prepared: PreparedRequest, request: HTTPClient.Request?, scheduled: Int64, capturesText: Bool
+    ) async -> (outcome: RequestOutcome, text: String) {
         let sent = now()
         let deadline = NIODeadline.now() + .nanoseconds(settings.timeout.inNanoseconds)
         var outcome = RequestOutcome(
             scheduled: scheduled, sent: sent, firstToken: nil, end: sent, outputTokens: 0, gaps: [], failure: nil)
         for attempt in 1...2 {
-            let delegate = StreamTimingDelegate(origin: origin, expectedTokens: prepared.maxTokens)
+            let delegate = StreamTimingDelegate(
+                origin: origin, expectedTokens: prepared.maxTokens, capturesText: capturesText)
             do {
                 let request = try request ?? self.request(prepared)
                 let task = client.execute(request: request, delegate: delegate, deadline: deadline)
@@ -47,6 +55,8 @@ struct StreamingRequest: Sendable {
                 outcome.firstToken = result.firstToken
                 outcome.gaps = result.gaps
                 outcome.outputTokens = result.usageTokens ?? result.chunks
+                outcome.reportedPromptTokens = result.usagePromptTokens
+                outcome.cachedTokens = result.cachedTokens
                 outcome.failure = nil
                 if result.status != 200 {
                     outcome.failure = .status(result.status)
@@ -55,16 +65,16 @@ struct StreamingRequest: Sendable {
                 } else if !result.done {
                     outcome.failure = .streamCut
                 }
-                return outcome
+                return (outcome, result.text)
             } catch {
                 outcome.end = now()
                 outcome.failure = Self.classify(error, headersReceived: delegate.headReceived)
                 guard attempt == 1, !Task.isCancelled,
                     Self.metClosedConnection(error, headersReceived: delegate.headReceived)
-                else { return outcome }
+                else { return (outcome, "") }
             }
         }
-        return outcome
+        return (outcome, "")
     }
 
     /// Whether `error` is a connection the server had closed before it sent any part of an answer: closed while

@@ -8,6 +8,15 @@ extension Usage: JSONWritable {
         json.field("prompt_tokens", promptTokens)
         json.field("completion_tokens", completionTokens)
         json.field("total_tokens", totalTokens)
+        json.field("prompt_tokens_details", ifPresent: promptTokensDetails)
+        json.endObject()
+    }
+}
+
+extension PromptTokensDetails: JSONWritable {
+    public func write(to json: inout JSONWriter) {
+        json.beginObject()
+        json.field("cached_tokens", cachedTokens)
         json.endObject()
     }
 }

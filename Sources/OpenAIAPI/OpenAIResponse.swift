@@ -6,19 +6,36 @@ public struct Usage: Decodable, Sendable, Equatable {
     public var completionTokens: Int
     /// Their sum.
     public var totalTokens: Int
+    /// What the prompt tokens were made of.
+    public var promptTokensDetails: PromptTokensDetails?
 
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens"
         case completionTokens = "completion_tokens"
         case totalTokens = "total_tokens"
+        case promptTokensDetails = "prompt_tokens_details"
     }
 
-    /// Usage of `prompt` prompt tokens and `completion` generated ones.
-    public init(prompt: Int, completion: Int) {
+    /// Usage of `prompt` prompt tokens, `cached` of them from the prefix cache, and `completion` generated ones.
+    public init(prompt: Int, completion: Int, cached: Int = 0) {
         promptTokens = prompt
         completionTokens = completion
         totalTokens = prompt + completion
+        promptTokensDetails = PromptTokensDetails(cachedTokens: cached)
     }
+}
+
+/// `usage.prompt_tokens_details`: the prompt tokens the server did not compute again.
+public struct PromptTokensDetails: Decodable, Sendable, Equatable {
+    /// Prompt tokens whose keys and values came from the prefix cache.
+    public var cachedTokens: Int
+
+    enum CodingKeys: String, CodingKey {
+        case cachedTokens = "cached_tokens"
+    }
+
+    /// Details with `cachedTokens` cached prompt tokens.
+    public init(cachedTokens: Int) { self.cachedTokens = cachedTokens }
 }
 
 /// One token's log-probability in a chat response (`choices[].logprobs.content[]`).

@@ -33,12 +33,16 @@ public struct GeneratedToken: Sendable, Equatable {
     public var logprob: Float
     /// The most likely alternatives, when asked for.
     public var topLogprobs: [Alternative]
+    /// On a request's first token only, when some were: the prompt tokens the worker took from its prefix cache
+    /// (also in the finish, which a stream cut short by a stop string never reads).
+    public var cachedPromptTokens: Int?
 
     /// Creates a token event.
-    public init(token: Int32, logprob: Float = 0, topLogprobs: [Alternative] = []) {
+    public init(token: Int32, logprob: Float = 0, topLogprobs: [Alternative] = [], cachedPromptTokens: Int? = nil) {
         self.token = token
         self.logprob = logprob
         self.topLogprobs = topLogprobs
+        self.cachedPromptTokens = cachedPromptTokens
     }
 
     /// One of the most likely tokens at a position, with its log-probability.
@@ -80,16 +84,21 @@ public struct GenerationFinish: Sendable, Equatable {
     public var queueTime: Duration?
     /// How many times the request was recomputed after a preemption or a worker's death.
     public var recomputations: Int
+    /// Prompt tokens the worker found in its prefix cache instead of computing them, on the request's first
+    /// admission (OpenAI's `usage.prompt_tokens_details.cached_tokens`).
+    public var cachedPromptTokens: Int
 
     /// Creates a finish.
     public init(
-        reason: Reason, promptTokens: Int, completionTokens: Int, queueTime: Duration? = nil, recomputations: Int = 0
+        reason: Reason, promptTokens: Int, completionTokens: Int, queueTime: Duration? = nil, recomputations: Int = 0,
+        cachedPromptTokens: Int = 0
     ) {
         self.reason = reason
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         self.queueTime = queueTime
         self.recomputations = recomputations
+        self.cachedPromptTokens = cachedPromptTokens
     }
 }
 

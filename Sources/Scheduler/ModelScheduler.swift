@@ -69,7 +69,7 @@ public final class ModelScheduler: Service, Sendable {
             (state) throws(SchedulerError) -> (UInt64, AsyncStream<Void>.Continuation?) in
             let id = try state.core.submit(request, at: moment)
             state.streams[id] = continuation
-            return (id, state.core.workerToWake().flatMap { state.wakers[$0] })
+            return (id, state.core.workerToWake(for: id, at: moment).flatMap { state.wakers[$0] })
         }
         continuation.onTermination = { [weak self] termination in
             if case .cancelled = termination { self?.cancel(id) }
@@ -226,7 +226,12 @@ public final class ModelScheduler: Service, Sendable {
     ) async throws {
         while !Task.isCancelled {
             let moment = now
-            let plan = state.withLock { $0.core.planStep(for: index, at: moment) }
+            let (plan, routed) = state.withLock { state in
+                let plan = state.core.planStep(for: index, at: moment)
+                // A request left for another worker by prefix placement wakes that worker if it sleeps.
+                return (plan, state.core.takeRoutedWake().flatMap { state.wakers[$0] })
+            }
+            routed?.yield()
             guard let plan else {
                 // An idle worker that died is found here: housekeeping wakes idle workers every second.
                 try link.checkAlive()
@@ -240,6 +245,7 @@ public final class ModelScheduler: Service, Sendable {
             metrics.stepSequences.record(plan.step.admit.count + plan.step.decode.count)
             metrics.prefillTokens.increment(by: plan.prefillTokens)
             metrics.decodeTokens.increment(by: plan.step.decode.count)
+            metrics.recordPrefixCache(result, worker: index)
             let after = now
             let (deliveries, waker) = state.withLock { state in
                 let deliveries = state.core.apply(result, from: index, at: after)

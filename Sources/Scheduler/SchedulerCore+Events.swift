@@ -67,7 +67,8 @@ extension SchedulerCore {
     public mutating func workerStarted(_ index: Int, hello: Hello, at now: Duration) {
         workers[index] = WorkerSlot(
             live: true, kvBlocksTotal: Int(hello.kvBlocksTotal), kvBlockSize: max(1, Int(hello.kvBlockSize)),
-            contextLength: Int(hello.contextLength), maxBatchTokens: Int(hello.maxBatchTokens))
+            contextLength: Int(hello.contextLength), maxBatchTokens: Int(hello.maxBatchTokens),
+            prefixes: PrefixAffinityIndex(capacity: Int(hello.kvBlocksTotal)))
         lastLiveMoment = now
     }
 
@@ -170,6 +171,7 @@ extension SchedulerCore {
             return
         }
         sequence.worker = nil
+        sequence.reusedBlocks = []
         sequence.prefill = []
         sequence.prefilled = 0
         sequence.cached = 0
@@ -192,6 +194,6 @@ extension SchedulerCore {
                     reason: reason, promptTokens: sequence.request.promptTokens.count,
                     completionTokens: sequence.generated.count,
                     queueTime: sequence.firstScheduled.map { $0 - sequence.arrival },
-                    recomputations: sequence.recomputations)))
+                    recomputations: sequence.recomputations, cachedPromptTokens: sequence.cachedPromptTokens)))
     }
 }

@@ -77,14 +77,13 @@ extension SchedulerCore {
         var suspectRunning = workers[index].running.contains { $0.deaths > 0 }
         var admittedNew = 0
         while budget > 0 && workers[index].running.count < limits.maxRunning && !suspectRunning {
-            guard var next = queue.next(fairShare: fairShare, at: now) else { break }
+            guard var next = nextWaiting(for: index, at: now) else { break }
             if !next.resumed, let headroom = headroomTenant(on: index, at: now), next.tenant == headroom {
                 // The last slots are kept for other tenants: one of the same priority may take them; nobody of
                 // a lower priority jumps ahead.
                 let best = next
                 guard
-                    let other = queue.next(
-                        fairShare: fairShare, at: now, allowed: { $0.tenant != headroom && !$0.resumed }),
+                    let other = nextWaiting(for: index, at: now, allowed: { $0.tenant != headroom && !$0.resumed }),
                     other.priority == best.priority
                 else { break }
                 next = other
@@ -108,6 +107,7 @@ extension SchedulerCore {
                 recentDrains.append(now)
             }
             workers[index].running.append(sequences[next.id]!)
+            rememberPrefix(prompt, on: index, at: now)
             let chunk = nextChunk(of: next.id, budget: fitting, at: now)
             admittedNew += 1
             admit.append(chunk)
@@ -136,6 +136,7 @@ extension SchedulerCore {
         workers[index].stepping = false
         var deliveries: [Delivery] = []
         deliveries.reserveCapacity(result.tokens.count)
+        for hit in result.prefixHits { notePrefixHit(hit, from: index) }
 
         for error in result.errors {
             guard let sequence = sequences[error.sequenceID], sequence.worker == index else { continue }
@@ -169,7 +170,9 @@ extension SchedulerCore {
                     event: .token(
                         GeneratedToken(
                             token: sampled.token, logprob: sampled.logprob,
-                            topLogprobs: sampled.topLogprobs.map { .init(token: $0.token, logprob: $0.logprob) }))))
+                            topLogprobs: sampled.topLogprobs.map { .init(token: $0.token, logprob: $0.logprob) },
+                            cachedPromptTokens: sequence.generated.count == 1 && sequence.cachedPromptTokens > 0
+                                ? sequence.cachedPromptTokens : nil))))
             let reason: GenerationFinish.Reason?
             switch sampled.finish {
             case .endOfSequence, .stopToken: reason = .stop
@@ -180,6 +183,8 @@ extension SchedulerCore {
                 sequences[id] = nil
                 deliveries.append(finish(sequence, reason))
                 finished.append(id)
+                // What the worker keeps cached: the prompt and the generated tokens fed back (all but the last).
+                rememberPrefix(sequence.request.promptTokens + sequence.generated.dropLast(), on: index, at: now)
             }
         }
         if !finished.isEmpty {
@@ -210,7 +215,12 @@ extension SchedulerCore {
     /// The next prompt chunk of running sequence `id`, at most `budget` tokens; charges its tenant.
     private mutating func nextChunk(of id: UInt64, budget: Int, at now: Duration) -> Admission {
         let start = sequences[id]!.prefilled
-        let count = min(budget, sequences[id]!.prefill.count - start)
+        var count = min(budget, sequences[id]!.prefill.count - start)
+        if limits.prefixCaching, start + count < sequences[id]!.prefill.count, let worker = sequences[id]!.worker {
+            // End on a block boundary, so that the next chunk starts on one and may reuse cached blocks.
+            let size = workers[worker].kvBlockSize
+            if count > size { count -= (start + count) % size }
+        }
         let tokens = Array(sequences[id]!.prefill[start..<(start + count)])
         sequences[id]!.prefilled += count
         sequences[id]!.cached += count
@@ -230,6 +240,28 @@ extension SchedulerCore {
             sequenceID: id, firstPosition: UInt32(start), tokens: tokens, isLastChunk: isLast, sampling: sampling)
     }
 
+    /// The waiting request worker `index` should take next among those `allowed` admits, leaving those that prefix
+    /// placement sends to another worker (`preferredWorker`); the first such worker is noted in `routedWake`.
+    private mutating func nextWaiting(
+        for index: Int, at now: Duration, allowed: (WaitingSequence) -> Bool = { _ in true }
+    ) -> WaitingSequence? {
+        guard workers.count > 1, limits.prefixAffinityMinTokens > 0 else {
+            return queue.next(fairShare: fairShare, at: now, allowed: allowed)
+        }
+        let placement = self
+        var routed: Int?
+        let next = queue.next(fairShare: fairShare, at: now) { item in
+            guard allowed(item) else { return false }
+            if let preferred = placement.preferredWorker(for: item.id, over: index, at: now) {
+                if routed == nil { routed = preferred }
+                return false
+            }
+            return true
+        }
+        if let routed { routedWake = routed }
+        return next
+    }
+
     /// How many prompt tokens of sequence `id`'s next chunk fit in `room` bytes of a step (its sampling parameters
     /// travel with its first chunk; a waiting sequence, new or requeued, has prefilled nothing).
     private func tokensFitting(_ room: Int, for id: UInt64) -> Int {
@@ -245,12 +277,15 @@ extension SchedulerCore {
         let size = workers[index].kvBlockSize
         var committed = 0
         var growth = 0
+        var shared: Set<UInt64> = []
         for s in workers[index].running {
             let held = (max(s.cached, s.prefill.count) + size - 1) / size
-            committed += held
+            // Blocks reused from the prefix cache are one block however many sequences hold them.
+            committed += held - s.reusedBlocks.count
+            if !s.reusedBlocks.isEmpty { shared.formUnion(s.reusedBlocks) }
             if s.decoding { growth += (s.cached + size) / size - held }
         }
-        return (committed, growth)
+        return (committed + shared.count, growth)
     }
 
     /// The running sequence to preempt on worker `index`: the lowest priority, then the youngest.

@@ -43,6 +43,13 @@ public struct SchedulerCore: Sendable {
         /// Worker deaths in a row that it was in the batch of (reset by its next token). One makes it a suspect
         /// that runs alone; two fail it (the poison-sequence rule).
         var deaths = 0
+        /// Prompt tokens the worker took from its prefix cache on the request's first admission (usage reports it).
+        var cachedPromptTokens = 0
+        /// Chain hashes of the KV blocks the worker reused for this admission: shared read-only with any other
+        /// sequence there that reused them, so `kvAccounting` counts each once.
+        var reusedBlocks: [UInt64] = []
+        /// The chain hashes of its prefill tokens, for placement, with the token count they were computed for.
+        var chainCache: (tokens: Int, hashes: [UInt64])?
 
         var remainingTokens: Int { Int(request.sampling.maxTokens) - generated.count }
 
@@ -70,6 +77,8 @@ public struct SchedulerCore: Sendable {
         var stepping = false
         /// How many sequences the step out must answer with a token or an error.
         var awaiting = 0
+        /// The prefixes it is thought to hold in cached KV blocks (kept only with two or more workers).
+        var prefixes = PrefixAffinityIndex()
     }
 
     /// What `planStep` decided for one worker: the step to send, with what it carries, or nothing to do.
@@ -113,6 +122,8 @@ public struct SchedulerCore: Sendable {
     public internal(set) var preemptions = 0
     /// Sequences failed by the poison-sequence rule (see `workerDied`).
     public internal(set) var poisoned = 0
+    /// A worker a request was left for by prefix placement during the last `planStep` (see `takeRoutedWake`).
+    var routedWake: Int?
 
     /// A core for `workerCount` workers (none live until `workerStarted`), with its clock at `now`.
     public init(limits: SchedulerLimits, workerCount: Int, now: Duration = .zero) {
@@ -150,6 +161,15 @@ public struct SchedulerCore: Sendable {
     func blocks(_ tokens: Int, on index: Int) -> Int {
         let size = workers[index].kvBlockSize
         return (tokens + size - 1) / size
+    }
+
+    /// Which worker waiting request `id` should wake: the one prefix placement prefers, if it is idle; else the idle
+    /// live one with the most free capacity.
+    public func workerToWake(for id: UInt64, at now: Duration) -> Int? {
+        if let candidate = workerToWake(), let preferred = preferredWorker(for: id, over: candidate, at: now) {
+            return workers[preferred].stepping ? nil : preferred
+        }
+        return workerToWake()
     }
 
     /// Which worker a waiting request should wake: the idle live one with the most free capacity.

@@ -19,12 +19,23 @@ public struct SchedulerLimits: Sendable, Equatable {
     /// The largest `Step` message a worker link carries (`WorkerLauncher.maxStepBytes`): steps are planned to fit,
     /// and a request whose first chunk could never fit is refused at submission.
     public var maxStepBytes: Int
+    /// With two or more workers, a request waits for the worker that holds the longest cached prefix of its prompt
+    /// when that is at least this many tokens longer than another worker's (0 turns prefix placement off).
+    public var prefixAffinityMinTokens: Int
+    /// A request that has waited this long goes to any worker, whatever it holds.
+    public var prefixAffinityMaxWait: Duration
+    /// Whether the model's workers cache prompt prefixes: then a prompt chunk that does not finish its prompt ends
+    /// on a KV block boundary (when it is longer than a block), so that the next chunk can go on reusing cached
+    /// blocks; off, chunks fill the step's budget exactly.
+    public var prefixCaching: Bool
 
-    /// Creates limits; the defaults are the configuration's.
+    /// Creates limits; the defaults are the configuration's, except `prefixCaching`, off unless the caller (the
+    /// gateway, from `models[].prefix_cache`) says its workers cache prefixes.
     public init(
         maxBatchTokens: Int = 512, maxRunning: Int = 16, maxQueue: Int = 256, queueTimeout: Duration = .seconds(30),
         unavailableGrace: Duration = .seconds(30), fairShareHalfLife: Duration = .seconds(10),
-        tenantHeadroomSlots: Int = 1, maxStepBytes: Int = .max
+        tenantHeadroomSlots: Int = 1, maxStepBytes: Int = .max, prefixAffinityMinTokens: Int = 64,
+        prefixAffinityMaxWait: Duration = .seconds(1), prefixCaching: Bool = false
     ) {
         self.maxBatchTokens = maxBatchTokens
         self.maxRunning = maxRunning
@@ -34,5 +45,8 @@ public struct SchedulerLimits: Sendable, Equatable {
         self.fairShareHalfLife = fairShareHalfLife
         self.tenantHeadroomSlots = tenantHeadroomSlots
         self.maxStepBytes = maxStepBytes
+        self.prefixAffinityMinTokens = prefixAffinityMinTokens
+        self.prefixAffinityMaxWait = prefixAffinityMaxWait
+        self.prefixCaching = prefixCaching
     }
 }

@@ -1,5 +1,6 @@
 import Basics
 import Metrics
+import WorkerProtocol
 
 /// The scheduler's metrics for one model, through swift-metrics (the gateway bootstraps the backend).
 struct SchedulerMetrics: Sendable {
@@ -14,6 +15,9 @@ struct SchedulerMetrics: Sendable {
     let poisonedSequences: Counter
     let queueTime: Metrics.Timer
     let kvUsage: Gauge
+    let prefixQueries: Counter
+    let prefixHitTokens: Counter
+    let prefixEvictions: Counter
 
     /// The metrics of `model` with `workers` workers, made by `factory`.
     init(model: String, workers: Int, factory: any MetricsFactory) {
@@ -38,10 +42,38 @@ struct SchedulerMetrics: Sendable {
             label: "batchgate_poisoned_requests_total", dimensions: dimensions, factory: factory)
         queueTime = Metrics.Timer(label: "batchgate_request_queue_seconds", dimensions: dimensions, factory: factory)
         kvUsage = Gauge(label: "batchgate_kv_cache_usage_ratio", dimensions: dimensions, factory: factory)
+        prefixQueries = Counter(
+            label: "batchgate_prefix_cache_queries_total", dimensions: dimensions, factory: factory)
+        prefixHitTokens = Counter(
+            label: "batchgate_prefix_cache_hit_tokens_total", dimensions: dimensions, factory: factory)
+        prefixEvictions = Counter(
+            label: "batchgate_prefix_cache_evictions_total", dimensions: dimensions, factory: factory)
+        prefixCachedBlocks = (0..<workers).map { index in
+            Gauge(
+                label: "batchgate_prefix_cache_blocks", dimensions: [("model", model), ("worker", "\(index)")],
+                factory: factory)
+        }
     }
 
     /// KV block gauges per worker, made once.
     let kvBlocks: [(used: Gauge, free: Gauge)]
+    /// Idle cached KV blocks per worker (free to take, kept for prompts that start the same way).
+    let prefixCachedBlocks: [Gauge]
+
+    /// Counts a step's prefix-cache look-ups (one per prompt admitted at position 0), the prompt tokens they found,
+    /// the blocks evicted, and sets worker `worker`'s cached-block gauge.
+    func recordPrefixCache(_ result: StepResult, worker: Int) {
+        var queries = 0
+        var tokens = 0
+        for hit in result.prefixHits {
+            if hit.position == 0 { queries += 1 }
+            tokens += Int(hit.cachedTokens)
+        }
+        if queries > 0 { prefixQueries.increment(by: queries) }
+        if tokens > 0 { prefixHitTokens.increment(by: tokens) }
+        if result.kvEvictions > 0 { prefixEvictions.increment(by: Int(result.kvEvictions)) }
+        prefixCachedBlocks[worker].record(Int(result.kvBlocksCached))
+    }
 }
 
 extension Metrics.Timer {

@@ -43,6 +43,7 @@ public final class StepExecutor {
         }
         var batch = step.engineBatch
         var errors: [SequenceError] = []
+        let evictionsBefore = engine.kvCache.statistics.evictions
         while true {
             do {
                 let output = try engine.step(batch)
@@ -51,6 +52,13 @@ public final class StepExecutor {
                     wantsLogprob: { [sequences] in sequences[$0]?.logprobs ?? false },
                     stopTokens: { [sequences] in sequences[$0]?.stopTokens ?? [] })
                 result.errors = errors
+                result.prefixHits = output.prefixHits.map {
+                    PrefixHit(
+                        sequenceID: $0.sequence, position: UInt32(clamping: $0.position),
+                        cachedTokens: UInt32(clamping: $0.tokens))
+                }
+                result.kvBlocksCached = UInt32(clamping: engine.kvCache.cachedBlocks)
+                result.kvEvictions = UInt32(clamping: engine.kvCache.statistics.evictions - evictionsBefore)
                 return result
             } catch {
                 batch.releases = []
@@ -71,7 +79,9 @@ public final class StepExecutor {
                 if batch.admits.isEmpty && batch.decodes.isEmpty {
                     return StepResult(
                         stepID: step.stepID, errors: errors,
-                        kvBlocksFree: UInt32(clamping: engine.kvCache.freeBlocks))
+                        kvBlocksFree: UInt32(clamping: engine.kvCache.freeBlocks),
+                        kvBlocksCached: UInt32(clamping: engine.kvCache.cachedBlocks),
+                        kvEvictions: UInt32(clamping: engine.kvCache.statistics.evictions - evictionsBefore))
                 }
             }
         }

@@ -49,6 +49,8 @@ public enum WorkerProcess {
                 var engineOptions = EngineOptions()
                 engineOptions.threads = arguments.threads
                 engineOptions.kvCacheMiB = arguments.kvCacheMiB
+                engineOptions.prefixCaching = arguments.prefixCache
+                engineOptions.prefixCacheMaxShare = arguments.prefixCacheMaxShare
                 let weights = try ModelWeights(path: arguments.modelPath)
                 readIntoMemory(
                     weights.file.mapping, path: arguments.modelPath, availableBytes: options.availableMemoryBytes,

@@ -7,7 +7,8 @@
 public struct MessageHeader: Sendable, Hashable {
     /// "BGWP" read as a little-endian 32-bit word.
     public static let magic: UInt32 = 0x5057_4742
-    /// The protocol version this build writes and accepts (2: sampling parameters end with an output constraint).
+    /// The protocol version this build writes and accepts (2: sampling parameters end with an output constraint,
+    /// and `StepResult` reports the prefix cache).
     public static let currentVersion: UInt16 = 2
     /// Bytes in the header.
     public static let size = 16

@@ -11,22 +11,32 @@ public struct StepResult: WireMessage {
     public var errors: [SequenceError]
     /// Time spent in the forward pass, in nanoseconds.
     public var forwardNanoseconds: UInt64
-    /// KV cache blocks free after the step.
+    /// KV cache blocks free after the step (idle cached blocks included: any of them can be taken).
     public var kvBlocksFree: UInt32
+    /// Of the free blocks, those that hold a cached prefix no sequence uses (protocol version 2).
+    public var kvBlocksCached: UInt32 = 0
+    /// Cached blocks given up during the step to make room (protocol version 2).
+    public var kvEvictions: UInt32 = 0
+    /// One entry per prompt chunk that looked up the prefix cache, in step order (protocol version 2).
+    public var prefixHits: [PrefixHit] = []
 
     /// Creates a result.
     public init(
         stepID: UInt64, tokens: [SampledToken] = [], errors: [SequenceError] = [], forwardNanoseconds: UInt64 = 0,
-        kvBlocksFree: UInt32 = 0
+        kvBlocksFree: UInt32 = 0, kvBlocksCached: UInt32 = 0, kvEvictions: UInt32 = 0, prefixHits: [PrefixHit] = []
     ) {
         self.stepID = stepID
         self.tokens = tokens
         self.errors = errors
         self.forwardNanoseconds = forwardNanoseconds
         self.kvBlocksFree = kvBlocksFree
+        self.kvBlocksCached = kvBlocksCached
+        self.kvEvictions = kvEvictions
+        self.prefixHits = prefixHits
     }
 
-    /// Layout: step id u64, forward ns u64, free blocks u32, tokens (count, each), errors (count, each).
+    /// Layout: step id u64, forward ns u64, free blocks u32, tokens (count, each), errors (count, each); since
+    /// version 2, cached blocks u32, evictions u32, prefix hits (count, each).
     public func encodeBody(into writer: inout WireWriter) {
         writer.write(stepID)
         writer.write(forwardNanoseconds)
@@ -35,6 +45,10 @@ public struct StepResult: WireMessage {
         for token in tokens { token.encode(into: &writer) }
         writer.writeCount(errors.count)
         for error in errors { error.encode(into: &writer) }
+        writer.write(kvBlocksCached)
+        writer.write(kvEvictions)
+        writer.writeCount(prefixHits.count)
+        for hit in prefixHits { hit.encode(into: &writer) }
     }
 
     /// Reads the body `encodeBody(into:)` writes.
@@ -47,6 +61,11 @@ public struct StepResult: WireMessage {
         }
         errors = try reader.readList("errors", minimumElementSize: SequenceError.fixedSize) {
             (reader) throws(ProtocolError) in try SequenceError(reading: &reader)
+        }
+        kvBlocksCached = try reader.read(UInt32.self)
+        kvEvictions = try reader.read(UInt32.self)
+        prefixHits = try reader.readList("prefix hits", minimumElementSize: PrefixHit.size) {
+            (reader) throws(ProtocolError) in try PrefixHit(reading: &reader)
         }
     }
 }

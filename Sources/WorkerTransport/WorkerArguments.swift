@@ -18,6 +18,10 @@ public struct WorkerArguments: Sendable, Equatable {
         public static let maxBatchTokens = "max-batch-tokens"
         /// Answer with the deterministic fake engine.
         public static let fakeEngine = "fake-engine"
+        /// Turn the prefix cache off.
+        public static let noPrefixCache = "no-prefix-cache"
+        /// The most of the KV cache idle cached blocks may hold.
+        public static let prefixCacheMaxShare = "prefix-cache-max-share"
     }
 
     /// The model file (`.gguf`).
@@ -32,11 +36,15 @@ public struct WorkerArguments: Sendable, Equatable {
     public var maxBatchTokens: Int
     /// Benchmarks of the gateway only: run no model, answer with deterministic tokens.
     public var fakeEngine: Bool
+    /// Whether the engine keeps and reuses full KV blocks by content.
+    public var prefixCache: Bool
+    /// The most of the KV cache (0…1) idle cached blocks may hold.
+    public var prefixCacheMaxShare: Double
 
     /// Arguments for a worker of the model at `modelPath`.
     public init(
         modelPath: String, modelName: String, threads: Int, kvCacheMiB: Int, maxBatchTokens: Int,
-        fakeEngine: Bool = false
+        fakeEngine: Bool = false, prefixCache: Bool = true, prefixCacheMaxShare: Double = 1
     ) {
         self.modelPath = modelPath
         self.modelName = modelName
@@ -44,6 +52,8 @@ public struct WorkerArguments: Sendable, Equatable {
         self.kvCacheMiB = kvCacheMiB
         self.maxBatchTokens = maxBatchTokens
         self.fakeEngine = fakeEngine
+        self.prefixCache = prefixCache
+        self.prefixCacheMaxShare = prefixCacheMaxShare
     }
 
     /// The arguments after the executable: `worker --segment-fd N --model …`.
@@ -51,7 +61,7 @@ public struct WorkerArguments: Sendable, Equatable {
         [
             "worker", "--\(Flag.segmentFD)", "\(segmentFD)", "--\(Flag.model)", modelPath, "--\(Flag.name)", modelName,
             "--\(Flag.threads)", "\(threads)", "--\(Flag.kvCacheMiB)", "\(kvCacheMiB)", "--\(Flag.maxBatchTokens)",
-            "\(maxBatchTokens)",
-        ] + (fakeEngine ? ["--\(Flag.fakeEngine)"] : [])
+            "\(maxBatchTokens)", "--\(Flag.prefixCacheMaxShare)", "\(prefixCacheMaxShare)",
+        ] + (fakeEngine ? ["--\(Flag.fakeEngine)"] : []) + (prefixCache ? [] : ["--\(Flag.noPrefixCache)"])
     }
 }

@@ -41,6 +41,7 @@ extension BenchRunCommand {
         settings.maxInFlight = maxInFlight
         settings.serviceLevels = plan.serviceLevels
         settings.progress = !quiet
+        if turns > 1 { settings.conversation = Conversation(turns: turns, thinkTime: plan.thinkTime) }
         if model == nil { settings.model = try await BenchSession.firstModel(client: client, settings: settings) }
         let source: PromptSource
         if let prompts {
@@ -54,7 +55,8 @@ extension BenchRunCommand {
                 counter: RemoteTokenCounter(client: client, settings: settings))
         }
         let pool = try await PreparedRequest.pool(
-            from: source, count: promptPool, settings: settings, ignoreEOS: ignoreEos, seed: seed)
+            from: source, count: promptPool, settings: settings, ignoreEOS: ignoreEos, seed: seed,
+            sharedPrefixTokens: sharedPrefixTokens)
         if let shape = plan.shape {
             settings.shape = shape
             return await BenchSession.run(client: client, settings: settings, pool: pool, seed: seed)

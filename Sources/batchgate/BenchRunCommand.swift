@@ -79,6 +79,18 @@ struct BenchRunCommand: AsyncParsableCommand {
     @Option(help: "Distinct synthetic prompts made before the run and cycled through.")
     var promptPool = 64
 
+    @Option(help: "Begin every synthetic prompt with the same system prompt of this many tokens (0: none).")
+    var sharedPrefixTokens = 0
+
+    @Option(
+        help:
+            "Multi-turn conversations of this many turns, each resending the history and the previous answer; each client (--concurrency) or arrival (--rate) is one conversation."
+    )
+    var turns = 1
+
+    @Option(help: "Pause between a conversation's answer and its next turn (e.g. 2s; not counted in latency).")
+    var thinkTime = "0s"
+
     @Option(help: "Seed of every random choice (prompt words, lengths, Poisson gaps).")
     var seed: UInt64 = 1
 
@@ -115,6 +127,7 @@ struct BenchRunCommand: AsyncParsableCommand {
         var promptTokens: LengthSpec
         var maxTokens: LengthSpec
         var endpoint: BenchEndpoint
+        var thinkTime: Duration
     }
 
     func plan() throws -> Plan {
@@ -136,6 +149,11 @@ struct BenchRunCommand: AsyncParsableCommand {
             throw ValidationError("give --tokenizer or --prompts, not both")
         }
         if poisson && rate == nil { throw ValidationError("--poisson needs --rate") }
+        guard sharedPrefixTokens >= 0 else { throw ValidationError("--shared-prefix-tokens must not be negative") }
+        guard turns >= 1 else { throw ValidationError("--turns must be at least 1") }
+        if prompts != nil && (sharedPrefixTokens > 0 || turns > 1) {
+            throw ValidationError("--shared-prefix-tokens and --turns make synthetic prompts; leave out --prompts")
+        }
         do {
             let levels = try slo.map { try ServiceLevel.parseList($0) } ?? []
             if sweep && levels.isEmpty {
@@ -153,10 +171,11 @@ struct BenchRunCommand: AsyncParsableCommand {
             guard stepDuration > .zero, timeout > .zero, (runDuration ?? .seconds(1)) > .zero else {
                 throw ValidationError("--duration, --step-duration and --timeout must be longer than zero")
             }
+            let thinkTime = try BenchDuration.parse(thinkTime)
             return Plan(
                 shape: shape, serviceLevels: levels, duration: runDuration, stepDuration: stepDuration,
                 drainTimeout: drainTimeout, timeout: timeout, promptTokens: try LengthSpec(parsing: promptTokens),
-                maxTokens: try LengthSpec(parsing: maxTokens), endpoint: endpoint)
+                maxTokens: try LengthSpec(parsing: maxTokens), endpoint: endpoint, thinkTime: thinkTime)
         } catch let error as BenchError {
             throw ValidationError(error.message)
         }

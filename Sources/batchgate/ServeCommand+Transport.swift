@@ -10,7 +10,8 @@ extension ServeCommand {
                 executable: executable,
                 arguments: WorkerArguments(
                     modelPath: plan.model.path, modelName: plan.model.name, threads: plan.threads,
-                    kvCacheMiB: plan.kvCacheMiB, maxBatchTokens: plan.model.maxBatchTokens, fakeEngine: fakeEngine),
+                    kvCacheMiB: plan.kvCacheMiB, maxBatchTokens: plan.model.maxBatchTokens, fakeEngine: fakeEngine,
+                    prefixCache: plan.model.prefixCache, prefixCacheMaxShare: plan.model.prefixCacheMaxShare),
                 ringCapacity: WorkerProcessLauncher.ringCapacity(
                     maxRunning: plan.model.maxRunning, maxBatchTokens: plan.model.maxBatchTokens,
                     logitBiases: plan.vocabularySize, stopTokens: plan.largestStopTokenCount),

@@ -45,10 +45,27 @@ struct WorkerCommand: ParsableCommand {
         help: "Benchmarks only: answer with the deterministic fake engine instead of running the model.")
     var fakeEngine = false
 
+    @Flag(
+        name: .customLong(WorkerArguments.Flag.noPrefixCache),
+        help: "Compute every prompt from scratch: keep no KV blocks after their sequences end.")
+    var noPrefixCache = false
+
+    @Option(
+        name: .customLong(WorkerArguments.Flag.prefixCacheMaxShare),
+        help: "The most of the KV cache (0 to 1) that idle cached blocks may hold.")
+    var prefixCacheMaxShare: Double = 1
+
+    func validate() throws {
+        guard prefixCacheMaxShare.isFinite, (0...1).contains(prefixCacheMaxShare) else {
+            throw ValidationError("--\(WorkerArguments.Flag.prefixCacheMaxShare) must be between 0 and 1")
+        }
+    }
+
     func run() throws {
         let arguments = WorkerArguments(
             modelPath: model, modelName: name, threads: threads, kvCacheMiB: kvCacheMiB,
-            maxBatchTokens: maxBatchTokens, fakeEngine: fakeEngine)
+            maxBatchTokens: maxBatchTokens, fakeEngine: fakeEngine, prefixCache: !noPrefixCache,
+            prefixCacheMaxShare: prefixCacheMaxShare)
         do {
             try WorkerProcess.run(
                 .init(

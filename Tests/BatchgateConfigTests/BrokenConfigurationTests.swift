@@ -240,6 +240,36 @@ let brokenCases: [BrokenCase] = [
         ]
     ),
     BrokenCase(
+        name: "a prefix cache switch that is not a boolean",
+        yaml: baseYAML + "    prefix_cache: sometimes\n",
+        expected: [
+            .init(
+                7, 19, "models[0].prefix_cache", "expected a boolean (true or false), found string \"sometimes\"",
+                .wrongType)
+        ]
+    ),
+    BrokenCase(
+        name: "a prefix cache share above 1",
+        yaml: baseYAML + "    prefix_cache_max_share: 1.5\n",
+        expected: [.init(7, 29, "models[0].prefix_cache_max_share", "must be between 0 and 1, found 1.5", .outOfRange)]
+    ),
+    BrokenCase(
+        name: "a negative prefix cache share",
+        yaml: baseYAML + "    prefix_cache_max_share: -0.25\n",
+        expected: [
+            .init(7, 29, "models[0].prefix_cache_max_share", "must be between 0 and 1, found -0.25", .outOfRange)
+        ]
+    ),
+    BrokenCase(
+        name: "a prefix cache share that is not a number",
+        yaml: baseYAML + "    prefix_cache_max_share: half\n",
+        expected: [
+            .init(
+                7, 29, "models[0].prefix_cache_max_share", "expected a number from 0 to 1, found string \"half\"",
+                .wrongType)
+        ]
+    ),
+    BrokenCase(
         name: "negative threads",
         yaml: baseYAML + "    threads: -1\n",
         expected: [.init(7, 14, "models[0].threads", "must not be negative, found -1", .outOfRange)]

@@ -48,6 +48,8 @@ struct ValidConfigurationTests {
         #expect(model.contextLength == nil)
         #expect(model.chatTemplate == .auto)
         #expect(model.unavailableGrace == .seconds(30))
+        #expect(model.prefixCache == true)
+        #expect(model.prefixCacheMaxShare == 1)
 
         #expect(configuration.keys.isEmpty)
         #expect(configuration.metrics.enabled == true)
@@ -114,6 +116,8 @@ struct ValidConfigurationTests {
                 context_length: 4096
                 chat_template: chatml
                 unavailable_grace: 0s
+                prefix_cache: false
+                prefix_cache_max_share: 0.25
               - name: other
                 path: model.gguf
                 kv_cache_mib: auto
@@ -185,7 +189,9 @@ struct ValidConfigurationTests {
                     kvCacheMiB: 512,
                     contextLength: 4096,
                     chatTemplate: .chatml,
-                    unavailableGrace: .zero
+                    unavailableGrace: .zero,
+                    prefixCache: false,
+                    prefixCacheMaxShare: 0.25
                 ),
                 .init(name: "other", path: directory + "/model.gguf"),
             ]

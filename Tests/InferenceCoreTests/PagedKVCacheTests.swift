@@ -39,7 +39,7 @@ struct PagedKVCacheTests {
         let total = c.freeBlocks
         try c.reserve(1, tokens: 100)
         try c.reserve(2, tokens: 10)
-        c.truncate(1, toTokens: 20)
+        try c.truncate(1, toTokens: 20)
         #expect(c.blocks(of: 1) == 2)
         c.release(1)
         #expect(c.blocks(of: 1) == 0)

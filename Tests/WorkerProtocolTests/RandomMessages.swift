@@ -75,7 +75,8 @@ struct RandomMessages {
     mutating func stepResult() -> StepResult {
         StepResult(
             stepID: uint64(), tokens: list { $0.sampledToken() }, errors: list { $0.sequenceError() },
-            forwardNanoseconds: uint64(), kvBlocksFree: uint32())
+            forwardNanoseconds: uint64(), kvBlocksFree: uint32(), kvBlocksCached: uint32(), kvEvictions: uint32(),
+            prefixHits: list { PrefixHit(sequenceID: $0.uint64(), position: $0.uint32(), cachedTokens: $0.uint32()) })
     }
 
     mutating func sampledToken() -> SampledToken {

@@ -11,11 +11,16 @@ struct WorkerTransportTests {
         #expect(
             arguments.commandLine(segmentFD: 3) == [
                 "worker", "--segment-fd", "3", "--model", "/models/m.gguf", "--name", "m", "--threads", "4",
-                "--kv-cache-mib", "512", "--max-batch-tokens", "1024",
+                "--kv-cache-mib", "512", "--max-batch-tokens", "1024", "--prefix-cache-max-share", "1.0",
             ])
         var fake = arguments
         fake.fakeEngine = true
         #expect(fake.commandLine(segmentFD: 3).last == "--fake-engine")
+        var uncached = arguments
+        uncached.prefixCache = false
+        uncached.prefixCacheMaxShare = 0.5
+        #expect(
+            uncached.commandLine(segmentFD: 3).suffix(3) == ["--prefix-cache-max-share", "0.5", "--no-prefix-cache"])
     }
 
     @Test("Rings are sized for the largest step, never below 1 MiB, and grow with it")

@@ -25,6 +25,8 @@ struct GenerationRun: Sendable {
         /// The client went away.
         var clientGone = false
         var promptTokens: Int
+        /// Prompt tokens the worker took from its prefix cache.
+        var cachedPromptTokens = 0
         var completionTokens = 0
         var queueTime: Duration?
         var timeToFirstToken: Duration?
@@ -80,6 +82,7 @@ struct GenerationRun: Sendable {
                     perModel.interTokenLatency.record(now - last)
                 }
                 last = now
+                if let cached = token.cachedPromptTokens { ending.cachedPromptTokens = cached }
                 ending.completionTokens += 1
                 perModel.generationTokens.increment()
                 pendingTokens.append(token)
@@ -97,6 +100,7 @@ struct GenerationRun: Sendable {
                 }
             case .finished(let finish):
                 ending.queueTime = finish.queueTime
+                ending.cachedPromptTokens = finish.cachedPromptTokens
                 switch finish.reason {
                 case .stop, .length:
                     try await flush()

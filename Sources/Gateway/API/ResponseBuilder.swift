@@ -62,7 +62,8 @@ struct ResponseBuilder: Sendable {
                 finishReason: ending.finishReason)
         return CompletionResponse(
             id: id, object: object, created: created, model: model.name, choices: [choice],
-            usage: Usage(prompt: ending.promptTokens, completion: ending.completionTokens))
+            usage: Usage(
+                prompt: ending.promptTokens, completion: ending.completionTokens, cached: ending.cachedPromptTokens))
     }
 
     /// The first chunk of a chat stream (the assistant role, no text yet).
@@ -93,6 +94,7 @@ struct ResponseBuilder: Sendable {
     func usageChunk(_ ending: GenerationRun.Ending) -> CompletionResponse {
         CompletionResponse(
             id: id, object: chunkObject, created: created, model: model.name, choices: [],
-            usage: Usage(prompt: ending.promptTokens, completion: ending.completionTokens))
+            usage: Usage(
+                prompt: ending.promptTokens, completion: ending.completionTokens, cached: ending.cachedPromptTokens))
     }
 }

@@ -54,6 +54,9 @@ extension Engine {
             let kept = kvCache.blocksNeeded(forTokens: admit.position)
             let held = min(kept, kvCache.blocks(of: s))
             blocksNeeded += max(0, kvCache.blocksNeeded(forTokens: admit.position + admit.tokens.count) - held)
+            if kvCache.prefixCaching && admit.position < length && admit.position % kvCache.blockSize != 0 {
+                blocksNeeded += 1  // a rewind into a shared block writes into a copy of it
+            }
             let isNew = state == nil || admit.position == 0
             plan.entries.append(
                 StepPlan.Entry(

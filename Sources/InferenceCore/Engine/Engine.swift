@@ -27,7 +27,8 @@ public final class Engine {
         contextLength = min(options.contextLength ?? h.contextLength, h.contextLength)
         kvCache = PagedKVCache(
             layers: h.blockCount, kvDimension: h.kvDimension, capacityMiB: options.kvCacheMiB,
-            blockSize: options.kvBlockSize)
+            blockSize: options.kvBlockSize, prefixCaching: options.prefixCaching,
+            maxCachedShare: options.prefixCacheMaxShare)
         pool = ComputePool(threads: options.threads)
         constraints = OutputConstraints(weights: weights)
     }
@@ -45,6 +46,10 @@ public final class Engine {
 
     /// Runs one step: releases, then one forward pass over every admitted chunk and decode, then sampling.
     /// Invalid input throws before any sequence or cache block changes (after the releases).
+    ///
+    /// With prefix caching, a chunk that starts on a block boundary first reuses the cached blocks that hold its
+    /// leading tokens and computes only the rest; a prompt's last chunk always computes at least its last token,
+    /// whose logits it samples from. The tokens reused are in `StepOutput.prefixHits`.
     public func step(_ batch: StepBatch) throws(EngineError) -> StepOutput {
         for sequence in batch.releases { release(sequence) }
         let plan = try plan(batch)
@@ -56,7 +61,7 @@ public final class Engine {
                 sequences[entry.sequence] = SequenceState(sampler: sampler, constraint: plan.constraints[e])
             } else if entry.isAdmit {
                 if entry.position < sequences[entry.sequence]!.length {
-                    kvCache.truncate(entry.sequence, toTokens: entry.position)
+                    try kvCache.truncate(entry.sequence, toTokens: entry.position)
                 }
                 sequences[entry.sequence]!.sampler.record(entry.tokens)
             }
@@ -71,33 +76,37 @@ public final class Engine {
                 sequences[entry.sequence]!.grammarState = state ?? masks.start
                 if state == nil { sequences[entry.sequence]!.finished = .stop }
             }
+        }
+        // Every look-up before any reservation, so that no admission evicts a block another one of the step reuses.
+        let (reused, prefixHits) = reuseCachedPrefixes(plan)
+        for entry in plan.entries {
             try kvCache.reserve(entry.sequence, tokens: entry.position + entry.tokens.count)
             sequences[entry.sequence]!.length = entry.position + entry.tokens.count
         }
         var rows: [ForwardRow] = []
         var outputRows: [Int] = []
         var outputEntries: [Int] = []
-        // Longest chunks first, so that the rows llama.cpp would multiply with its prompt kernels are prefixes
-        // (`PromptRows`); the results still come out in batch order.
+        // Longest computed chunks first, so that the rows llama.cpp would multiply with its prompt kernels are
+        // prefixes (`PromptRows`); the results still come out in batch order.
+        let computed = plan.entries.indices.map { plan.entries[$0].tokens.count - reused[$0] }
         let order = plan.entries.indices.sorted { a, b in
-            let (x, y) = (plan.entries[a].tokens.count, plan.entries[b].tokens.count)
-            return x != y ? x > y : a < b
+            computed[a] != computed[b] ? computed[a] > computed[b] : a < b
         }
         var rowChunks: [Int] = []
         var outputChunks: [Int] = []
         for e in order {
             let entry = plan.entries[e]
             let table = kvCache.table(of: entry.sequence)
-            for (j, token) in entry.tokens.enumerated() {
+            for j in reused[e]..<entry.tokens.count {
                 rows.append(
                     ForwardRow(
-                        table: table, position: entry.position + j, token: token, batched: entry.tokens.count > 1))
+                        table: table, position: entry.position + j, token: entry.tokens[j], batched: computed[e] > 1))
             }
-            rowChunks += Array(repeating: entry.tokens.count, count: entry.tokens.count)
+            rowChunks += Array(repeating: computed[e], count: computed[e])
             if entry.producesToken {
                 outputRows.append(rows.count - 1)
                 outputEntries.append(e)
-                outputChunks.append(entry.tokens.count)
+                outputChunks.append(computed[e])
             }
         }
         let started = ContinuousClock.now
@@ -108,6 +117,9 @@ public final class Engine {
                 rows, outputRows: outputRows,
                 prompt: (PromptRows(chunkLengths: rowChunks), PromptRows(chunkLengths: outputChunks)))
         let seconds = (ContinuousClock.now - started) / .seconds(1)
+        for (e, entry) in plan.entries.enumerated() {
+            kvCache.record(entry.sequence, tokens: entry.tokens[reused[e]...], at: entry.position + reused[e])
+        }
         let vocab = weights.vocabularySize
         var results: [StepOutput.Result] = []
         // Results in batch order, whatever order the rows ran in.
@@ -117,6 +129,7 @@ public final class Engine {
                 let row = UnsafeBufferPointer(rebasing: all[(o * vocab)..<((o + 1) * vocab)])
                 let scan = LogitScan(row)
                 guard scan.allFinite else {
+                    kvCache.forgetContent(of: sequence)
                     throw EngineError(.nonFiniteLogits, sequence: sequence, "the model produced NaN or infinite logits")
                 }
                 let state = sequences[sequence]!
@@ -158,6 +171,6 @@ public final class Engine {
                     logits: batch.returnLogits ? Array(logits[(o * vocab)..<((o + 1) * vocab)]) : nil,
                     finishReason: state.finished, kvBlocks: kvCache.blocks(of: sequence)))
         }
-        return StepOutput(results: results, forwardSeconds: seconds)
+        return StepOutput(results: results, forwardSeconds: seconds, prefixHits: prefixHits)
     }
 }

@@ -10,7 +10,12 @@ public struct EngineOptions: Sendable {
     public var contextLength: Int?
     /// F32 weights meet at least this many activation rows through OpenBLAS sgemm (`.max`: never).
     public var blasMinimumRows: Int = 32
+    /// Whether full KV blocks are kept after their sequences end and reused by prompts that start with the same
+    /// tokens (`PagedKVCache`).
+    public var prefixCaching = true
+    /// The most of the KV cache (0…1) that idle cached blocks may hold.
+    public var prefixCacheMaxShare: Double = 1
 
-    /// The defaults: 2 threads, 256 MiB of KV cache in blocks of 16 tokens.
+    /// The defaults: 2 threads, 256 MiB of KV cache in blocks of 16 tokens, prefix caching on.
     public init() {}
 }

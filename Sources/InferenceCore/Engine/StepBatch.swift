@@ -70,8 +70,20 @@ public struct StepOutput: Sendable {
         public var kvBlocks: Int
     }
 
+    /// Prompt tokens one admitted chunk took from cached blocks instead of computing them.
+    public struct PrefixHit: Sendable, Equatable {
+        /// The sequence.
+        public var sequence: SequenceID
+        /// Position of the chunk's first token.
+        public var position: Int
+        /// Tokens reused (a multiple of the block size; may be 0).
+        public var tokens: Int
+    }
+
     /// Results of sequences that produced a token (last prompt chunks and decodes), in batch order.
     public var results: [Result]
     /// Seconds spent in the forward pass.
     public var forwardSeconds: Double
+    /// One entry per admitted chunk that looked up the prefix cache, in batch order (empty without prefix caching).
+    public var prefixHits: [PrefixHit] = []
 }
