@@ -89,7 +89,11 @@ struct ModelBench: AsyncParsableCommand {
     func warmUp(weights: ModelWeights) throws {
         var options = EngineOptions()
         options.threads = threads
-        options.kvCacheMiB = 1
+        // Room for the five tokens below: one block (about 4 MiB for Yi-34B's 60 layers, so not a fixed 1 MiB).
+        let h = weights.hyperparameters
+        let block = PagedKVCache.blockBytes(
+            layers: h.blockCount, kvDimension: h.kvDimension, blockSize: options.kvBlockSize)
+        options.kvCacheMiB = (block + 1_048_575) / 1_048_576
         let engine = Engine(weights: weights, options: options)
         var sampling = SamplingParameters()
         sampling.maxTokens = 2
