@@ -89,6 +89,25 @@ KERNEL INLINE int hsum_i32x4(__m128i x) {
     return _mm_cvtsi128_si32(x);
 }
 
+/// The int32 lanes of one super-block (decoded values `w`, record `rec`) against `cols` (1..4) activation blocks at
+/// `ab` (`arb` apart), in ggml's AVX2 layout: lane l of `sumi[c]` holds the exact sum, over the eight 32-value chunks,
+/// of products 4l..4l+3 times their 16-value group's scale. Shared by `pair_tile` and the tiled order's AVX2 tile.
+KERNEL INLINE void super_block_lanes(
+    int kind, int cols, const int8_t *w, const super_record *rec, const uint8_t *ab, size_t arb, __m256i sumi[4]) {
+    for (int c = 0; c < cols; c++) sumi[c] = _mm256_setzero_si256();
+    for (int k = 0; k < 8; k++) {
+        __m256i wv = _mm256_load_si256((const __m256i *)(w + 32 * k));
+        __m256i wabs = _mm256_sign_epi8(wv, wv);
+        __m256i sc = scale_pair(rec->scales + 2 * k);
+        for (int c = 0; c < cols; c++) {
+            __m256i av = _mm256_loadu_si256((const __m256i *)(ab + c * arb + 32 * k));
+            __m256i p16 = is_unsigned(kind) ? _mm256_maddubs_epi16(wv, av)
+                                            : _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(av, wv));
+            sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(p16, sc));
+        }
+    }
+}
+
 /// One decoded weight row against `cols` (1..4) activation rows at `a` (`arb` apart); pair c goes to
 /// `out[c * stride]`. Called with constant `kind` and `cols`, so every branch folds away.
 KERNEL INLINE void pair_tile(
@@ -111,18 +130,7 @@ KERNEL INLINE void pair_tile(
             const super_record *rec = (const super_record *)(records + b * sizeof(super_record));
             const int8_t *w = values + 256 * b;
             __m256i sumi[4];
-            for (int c = 0; c < cols; c++) sumi[c] = _mm256_setzero_si256();
-            for (int k = 0; k < 8; k++) {
-                __m256i wv = _mm256_load_si256((const __m256i *)(w + 32 * k));
-                __m256i wabs = _mm256_sign_epi8(wv, wv);
-                __m256i sc = scale_pair(rec->scales + 2 * k);
-                for (int c = 0; c < cols; c++) {
-                    __m256i av = _mm256_loadu_si256((const __m256i *)(a + c * arb + b * q8k_block + 32 * k));
-                    __m256i p16 = is_unsigned(kind) ? _mm256_maddubs_epi16(wv, av)
-                                                    : _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(av, wv));
-                    sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(p16, sc));
-                }
-            }
+            super_block_lanes(kind, cols, w, rec, a + b * q8k_block, arb, sumi);
             for (int c = 0; c < cols; c++) {
                 const uint8_t *ab = a + c * arb + b * q8k_block;
                 float ad;

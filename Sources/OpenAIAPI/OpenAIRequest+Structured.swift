@@ -2,6 +2,8 @@
 // read from the scanned document on both reading paths: a JSON Schema is kept as JSON text in the order it was
 // written (the order of `properties` is the order the output is written in), which `JSONDecoder` cannot give.
 
+import NIOCore
+
 extension OpenAIRequest {
     /// `response_format`.
     public struct ResponseFormat: Equatable, Sendable {
@@ -313,22 +315,10 @@ extension JSONValue {
         }
     }
 
-    /// `text` as a JSON string literal.
+    /// `text` as a JSON string literal, escaped as `JSONWriter` escapes every string the gateway writes.
     static func writeString(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        var json = JSONWriter(capacity: text.utf8.count + 2)
+        json.string(text)
+        out += String(buffer: json.buffer)
     }
 }

@@ -43,10 +43,8 @@ struct ToolCallStream {
     private var pending: [UInt8] = []
     /// Calls started so far.
     private(set) var calls = 0
-    /// Inside the arguments value of a streaming call: nesting depth, inside a string, after a backslash.
-    private var depth = 0
-    private var inString = false
-    private var escaped = false
+    /// Where the arguments value of a streaming call has got to.
+    private var nesting = JSONNesting()
 
     /// A reader for `mode`.
     init(mode: ToolCalling.Mode, parallel: Bool = true) {
@@ -139,9 +137,7 @@ struct ToolCallStream {
             case .head(let name, let length):
                 start(name, &out)
                 pending.removeFirst(length)
-                depth = 0
-                inString = false
-                escaped = false
+                nesting = JSONNesting()
                 state = .call(streaming: true)
                 return true
             case .needMore:
@@ -166,24 +162,9 @@ struct ToolCallStream {
             while index < pending.count {
                 let byte = pending[index]
                 index += 1
-                if inString {
-                    if escaped {
-                        escaped = false
-                    } else if byte == UInt8(ascii: "\\") {
-                        escaped = true
-                    } else if byte == UInt8(ascii: "\"") {
-                        inString = false
-                    }
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = true
-                } else if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") {
-                    depth += 1
-                } else if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") {
-                    depth -= 1
-                    if depth == 0 {
-                        ended = true
-                        break
-                    }
+                if nesting.closes(after: byte) {
+                    ended = true
+                    break
                 }
             }
             // Hold back an incomplete UTF-8 sequence at the end.
@@ -314,27 +295,8 @@ struct ToolCallStream {
 
     /// The end (one past the closing brace) of the JSON object at the start of `bytes`, once it is complete.
     static func objectEnd(_ bytes: [UInt8]) -> Int? {
-        var depth = 0
-        var inString = false
-        var escaped = false
-        for (index, byte) in bytes.enumerated() {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-            } else if byte == UInt8(ascii: "\"") {
-                inString = true
-            } else if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") {
-                depth += 1
-            } else if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") {
-                depth -= 1
-                if depth == 0 { return index + 1 }
-            }
-        }
+        var nesting = JSONNesting()
+        for (index, byte) in bytes.enumerated() where nesting.closes(after: byte) { return index + 1 }
         return nil
     }
 
@@ -379,5 +341,34 @@ struct ToolCallStream {
             }
         }
         return result.filter { $0 != .text("") }
+    }
+}
+
+/// Follows the nesting of JSON text byte by byte (objects and arrays, strings and their escapes), to find where
+/// the value that began at the first byte ends.
+struct JSONNesting {
+    private var depth = 0
+    private var inString = false
+    private var escaped = false
+
+    /// Reads `byte`; true when it closes the outermost object or array.
+    mutating func closes(after byte: UInt8) -> Bool {
+        if inString {
+            if escaped {
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: "\"") {
+                inString = false
+            }
+        } else if byte == UInt8(ascii: "\"") {
+            inString = true
+        } else if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") {
+            depth += 1
+        } else if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") {
+            depth -= 1
+            return depth == 0
+        }
+        return false
     }
 }
