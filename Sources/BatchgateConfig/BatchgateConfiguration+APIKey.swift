@@ -48,6 +48,8 @@ extension BatchgateConfiguration {
         public var expires: Date?
         /// Quotas by model name; the entry `"*"` applies to models without their own entry.
         public var quotas: [String: Quota]
+        /// Whether the key may read operator endpoints (the dashboard, usage reports); default `false`.
+        public var admin: Bool
 
         /// Creates an API key entry.
         public init(
@@ -56,7 +58,8 @@ extension BatchgateConfiguration {
             models: ModelAccess = .all,
             priority: Int = 0,
             expires: Date? = nil,
-            quotas: [String: Quota] = [:]
+            quotas: [String: Quota] = [:],
+            admin: Bool = false
         ) {
             self.name = name
             self.sha256 = sha256
@@ -64,6 +67,7 @@ extension BatchgateConfiguration {
             self.priority = priority
             self.expires = expires
             self.quotas = quotas
+            self.admin = admin
         }
 
         /// The quota that applies to `model`: its own entry, else the `"*"` entry, else `nil` (unlimited).

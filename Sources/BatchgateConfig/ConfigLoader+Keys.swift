@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 extension NodeReader {
-    static let apiKeyKeys = ["name", "sha256", "models", "priority", "expires", "quotas"]
+    static let apiKeyKeys = ["name", "sha256", "models", "priority", "expires", "quotas", "admin"]
     static let quotaKeys = ["requests_per_minute", "tokens_per_minute", "concurrent_requests"]
 
     /// `keys:`; an absent or empty list is allowed with a warning, since the gateway then refuses every request.
@@ -45,6 +45,7 @@ extension NodeReader {
             let priority = int(fields, "priority", default: 0, range: 0...9)
             let expires = readExpiry(fields, keyName: keyName)
             let quotas = readQuotas(fields, keyName: keyName, access: access, models: models)
+            let admin = bool(fields, "admin", default: false)
             if let name, let digests {
                 keys.append(
                     BatchgateConfiguration.APIKey(
@@ -53,7 +54,8 @@ extension NodeReader {
                         models: access,
                         priority: priority,
                         expires: expires,
-                        quotas: quotas
+                        quotas: quotas,
+                        admin: admin
                     )
                 )
             }

@@ -126,6 +126,7 @@ struct ValidConfigurationTests {
                 sha256: \(Fixture.digestA.uppercased())
                 models: [other]
                 priority: 9
+                admin: true
                 expires: 2999-12-31
                 quotas:
                   other: {requests_per_minute: 10, tokens_per_minute: 1000, concurrent_requests: 2}
@@ -202,11 +203,13 @@ struct ValidConfigurationTests {
         #expect(ci.sha256 == [Fixture.digestA])
         #expect(ci.models == .only(["other"]))
         #expect(ci.priority == 9)
+        #expect(ci.admin)
         #expect(ci.expires == Date(timeIntervalSince1970: 32_503_680_000))  // 3000-01-01T00:00:00Z
         #expect(ci.quotas == ["other": .init(requestsPerMinute: 10, tokensPerMinute: 1000, concurrentRequests: 2)])
         let all = configuration.keys[1]
         #expect(all.models == .all)
         #expect(all.priority == 0)
+        #expect(!all.admin)
         #expect(all.sha256 == [Fixture.digestB])
         #expect(all.expires == Date(timeIntervalSince1970: 32_472_241_445))  // 2999-01-02T03:04:05Z
         #expect(all.quota(for: "other") == .init(concurrentRequests: 1))
