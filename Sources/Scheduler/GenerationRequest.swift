@@ -11,17 +11,20 @@ public struct GenerationRequest: Sendable {
     /// The longest the request may take from submission, waiting and running; past it the scheduler ends it with
     /// `requestTimeout` and frees what it holds, whether or not tokens arrive. `nil`: no limit.
     public var timeout: Duration?
+    /// Told about each worker step the request takes part in (request tracing); `nil`: nobody is, at no cost.
+    public var stepObserver: (any GenerationStepObserver)?
 
     /// Creates a request.
     public init(
         promptTokens: [Int32], sampling: GenerationSampling, tenant: String = "", priority: Int = 0,
-        timeout: Duration? = nil
+        timeout: Duration? = nil, stepObserver: (any GenerationStepObserver)? = nil
     ) {
         self.promptTokens = promptTokens
         self.sampling = sampling
         self.tenant = tenant
         self.priority = priority
         self.timeout = timeout
+        self.stepObserver = stepObserver
     }
 }
 

@@ -28,6 +28,8 @@ public final class ModelScheduler: Service, Sendable {
         var wakers: [AsyncStream<Void>.Continuation?]
         var links: [(any WorkerLink)?]
         var restarts = 0
+        /// The step observers of the held requests that have one (`GenerationRequest.stepObserver`).
+        var observers: [UInt64: any GenerationStepObserver] = [:]
     }
     private let state: Mutex<State>
 
@@ -69,6 +71,7 @@ public final class ModelScheduler: Service, Sendable {
             (state) throws(SchedulerError) -> (UInt64, AsyncStream<Void>.Continuation?) in
             let id = try state.core.submit(request, at: moment)
             state.streams[id] = continuation
+            if let observer = request.stepObserver { state.observers[id] = observer }
             return (id, state.core.workerToWake(for: id, at: moment).flatMap { state.wakers[$0] })
         }
         continuation.onTermination = { [weak self] termination in
@@ -123,6 +126,7 @@ public final class ModelScheduler: Service, Sendable {
         let leftovers = state.withLock { state in
             let streams = state.streams
             state.streams = [:]
+            state.observers = [:]
             return streams
         }
         for continuation in leftovers.values { continuation.finish() }
@@ -226,10 +230,10 @@ public final class ModelScheduler: Service, Sendable {
     ) async throws {
         while !Task.isCancelled {
             let moment = now
-            let (plan, routed) = state.withLock { state in
+            let (plan, routed, observers) = state.withLock { state in
                 let plan = state.core.planStep(for: index, at: moment)
                 // A request left for another worker by prefix placement wakes that worker if it sleeps.
-                return (plan, state.core.takeRoutedWake().flatMap { state.wakers[$0] })
+                return (plan, state.core.takeRoutedWake().flatMap { state.wakers[$0] }, state.observers)
             }
             routed?.yield()
             guard let plan else {
@@ -241,7 +245,14 @@ public final class ModelScheduler: Service, Sendable {
             if plan.preempted > 0 { metrics.preemptions.increment(by: plan.preempted) }
             let started = ContinuousClock.now
             let result = try await link.step(plan.step)
-            metrics.stepDuration.record(duration: ContinuousClock.now - started)
+            let ended = ContinuousClock.now
+            metrics.stepDuration.record(duration: ended - started)
+            if !observers.isEmpty {
+                let reports = GenerationStepReport.reports(
+                    for: plan.step, observers: observers, worker: index, prefillTokens: plan.prefillTokens,
+                    started: started, ended: ended, result: result)
+                for (observer, report) in reports { observer.stepFinished(report) }
+            }
             metrics.stepSequences.record(plan.step.admit.count + plan.step.decode.count)
             metrics.prefillTokens.increment(by: plan.prefillTokens)
             metrics.decodeTokens.increment(by: plan.step.decode.count)
@@ -264,7 +275,10 @@ public final class ModelScheduler: Service, Sendable {
         let targets = state.withLock { state in
             deliveries.compactMap { delivery -> (AsyncStream<GenerationEvent>.Continuation, GenerationEvent)? in
                 guard let continuation = state.streams[delivery.id] else { return nil }
-                if case .finished = delivery.event { state.streams[delivery.id] = nil }
+                if case .finished = delivery.event {
+                    state.streams[delivery.id] = nil
+                    if !state.observers.isEmpty { state.observers[delivery.id] = nil }
+                }
                 return (continuation, delivery.event)
             }
         }
