@@ -14,6 +14,8 @@ public struct BatchgateConfiguration: Sendable, Equatable {
     public var metrics: Metrics
     /// Log level and format.
     public var logging: Logging
+    /// Request tracing (OTLP export); off by default.
+    public var tracing: Tracing = Tracing()
     /// Problems that do not stop the gateway (no API keys, expired keys, plain HTTP), in file order.
     public var warnings: [ConfigIssue]
 
@@ -25,6 +27,7 @@ public struct BatchgateConfiguration: Sendable, Equatable {
         keys: [APIKey] = [],
         metrics: Metrics = Metrics(),
         logging: Logging = Logging(),
+        tracing: Tracing = Tracing(),
         warnings: [ConfigIssue] = []
     ) {
         self.listener = listener
@@ -33,6 +36,7 @@ public struct BatchgateConfiguration: Sendable, Equatable {
         self.keys = keys
         self.metrics = metrics
         self.logging = logging
+        self.tracing = tracing
         self.warnings = warnings
     }
 
