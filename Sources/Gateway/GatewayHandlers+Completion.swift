@@ -20,18 +20,31 @@ extension GatewayHandlers {
         record: RequestRecord
     ) async throws -> Response {
         let started = record.started
-        let lease = try state.quotas.admit(key: key, model: model.name, promptTokens: plan.request.promptTokens.count)
+        let trace = context.trace
+        let admission = ContinuousClock.now
+        let lease: any QuotaLease
+        do {
+            lease = try state.quotas.admit(key: key, model: model.name, promptTokens: plan.request.promptTokens.count)
+        } catch {
+            trace?.refused(from: admission, key: key, error: error)
+            throw error
+        }
         let stream: GenerationStream
         do {
             // The scheduler enforces the request timeout too, so that a request that gets no tokens (its worker
             // restarting) still ends on time and frees its slot.
             var request = plan.request
             request.timeout = state.listener.requestTimeout - (ContinuousClock.now - started)
+            request.stepObserver = trace
+            if let trace { trace.submitted(at: .now) }
             stream = try model.scheduler.submit(request)
         } catch {
             lease.release()
-            throw GatewayError(error)
+            let failure = GatewayError(error)
+            trace?.refused(from: admission, key: key, error: failure)
+            throw failure
         }
+        trace?.admitted(from: admission, key: key, model: model.name, promptTokens: plan.request.promptTokens.count)
         if context.channelWasActive {
             // A client that leaves while no token comes (queued, or its worker restarting) is noticed at once, not at
             // the next token: its request leaves the queue or is released, and its stream ends, returning the slot.
@@ -54,6 +67,7 @@ extension GatewayHandlers {
                 text += piece
                 tokens += pieceTokens
             }
+            trace?.generationEnded(ending)
             if let error = ending.error { throw error }
             if ending.clientGone { throw GatewayError(.clientGone, "the client went away") }
             state.metrics.model(model.name).endToEnd.record(ContinuousClock.now - started)
@@ -89,6 +103,8 @@ extension GatewayHandlers {
                 hold.end()
                 record.write { $0.chargedTokens = lease.chargedTokens }
             }
+            let streamStarted = ContinuousClock.now
+            var written = (events: 0, bytes: 0)
             let backlog = StreamBacklog()
             var ending = try await withThrowingTaskGroup(of: GenerationRun.Ending.self) { group in
                 let (events, output) = AsyncStream.makeStream(of: StreamEvent.self)
@@ -102,6 +118,7 @@ extension GatewayHandlers {
                     for await event in events {
                         try await writer.write(event.buffer)
                         backlog.written(event)
+                        written = (written.events + 1, written.bytes + event.buffer.readableBytes)
                     }
                     try await writer.finish(nil)
                 } catch {
@@ -112,6 +129,11 @@ extension GatewayHandlers {
             }
             // A client cut off for reading too slowly got the tokens written before its error event.
             if ending.error?.codeLabel == "slow_client" { ending.completionTokens = backlog.deliveredTokens }
+            if let trace {
+                trace.generationEnded(ending)
+                trace.streamed(
+                    from: streamStarted, events: written.events, bytes: written.bytes, clientGone: ending.clientGone)
+            }
             record.update { [ending] log in
                 log.queueTime = ending.queueTime
                 log.timeToFirstToken = ending.timeToFirstToken

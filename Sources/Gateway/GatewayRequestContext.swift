@@ -17,6 +17,8 @@ public struct GatewayRequestContext: RequestContext {
     var record: RequestRecord?
     /// The API key the request authenticated with (`AuthenticationMiddleware`), on the routes that need one.
     var key: BatchgateConfiguration.APIKey?
+    /// The request's trace (`TracingMiddleware`); `nil` unless tracing is on.
+    var trace: RequestTrace?
 
     /// A context for a request arriving on `source.channel`.
     public init(source: ApplicationRequestContextSource) {

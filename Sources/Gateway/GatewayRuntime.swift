@@ -22,6 +22,8 @@ public struct GatewayRuntime: Sendable {
     public var schedulers: [ModelScheduler]
     /// TLS, unless the listener is plain HTTP.
     public var tls: TLSCertificateStore?
+    /// The service that exports finished spans, when tracing is on.
+    public var tracingService: (any Service)?
 
     /// Assembles the gateway: each model's workers come from the launcher `launchers` makes of its plan (the
     /// executable chooses the transport); metrics go to `registry`.
@@ -66,14 +68,19 @@ public struct GatewayRuntime: Sendable {
             registry: configuration.metrics.port == nil ? registry : nil, listener: configuration.listener,
             metricsSettings: configuration.metrics, logger: logger)
         metricsRegistry = registry
+        if let otlp = try RequestTracing.otlp(configuration.tracing, logger: logger) {
+            state.tracing = otlp.tracing
+            tracingService = otlp.service
+            logger.info("tracing: spans go to \(configuration.tracing.tracesURL ?? "")")
+        }
     }
 
     /// The registry every metric lands in.
     public let metricsRegistry: PrometheusCollectorRegistry
 
-    /// The services to run in one group: the main application (with the schedulers inside it, so on shutdown it
-    /// stops accepting first and the schedulers drain after), the metrics listener when it has its own port, and
-    /// the SIGHUP reloader.
+    /// The services to run in one group: the span exporter when tracing is on, the main application (with the
+    /// schedulers inside it, so on shutdown it stops accepting first and the schedulers drain after), the metrics
+    /// listener when it has its own port, and the SIGHUP reloader.
     public func services(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) throws
         -> [any Service]
     {
@@ -85,12 +92,15 @@ public struct GatewayRuntime: Sendable {
             var metricsOnly = state
             metricsOnly.registry = metricsRegistry
             metricsOnly.models = []
+            metricsOnly.tracing = nil
             var listener = configuration.listener
             listener.port = port
             metricsOnly.listener = listener
             services.append(try GatewayServer.application(state: metricsOnly, tls: nil))
         }
         services.append(ReloadService(runtime: self))
+        // First, so that it stops last: the spans of the requests that drain on shutdown are still sent.
+        if let tracingService { services.insert(tracingService, at: 0) }
         return services
     }
 }

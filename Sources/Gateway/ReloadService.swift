@@ -5,7 +5,7 @@ import UnixSignals
 
 /// Reloads API keys, their quotas and the TLS certificate on SIGHUP, atomically: a configuration that fails validation
 /// changes nothing, and every one of its problems is logged. Models and listener settings need a restart (a
-/// change to them is logged and ignored).
+/// change to them, or to tracing, is logged and ignored).
 public struct ReloadService: Service {
     let runtime: GatewayRuntime
 
@@ -35,8 +35,10 @@ public struct ReloadService: Service {
             logger.error("reload refused: the configuration in force is unchanged")
             return false
         }
-        if fresh.models != runtime.configuration.models || fresh.listener != runtime.configuration.listener {
-            logger.warning("reload: model and listener changes take effect only after a restart")
+        if fresh.models != runtime.configuration.models || fresh.listener != runtime.configuration.listener
+            || fresh.tracing != runtime.configuration.tracing
+        {
+            logger.warning("reload: model, listener and tracing changes take effect only after a restart")
         }
         if let tls = runtime.tls {
             do {

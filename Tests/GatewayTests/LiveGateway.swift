@@ -20,10 +20,11 @@ final class LiveGateway {
     /// `listener` holds extra lines for the `listener:` block (each `  key: value`); `prepare` runs in the gateway's
     /// folder before it starts and returns extra lines for the `tls:` block and extra arguments for every curl (a
     /// client certificate). `modelFile` serves that model file instead of a tiny random one, with `chatTemplate`.
+    /// `sections` holds extra top-level YAML sections (a `tracing:` block).
     init(
         workers: Int = 1, maxRunning: Int = 8, maxQueue: Int = 64, keys: String? = nil, vocabulary: Int? = 512,
         listener: String = "", modelFile: String? = nil, chatTemplate: String = "llama2", kvCacheMiB: Int = 8,
-        prepare: (URL) throws -> (tls: String, curl: [String]) = { _ in ("", []) }
+        sections: String = "", prepare: (URL) throws -> (tls: String, curl: [String]) = { _ in ("", []) }
     ) throws {
         let model: String
         if let modelFile {
@@ -64,6 +65,7 @@ final class LiveGateway {
             \(keys ?? Self.keysYAML())
             logging:
               level: info
+            \(sections)
             """
         let config = folder.appendingPathComponent("batchgate.yaml")
         try yaml.write(to: config, atomically: true, encoding: .utf8)

@@ -2,8 +2,8 @@ import HTTPTypes
 import Hummingbird
 
 /// The gateway's routes as Hummingbird `RouteCollection`s behind its middleware, outermost first: the request id,
-/// the request's log line (and its count in the metrics), errors as OpenAI shapes them; the API routes add
-/// authentication.
+/// the request's log line (and its count in the metrics), the request's trace when tracing is on, errors as OpenAI
+/// shapes them; the API routes add authentication.
 enum GatewayRouter {
     /// The responder for `state`.
     static func responder(state: GatewayState) -> RouterResponder<GatewayRequestContext> {
@@ -24,6 +24,7 @@ enum GatewayRouter {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: RequestLogMiddleware(metrics: state.metrics, logger: state.logger))
+        if let tracing = state.tracing { router.add(middleware: TracingMiddleware(tracing: tracing)) }
         router.add(middleware: ErrorMiddleware(routes: table.methods, logger: state.logger))
         for collection in collections { router.addRoutes(collection) }
         return router.buildResponder()
