@@ -7,6 +7,9 @@
 #
 #   scripts/bench-gateway.sh [SECONDS]      (BATCHGATE_BIN defaults to .build-release/release/batchgate)
 #
+# TRACING=on turns request tracing on (`tracing.otlp_endpoint`), exporting every request's spans over OTLP/HTTP
+# (protobuf, batches every second) to a local sink that reads and drops them, so tracing off and on can be compared.
+#
 # Prints wrk's results for: non-streaming completions of one token at 64 connections (throughput), the same at one
 # connection (latency), and GET /health/live at one connection (TLS + HTTP alone), then the mean step time from
 # /metrics, so that added latency = completion latency − step time.
@@ -17,7 +20,8 @@ SECONDS_PER_RUN=${1:-15}
 VOCAB=${BATCHGATE_FIXTURES:-.cache/fixtures}/ggml-vocab-llama-spm.gguf
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 DIR=$(mktemp -d)
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DIR"' EXIT
+SINK=
+trap 'kill $SERVER $SINK 2>/dev/null || true; wait $SERVER $SINK 2>/dev/null || true; rm -rf "$DIR"' EXIT
 "$BIN" model create "$DIR/tiny.gguf" --arch llama --vocab "$VOCAB" --dim 64 --layers 2 --heads 4 --kv-heads 2 \
   --ff 128 --context 512 --type f16 --seed 1 >/dev/null
 KEY=bg-bench-gateway-key
@@ -31,6 +35,28 @@ keys:
   - {name: bench, sha256: $("$BIN" keys hash --key $KEY)}
 logging: {level: warning}
 YAML
+if [ "${TRACING:-off}" = on ]; then
+  SINK_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 - "$SINK_PORT" >"$DIR/sink.log" 2>&1 <<'PY' &
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class Sink(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+    def log_message(self, *args):
+        pass
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Sink).serve_forever()
+PY
+  SINK=$!
+  echo "tracing: {otlp_endpoint: 'http://127.0.0.1:$SINK_PORT', export_interval: 1s}" >> "$DIR/bench.yaml"
+  echo "== tracing on: spans go to the sink on port $SINK_PORT"
+fi
 FAKE=--fake-engine
 [ "${ENGINE:-fake}" = real ] && FAKE=
 "$BIN" serve --config "$DIR/bench.yaml" $FAKE >"$DIR/serve.log" 2>&1 &
