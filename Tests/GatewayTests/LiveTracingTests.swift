@@ -16,10 +16,12 @@ struct LiveTracingTests {
         var body: String
     }
 
-    /// Posts `json` to `path` with `headers`, through curl (`-i`: the head comes first).
-    func post(_ gateway: LiveGateway, _ path: String, json: String, headers: [String]) throws -> Answer {
+    /// Posts `json` to `path` with `key` and `headers`, through curl (`-i`: the head comes first).
+    func post(
+        _ gateway: LiveGateway, _ path: String, json: String, headers: [String], key: String = LiveGateway.key
+    ) throws -> Answer {
         var arguments = [
-            "-i", gateway.url(path), "-H", "Authorization: Bearer \(LiveGateway.key)", "-H",
+            "-i", gateway.url(path), "-H", "Authorization: Bearer \(key)", "-H",
             "Content-Type: application/json", "-d", json,
         ]
         for header in headers { arguments += ["-H", header] }
@@ -72,6 +74,7 @@ struct LiveTracingTests {
         let receiver = try OTLPReceiver()
         defer { receiver.stop() }
         let gateway = try LiveGateway(
+            keys: LiveGateway.keysYAML([("once", "bg-once-a-minute", "{requests_per_minute: 1}")]),
             sections: """
                 tracing:
                   otlp_endpoint: http://127.0.0.1:\(receiver.port)
@@ -111,6 +114,18 @@ struct LiveTracingTests {
         try #require(malformedTrace.count == 4)
         #expect(malformedTrace[1] != Self.callerTrace.lowercased())
 
+        // A request over its key's quota: refused at admission, and traced all the same.
+        var refusedTrace: [String] = []
+        for _ in 0..<2 {
+            let answer = try post(
+                gateway, "/v1/completions", json: #"{"model":"tiny","prompt":"five","max_tokens":1}"#,
+                headers: [], key: "bg-once-a-minute")
+            if answer.status == 429 {
+                refusedTrace = answer.headers["traceparent"]?.split(separator: "-").map(String.init) ?? []
+            }
+        }
+        try #require(refusedTrace.count == 4, "no traced 429")
+
         // Streamed: root, admission, queue, prefill (one chunk: the prompt is short), decode, stream.
         let streamSpans = try spans(of: Self.callerTrace, in: receiver, count: 6)
         let streamRoot = try checkTree(streamSpans, parent: Self.callerSpan, name: "POST /v1/chat/completions")
@@ -146,6 +161,16 @@ struct LiveTracingTests {
         #expect(
             wholeSpans.map(\.name).sorted() == ["POST /v1/completions", "admission", "decode", "prefill", "queue"])
         #expect(wholeSpans.first { $0.name == "decode" }?.attributes["batchgate.decode.steps"] == "3")
+
+        // Refused: the root (status 429) and a failed admission span, nothing else.
+        let refusedSpans = try spans(of: refusedTrace[1], in: receiver, count: 2)
+        let refusedRoot = try checkTree(refusedSpans, parent: nil, name: "POST /v1/completions")
+        #expect(refusedRoot.attributes["http.response.status_code"] == "429")
+        #expect(refusedSpans.map(\.name).sorted() == ["POST /v1/completions", "admission"])
+        let refusal = try #require(refusedSpans.first { $0.name == "admission" })
+        #expect(refusal.attributes["batchgate.admission.outcome"] == "refused")
+        #expect(refusal.attributes["batchgate.admission.reason"] == "rate_limit_exceeded")
+        #expect(refusal.attributes["error.type"] == "requests")
 
         // Malformed: a new trace, rooted without a parent.
         let malformedSpans = try spans(of: malformedTrace[1], in: receiver, count: 5)

@@ -17,12 +17,15 @@ extension RequestTrace {
         }
     }
 
-    /// The request was refused at admission (quota, full queue, no worker) with `error`, since `start`.
+    /// The request was refused at admission (quota, full queue, no worker) with `error`, since `start`: the
+    /// `admission` span records the refusal's code and the answer's error code.
     func refused(from start: ContinuousClock.Instant, key: BatchgateConfiguration.APIKey, error: any Error) {
-        let label = (error as? GatewayError)?.codeLabel ?? "\(error)"
+        let failure = error as? GatewayError
         span("admission", from: start, to: .now, error: error) { attributes in
             attributes["batchgate.admission.outcome"] = "refused"
-            attributes["batchgate.admission.reason"] = label
+            attributes["batchgate.admission.reason"] = failure?.code.rawValue ?? "internal_error"
+            // The answer's error code: which quota (`requests`, `tokens`, `concurrent_requests`) for a 429.
+            attributes["error.type"] = failure?.codeLabel ?? "\(type(of: error))"
         }
         annotate { $0["batchgate.key"] = key.name }
     }
