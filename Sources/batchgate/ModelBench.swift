@@ -36,8 +36,13 @@ struct ModelBench: AsyncParsableCommand {
     var jsonSchema: String?
 
     @Flag(
+        inversion: .prefixedNo,
+        help: "Measure the host's memory read bandwidth first and give decode's share of it (weights read per second).")
+    var bandwidth = true
+
+    @Flag(
         help:
-            "Print one JSON object {model, threads, kernels, results: [{batch, prefill_tokens_per_s, decode_tokens_per_s}]}."
+            "Print one JSON object {model, threads, kernels, read_bandwidth_bytes_per_s, decode_weight_bytes, results: [{batch, prefill_tokens_per_s, decode_tokens_per_s, decode_weight_bytes_per_s, decode_bandwidth_share}]}."
     )
     var json = false
 
@@ -66,21 +71,38 @@ struct ModelBench: AsyncParsableCommand {
             throw ExitCode.failure
         }
         try warmUp(weights: weights)
+        // A step reads every weight once for all its sequences: weights read per second = bytes × steps per second.
+        let stepBytes = MemoryBandwidth.decodeBytesPerToken(weights)
+        let readBandwidth = bandwidth ? MemoryBandwidth.measure(threads: threads) : nil
+        if let readBandwidth, !json {
+            print(String(format: "memory read bandwidth %.1f GB/s (%d threads)", readBandwidth / 1e9, threads))
+        }
         var results: [[String: Any]] = []
         for size in try batchSizes() {
             let (prefill, decode) = try measure(weights: weights, batch: size)
-            results.append(["batch": size, "prefill_tokens_per_s": prefill, "decode_tokens_per_s": decode])
+            let weightBytesPerSecond = Double(stepBytes) * decode / Double(size)
+            var result: [String: Any] = [
+                "batch": size, "prefill_tokens_per_s": prefill, "decode_tokens_per_s": decode,
+                "decode_weight_bytes_per_s": weightBytesPerSecond,
+            ]
+            if let readBandwidth { result["decode_bandwidth_share"] = weightBytesPerSecond / readBandwidth }
+            results.append(result)
             if !json {
+                let share =
+                    readBandwidth.map { String(format: ", %.0f%% of it", 100 * weightBytesPerSecond / $0) } ?? ""
                 print(
                     "batch \(size): prefill \(String(format: "%.2f", prefill)) tok/s, "
-                        + "decode \(String(format: "%.2f", decode)) tok/s")
+                        + "decode \(String(format: "%.2f", decode)) tok/s "
+                        + "(weights \(String(format: "%.1f", weightBytesPerSecond / 1e9)) GB/s\(share))")
             }
         }
         if json {
-            print(
-                ModelCommand.json([
-                    "model": model, "threads": threads, "kernels": KernelVariant.current, "results": results,
-                ]))
+            var report: [String: Any] = [
+                "model": model, "threads": threads, "kernels": KernelVariant.current, "results": results,
+                "decode_weight_bytes": stepBytes,
+            ]
+            if let readBandwidth { report["read_bandwidth_bytes_per_s"] = readBandwidth }
+            print(ModelCommand.json(report))
         }
     }
 
