@@ -30,7 +30,7 @@ public struct GatewayRuntime: Sendable {
         registry: PrometheusCollectorRegistry, logger: Logger,
         cores: Int = ProcessInfo.processInfo.activeProcessorCount
     ) throws {
-        let factory = PrometheusMetricsFactory(registry: registry)
+        let factory = DescribedMetricsFactory(registry: registry)
         var models: [ServedModel] = []
         var schedulers: [ModelScheduler] = []
         let described = try configuration.models.map { (model: $0, description: try ModelDescription($0)) }

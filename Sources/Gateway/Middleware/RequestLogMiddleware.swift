@@ -2,8 +2,8 @@ import Hummingbird
 import Logging
 
 /// Starts each request's `RequestRecord` and, when the answer goes out, writes its log line and counts the request
-/// in the metrics (`batchgate_requests_total` by model and status) — unless a completion took the line over to
-/// write it when its stream ends.
+/// in the metrics (`batchgate_requests_total` by model and status, `batchgate_key_requests_total` by key) — unless
+/// a completion took the line over to write it when its stream ends.
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
     let metrics: GatewayMetrics
@@ -16,7 +16,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         let record = RequestRecord(
             id: context.requestID, path: request.uri.path, started: ContinuousClock.now
         ) { [metrics, logger] line in
-            if let model = line.model { metrics.request(model: model, status: line.status) }
+            if let model = line.model { metrics.request(model: model, status: line.status, key: line.key) }
             logger.info("request", metadata: line.metadata)
         }
         context.record = record
