@@ -21,31 +21,34 @@ public struct DescribedMetricsFactory: MetricsFactory {
         self.descriptions = Dictionary(descriptions.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    private func help(_ label: String) -> String { descriptions[label]?.help ?? "" }
+    /// The name `label` with its help text (the name is whole in `metricName`: our labels carry their units).
+    private func descriptor(_ label: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: label, unitName: "", helpText: descriptions[label]?.help ?? "")
+    }
 
     /// A counter.
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        registry.makeCounter(name: label, labels: dimensions, help: help(label))
+        registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
     /// A counter of fractional amounts.
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)])
         -> any FloatingPointCounterHandler
     {
-        registry.makeCounter(name: label, labels: dimensions, help: help(label))
+        registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
     /// A histogram of values when `aggregate`, else a gauge.
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        guard aggregate else { return registry.makeGauge(name: label, labels: dimensions, help: help(label)) }
+        guard aggregate else { return registry.makeGauge(descriptor: descriptor(label), labels: dimensions) }
         var buckets: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256]
         if case .values(let bounds) = descriptions[label]?.buckets { buckets = bounds }
-        return registry.makeValueHistogram(name: label, labels: dimensions, buckets: buckets, help: help(label))
+        return registry.makeValueHistogram(descriptor: descriptor(label), labels: dimensions, buckets: buckets)
     }
 
     /// A gauge.
     public func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
-        registry.makeGauge(name: label, labels: dimensions, help: help(label))
+        registry.makeGauge(descriptor: descriptor(label), labels: dimensions)
     }
 
     /// A histogram of durations.
@@ -53,8 +56,8 @@ public struct DescribedMetricsFactory: MetricsFactory {
         var seconds = Self.defaultSeconds
         if case .seconds(let bounds) = descriptions[label]?.buckets { seconds = bounds }
         return registry.makeDurationHistogram(
-            name: label, labels: dimensions, buckets: seconds.map { .nanoseconds(Int64(($0 * 1e9).rounded())) },
-            help: help(label))
+            descriptor: descriptor(label), labels: dimensions,
+            buckets: seconds.map { .nanoseconds(Int64(($0 * 1e9).rounded())) })
     }
 
     /// Unregisters a counter.
