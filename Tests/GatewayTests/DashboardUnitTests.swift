@@ -29,7 +29,7 @@ struct DashboardUnitTests {
 
     @Test("Ticks read counters and gauges per model, worker and key; rates come from two ticks")
     func ticksAndSnapshot() throws {
-        func text(prompt: Int, generated: Int, requests: Int) -> String {
+        func text(prompt: Int, generated: Int, requests: Int, refusals: Int) -> String {
             """
             # HELP batchgate_prompt_tokens_total x
             # TYPE batchgate_prompt_tokens_total counter
@@ -44,11 +44,11 @@ struct DashboardUnitTests {
             batchgate_step_duration_seconds_count{model="m"} 100
             batchgate_key_requests_total{key="team",model="m"} \(requests)
             batchgate_key_generation_tokens_total{key="team",model="m"} \(generated)
-            batchgate_quota_rejections_total{key="team",kind="requests",model="m"} 1
+            batchgate_quota_rejections_total{key="team",kind="requests",model="m"} \(refusals)
             """
         }
-        let before = ExpositionReader.tick(text(prompt: 10, generated: 5, requests: 1), time: 100)
-        let after = ExpositionReader.tick(text(prompt: 40, generated: 25, requests: 3), time: 102)
+        let before = ExpositionReader.tick(text(prompt: 10, generated: 5, requests: 1, refusals: 0), time: 100)
+        let after = ExpositionReader.tick(text(prompt: 40, generated: 25, requests: 3, refusals: 1), time: 102)
         #expect(after.models["m"]?.requests == 4 && after.models["m"]?.waiting == 3)
         #expect(after.models["m"]?.workers[1]?.kvUsed == 7 && after.models["m"]?.workers[1]?.up == 1)
         #expect(after.keys["team"]?.refusals == 1 && after.keys["team"]?.generationTokens == 25)
@@ -60,7 +60,8 @@ struct DashboardUnitTests {
         #expect(model.promptTokensPerSecond == 15 && model.generationTokensPerSecond == 10)
         #expect(model.stepMilliseconds == nil, "no step between the two ticks")
         let row = try #require(snapshot.keys.first)
-        #expect(row.requestsLastMinute == 2 && row.tokensLastMinute == 20 && row.requestsPerMinute == 60)
+        // Two more requests, one of them refused: one let through by the quota.
+        #expect(row.requestsLastMinute == 1 && row.tokensLastMinute == 20 && row.requestsPerMinute == 60)
         #expect(row.priority == 3)
         #expect(snapshot.history?.count == 1 && snapshot.history?.first?.models["m"]?[1] == 10)
     }

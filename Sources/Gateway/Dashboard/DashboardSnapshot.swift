@@ -51,6 +51,7 @@ struct DashboardSnapshot: Encodable, Sendable {
         var promptTokens: Double
         var generationTokens: Double
         var refusals: Double
+        /// Requests the quota let through in the last minute (refusals left out), what its limit counts.
         var requestsLastMinute: Double
         var tokensLastMinute: Double
         /// The `"*"` quota (or the only one), nil when unlimited.
@@ -104,7 +105,7 @@ extension DashboardSnapshot {
             return Key(
                 name: key.name, priority: key.priority, admin: key.admin, requests: now.requests,
                 promptTokens: now.promptTokens, generationTokens: now.generationTokens, refusals: now.refusals,
-                requestsLastMinute: now.requests - minute.requests,
+                requestsLastMinute: now.requests - minute.requests - (now.refusals - minute.refusals),
                 tokensLastMinute: now.promptTokens + now.generationTokens - minute.promptTokens
                     - minute.generationTokens,
                 requestsPerMinute: quota?.requestsPerMinute, tokensPerMinute: quota?.tokensPerMinute,
