@@ -52,6 +52,8 @@ struct DashboardUnitTests {
         #expect(after.models["m"]?.requests == 4 && after.models["m"]?.waiting == 3)
         #expect(after.models["m"]?.workers[1]?.kvUsed == 7 && after.models["m"]?.workers[1]?.up == 1)
         #expect(after.keys["team"]?.refusals == 1 && after.keys["team"]?.generationTokens == 25)
+        let odd = ExpositionReader.labels(#"{key="a,\"b\\",model="m"}"#)
+        #expect(odd["key"] == #"a,"b\"# && odd["model"] == "m", "a key name with a comma and a quote reads back whole")
         let key = BatchgateConfiguration.APIKey(
             name: "team", sha256: [], priority: 3, quotas: ["*": .init(requestsPerMinute: 60)])
         let snapshot = DashboardSnapshot(

@@ -8,7 +8,7 @@ enum ExpositionReader {
         var value: Double
     }
 
-    /// The samples of `text`, comments skipped.
+    /// The samples of `text`, comments skipped (the value is what follows the line's last space).
     static func samples(_ text: String) -> [Sample] {
         var samples: [Sample] = []
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
@@ -25,13 +25,26 @@ enum ExpositionReader {
         return samples
     }
 
-    /// `{a="x",b="y"}` as a dictionary (our label values hold no quotes or commas: names and numbers).
+    /// `{a="x",b="y"}` as a dictionary; values are unescaped (`\\`, `\"`, `\n`), so a key name holding a comma
+    /// or a quote reads back whole.
     static func labels(_ text: Substring) -> [Substring: Substring] {
         var labels: [Substring: Substring] = [:]
-        for pair in text.dropFirst().dropLast().split(separator: ",") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            labels[parts[0]] = parts[1].dropFirst().dropLast()
+        var rest = text.dropFirst()
+        while let equals = rest.firstIndex(of: "="), rest[rest.index(after: equals)...].first == "\"" {
+            let name = rest[..<equals].drop { $0 == "," || $0 == " " }
+            var value = ""
+            var index = rest.index(equals, offsetBy: 2)
+            while index < rest.endIndex, rest[index] != "\"" {
+                if rest[index] == "\\", rest.index(after: index) < rest.endIndex {
+                    index = rest.index(after: index)
+                    value.append(rest[index] == "n" ? "\n" : rest[index])
+                } else {
+                    value.append(rest[index])
+                }
+                index = rest.index(after: index)
+            }
+            labels[name] = Substring(value)
+            rest = index < rest.endIndex ? rest[rest.index(after: index)...] : ""
         }
         return labels
     }
