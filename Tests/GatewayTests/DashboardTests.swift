@@ -1,6 +1,7 @@
 import BatchgateConfig
 import BatchgateTestSupport
 import Foundation
+import Glibc
 import Testing
 
 /// `/dashboard` on a real gateway: who may see it, its session cookie, its event stream, and in headless Chromium
@@ -73,6 +74,30 @@ struct DashboardTests {
         // Signing out ends the session.
         _ = try Self.fetch(gateway, "/dashboard/logout", ["-X", "POST", "-H", "Cookie: \(cookie)"])
         #expect(try Self.fetch(gateway, "/dashboard", ["-H", "Cookie: \(cookie)"]).status == 401)
+    }
+
+    @Test("SIGTERM with a dashboard event stream open: the stream ends and the gateway exits 0 within seconds")
+    func shutdownWithStreamOpen() throws {
+        let gateway = try LiveGateway(keys: Self.keys)
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("events-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let stream = Process()
+        stream.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        stream.arguments = [
+            "-s", "-N", "--cacert", gateway.certificate, "--max-time", "60", "-o", output.path,
+            gateway.url("/dashboard/events"), "-H", "Authorization: Bearer \(Self.admin)",
+        ]
+        try stream.run()
+        usleep(2_000_000)
+        let signalled = ContinuousClock.now
+        kill(gateway.process.processIdentifier, SIGTERM)
+        gateway.process.waitUntilExit()
+        let took = ContinuousClock.now - signalled
+        stream.waitUntilExit()
+        #expect(gateway.process.terminationStatus == 0, "\(gateway.logText)")
+        #expect(took < .seconds(10), "the gateway took \(took) to stop with a stream open")
+        let events = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        #expect(events.components(separatedBy: "data: ").count > 1, "\(events.prefix(300))")
     }
 
     @Test("In headless Chromium the live page shows the per-model and per-key figures /metrics shows")
