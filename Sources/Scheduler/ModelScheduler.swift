@@ -143,7 +143,8 @@ public final class ModelScheduler: Service, Sendable {
                 let effects = Effects(state.core.tick(at: moment), in: &state)
                 let gauges = (
                     state.core.waitingCount, state.core.runningCount,
-                    (0..<workerCount).map { (state.core.kvBlocksCommitted(on: $0), state.core.kvBlocksFree(on: $0)) }
+                    (0..<workerCount).map { (state.core.kvBlocksCommitted(on: $0), state.core.kvBlocksFree(on: $0)) },
+                    (0..<workerCount).map { state.core.isLive($0) }
                 )
                 return (effects, gauges)
             }
@@ -159,6 +160,7 @@ public final class ModelScheduler: Service, Sendable {
                 total += blocks.0 + max(0, blocks.1)
             }
             metrics.kvUsage.record(total > 0 ? Double(used) / Double(total) : 0)
+            for (index, live) in gauges.3.enumerated() { metrics.workerUp[index].record(live ? 1 : 0) }
             if effects.drained { return }
         }
     }
