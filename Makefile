@@ -7,7 +7,7 @@ BIN          := .build/debug/batchgate
 FIXTURES     := .cache/fixtures/ggml-vocab-qwen2.gguf
 SMOLLM2      := .cache/models/SmolLM2-135M-Instruct.Q4_1.gguf
 RUN_PKGS     := libopenblas-dev pkg-config python3 python3-pip ca-certificates curl
-TEST_PKGS    := $(RUN_PKGS) python3-venv chromium
+TEST_PKGS    := $(RUN_PKGS) python3-venv chromium prometheus
 VENV         := .venv
 OPENAI       := openai==3.63.0
 JINJA        := jinja2==3.1.6
@@ -31,7 +31,8 @@ test: test-deps fixtures venv build lint
 	$(BIN) config check Config/demo.yaml
 	$(BIN) config check Config/batchgate.yaml
 
-## deps: Debian packages building and running need; test-deps adds what the tests need (installed only when missing)
+## deps: Debian packages building and running need; test-deps adds what the tests need (installed only when missing):
+## chromium for the HTML report and dashboard tests, prometheus for `promtool check metrics` on live output
 deps:
 	@scripts/install-deps.sh $(RUN_PKGS)
 test-deps:

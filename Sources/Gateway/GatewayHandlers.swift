@@ -26,6 +26,8 @@ public struct GatewayState: Sendable {
     public var metricsSettings: BatchgateConfiguration.Metrics
     /// The log of request lines.
     public var logger: Logger
+    /// The operator's page, when this listener serves it.
+    public var dashboard: Dashboard?
     /// Request tracing; `nil` (the default) when `tracing.otlp_endpoint` is unset.
     public var tracing: RequestTracing?
 
@@ -34,7 +36,8 @@ public struct GatewayState: Sendable {
         models: [ServedModel], keys: APIKeyStore, quotas: any QuotaPolicy = UnlimitedQuotas(),
         metrics: GatewayMetrics, registry: PrometheusCollectorRegistry?,
         listener: BatchgateConfiguration.Listener = .init(), metricsSettings: BatchgateConfiguration.Metrics = .init(),
-        logger: Logger = Logger(label: "batchgate.gateway"), tracing: RequestTracing? = nil
+        logger: Logger = Logger(label: "batchgate.gateway"), dashboard: Dashboard? = nil,
+        tracing: RequestTracing? = nil
     ) {
         self.models = models
         self.keys = keys
@@ -44,6 +47,7 @@ public struct GatewayState: Sendable {
         self.listener = listener
         self.metricsSettings = metricsSettings
         self.logger = logger
+        self.dashboard = dashboard
         self.tracing = tracing
     }
 

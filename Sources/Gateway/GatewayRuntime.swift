@@ -32,7 +32,7 @@ public struct GatewayRuntime: Sendable {
         registry: PrometheusCollectorRegistry, logger: Logger,
         cores: Int = ProcessInfo.processInfo.activeProcessorCount
     ) throws {
-        let factory = PrometheusMetricsFactory(registry: registry)
+        let factory = DescribedMetricsFactory(registry: registry)
         var models: [ServedModel] = []
         var schedulers: [ModelScheduler] = []
         let described = try configuration.models.map { (model: $0, description: try ModelDescription($0)) }
@@ -66,7 +66,8 @@ public struct GatewayRuntime: Sendable {
             models: models, keys: APIKeyStore(configuration.keys), quotas: QuotaLimiter(metrics: metrics),
             metrics: metrics,
             registry: configuration.metrics.port == nil ? registry : nil, listener: configuration.listener,
-            metricsSettings: configuration.metrics, logger: logger)
+            metricsSettings: configuration.metrics, logger: logger,
+            dashboard: Dashboard(registry: registry, models: models.map(\.name)))
         metricsRegistry = registry
         if let otlp = try RequestTracing.otlp(configuration.tracing, logger: logger) {
             state.tracing = otlp.tracing
@@ -92,6 +93,7 @@ public struct GatewayRuntime: Sendable {
             var metricsOnly = state
             metricsOnly.registry = metricsRegistry
             metricsOnly.models = []
+            metricsOnly.dashboard = nil
             metricsOnly.tracing = nil
             var listener = configuration.listener
             listener.port = port
@@ -99,6 +101,7 @@ public struct GatewayRuntime: Sendable {
             services.append(try GatewayServer.application(state: metricsOnly, tls: nil))
         }
         services.append(ReloadService(runtime: self))
+        if let dashboard = state.dashboard { services.append(dashboard) }
         // First, so that it stops last: the spans of the requests that drain on shutdown are still sent.
         if let tracingService { services.insert(tracingService, at: 0) }
         return services
