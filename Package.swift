@@ -40,6 +40,9 @@ let package = Package(
         // The load generator: HTTP client and latency histograms.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // The state store: SQLite for one node, PostgreSQL for a cluster.
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The bottom layer, imported by any module: one duration syntax, one seeded generator, `Duration` in units.
@@ -106,6 +109,21 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Usage records, quota leases and node membership: SQLite alone, PostgreSQL for a cluster; versioned schema.
+        .target(
+            name: "StateStore",
+            dependencies: [
+                "Basics",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         // The OpenAI API's request and response types, their fast JSON scanner and writer, stop strings, SSE framing.
         .target(
             name: "OpenAIAPI", dependencies: [.product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
@@ -115,7 +133,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Basics", "Scheduler", "OpenAIAPI", "Tokenizers", "BatchgateConfig", "Grammar",
+                "Basics", "Scheduler", "OpenAIAPI", "Tokenizers", "BatchgateConfig", "Grammar", "StateStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -170,7 +188,7 @@ let package = Package(
             name: "batchgate",
             dependencies: [
                 "BatchgateConfig", "GGUF", "Tokenizers", "InferenceCore", "WorkerProtocol", "Worker", "WorkerTransport",
-                "Scheduler", "Gateway", "LoadGenerator", "LoadGeneratorStub", "CShims",
+                "Scheduler", "Gateway", "LoadGenerator", "LoadGeneratorStub", "CShims", "StateStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -212,13 +230,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strict),
         .testTarget(name: "BatchgateConfigTests", dependencies: ["BatchgateConfig"], swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["batchgate", "BatchgateTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CLITests", dependencies: ["batchgate", "BatchgateTestSupport", "StateStore"], swiftSettings: strict),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "OpenAIAPI", "Scheduler", "WorkerProtocol", "Worker", "InferenceCore", "BatchgateConfig",
-                "Grammar",
+                "Grammar", "StateStore",
                 "BatchgateTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

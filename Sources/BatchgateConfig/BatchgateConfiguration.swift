@@ -14,6 +14,8 @@ public struct BatchgateConfiguration: Sendable, Equatable {
     public var metrics: Metrics
     /// Log level and format.
     public var logging: Logging
+    /// Node name, state store, usage accounting.
+    public var cluster: Cluster
     /// Problems that do not stop the gateway (no API keys, expired keys, plain HTTP), in file order.
     public var warnings: [ConfigIssue]
 
@@ -25,6 +27,7 @@ public struct BatchgateConfiguration: Sendable, Equatable {
         keys: [APIKey] = [],
         metrics: Metrics = Metrics(),
         logging: Logging = Logging(),
+        cluster: Cluster = Cluster(),
         warnings: [ConfigIssue] = []
     ) {
         self.listener = listener
@@ -33,6 +36,7 @@ public struct BatchgateConfiguration: Sendable, Equatable {
         self.keys = keys
         self.metrics = metrics
         self.logging = logging
+        self.cluster = cluster
         self.warnings = warnings
     }
 

@@ -7,7 +7,7 @@ import Yams
 /// `batchgate config check` and `batchgate serve` both load through here, so they accept and reject the same files.
 public enum ConfigLoader {
     /// The top-level keys, in the order the documentation lists them.
-    public static let topLevelKeys = ["listener", "tls", "models", "keys", "metrics", "logging"]
+    public static let topLevelKeys = ["listener", "tls", "models", "keys", "metrics", "logging", "cluster"]
 
     /// Loads the file at `path`; relative paths inside it are resolved against the file's directory.
     ///
@@ -120,6 +120,8 @@ extension NodeReader {
         let keys = readKeys(fields, models: models)
         let metrics = fields["metrics"].map { readMetrics($0.value, path: $0.path, listener: listener) } ?? .init()
         let logging = fields["logging"].map { readLogging($0.value, path: $0.path) } ?? .init()
+        let cluster =
+            fields["cluster"].map { readCluster($0.value, path: $0.path, baseDirectory: baseDirectory) } ?? .init()
         return BatchgateConfiguration(
             listener: listener,
             tls: tls,
@@ -127,6 +129,7 @@ extension NodeReader {
             keys: keys,
             metrics: metrics,
             logging: logging,
+            cluster: cluster,
             warnings: ConfigLoader.inFileOrder(warnings)
         )
     }

@@ -28,7 +28,7 @@ public struct GatewayRuntime: Sendable {
     public init(
         configuration: BatchgateConfiguration, configurationPath: String?, launchers: WorkerLauncherFactory,
         registry: PrometheusCollectorRegistry, logger: Logger,
-        cores: Int = ProcessInfo.processInfo.activeProcessorCount
+        cores: Int = ProcessInfo.processInfo.activeProcessorCount, cluster: ClusterState? = nil
     ) throws {
         let factory = PrometheusMetricsFactory(registry: registry)
         var models: [ServedModel] = []
@@ -65,6 +65,11 @@ public struct GatewayRuntime: Sendable {
             metrics: metrics,
             registry: configuration.metrics.port == nil ? registry : nil, listener: configuration.listener,
             metricsSettings: configuration.metrics, logger: logger)
+        state.cluster = cluster
+        if let keeper = cluster?.leases {
+            state.quotas = ClusterQuotaPolicy(
+                keeper: keeper, keys: configuration.keys, models: models.map(\.name), metrics: metrics)
+        }
         metricsRegistry = registry
     }
 
@@ -91,6 +96,8 @@ public struct GatewayRuntime: Sendable {
             services.append(try GatewayServer.application(state: metricsOnly, tls: nil))
         }
         services.append(ReloadService(runtime: self))
+        // First in the group, so it stops last: after the listener drained, it writes the last usage records.
+        if let cluster = state.cluster { services.insert(ClusterService(cluster: cluster, models: state.models, logger: state.logger), at: 0) }
         return services
     }
 }

@@ -61,7 +61,7 @@ struct ShippedConfigurationTests {
         NodeReader.listenerKeys.map { "listener.\($0)" } + NodeReader.tlsKeys.map { "tls.\($0)" }
         + NodeReader.modelKeys.map { "models[].\($0)" } + NodeReader.apiKeyKeys.map { "keys[].\($0)" }
         + NodeReader.quotaKeys.map { "keys[].quotas.\($0)" } + NodeReader.metricsKeys.map { "metrics.\($0)" }
-        + NodeReader.loggingKeys.map { "logging.\($0)" }
+        + NodeReader.loggingKeys.map { "logging.\($0)" } + NodeReader.clusterKeys.map { "cluster.\($0)" }
 
     @Test("Config/batchgate.yaml shows every key, at least in a comment", arguments: allKeys)
     func exampleShowsKey(_ key: String) throws {

@@ -8,6 +8,8 @@ struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
     let metrics: GatewayMetrics
     let logger: Logger
+    /// Where finished requests are recorded for usage accounting.
+    var cluster: ClusterState?
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -18,6 +20,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         ) { [metrics, logger] line in
             if let model = line.model { metrics.request(model: model, status: line.status) }
             logger.info("request", metadata: line.metadata)
+            cluster?.record(line)
         }
         context.record = record
         let response = try await next(request, context)
