@@ -62,25 +62,26 @@ final class TemporaryPostgres: @unchecked Sendable {
         }
     }
 
+    /// Runs `path arguments…` through `/bin/sh` with its output in a file, and waits with `waitpid`. Not
+    /// Foundation's `Process`: its wait does not return while the server that `pg_ctl start` leaves behind lives.
     private static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        // Output goes to a file, not a pipe: the server pg_ctl starts would hold a pipe open for its whole life.
+        func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let outputPath = "/tmp/batchgate-pg-output-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        process.currentDirectoryURL = URL(fileURLWithPath: "/tmp")
-        try process.run()
-        process.waitUntilExit()
-        try? output.close()
-        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
+        let assignments = environment.map { "\($0.key)=\(quoted($0.value)) " }.joined()
+        let command =
+            "cd /tmp && " + assignments + ([path] + arguments).map(quoted).joined(separator: " ")
+            + " </dev/null >\(outputPath) 2>&1"
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", command].map { (text: String) in strdup(text) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else {
+            throw TemporaryPostgresError(message: "cannot start /bin/sh for \(path)")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard status == 0 else {
+            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             throw TemporaryPostgresError(message: "\(path) \(arguments.joined(separator: " ")) failed: \(text)")
         }
     }
