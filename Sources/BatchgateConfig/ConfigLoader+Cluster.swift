@@ -31,10 +31,12 @@ extension NodeReader {
             switch FileProbe.probe(path, prefixLength: 1) {
             case .readable: break
             case .missing:
-                report(.fileMissing, "password file not readable: \(path) (no such file)", at: entry.value,
+                report(
+                    .fileMissing, "password file not readable: \(path) (no such file)", at: entry.value,
                     path: entry.path)
             case .unreadable(let reason):
-                report(.fileUnreadable, "password file not readable: \(path) (\(reason))", at: entry.value,
+                report(
+                    .fileUnreadable, "password file not readable: \(path) (\(reason))", at: entry.value,
                     path: entry.path)
             }
         }
@@ -49,7 +51,8 @@ extension NodeReader {
         cluster.leaseTime = duration(fields, "lease_time", default: defaults.leaseTime, allowZero: false)
         cluster.leaseFraction = fraction(fields, "lease_fraction", default: defaults.leaseFraction)
         if cluster.leaseFraction == 0, let entry = fields["lease_fraction"] {
-            report(.outOfRange, "must be greater than 0 (a slice holds a share of the limit)", at: entry.value,
+            report(
+                .outOfRange, "must be greater than 0 (a slice holds a share of the limit)", at: entry.value,
                 path: entry.path)
             cluster.leaseFraction = defaults.leaseFraction
         }

@@ -18,7 +18,8 @@ extension GatewayHandlers {
         let query: UsageQuery
         do {
             query = try UsageQuery.parse(
-                since: parameters["since"].map(String.init) ?? "24h", by: parameters["by"].map(String.init) ?? "key,model")
+                since: parameters["since"].map(String.init) ?? "24h",
+                by: parameters["by"].map(String.init) ?? "key,model")
         } catch {
             throw GatewayError(.invalidRequest, "\(error)".replacingOccurrences(of: "state store settings: ", with: ""))
         }

@@ -97,7 +97,9 @@ public struct GatewayRuntime: Sendable {
         }
         services.append(ReloadService(runtime: self))
         // First in the group, so it stops last: after the listener drained, it writes the last usage records.
-        if let cluster = state.cluster { services.insert(ClusterService(cluster: cluster, models: state.models, logger: state.logger), at: 0) }
+        if let cluster = state.cluster {
+            services.insert(ClusterService(cluster: cluster, models: state.models, logger: state.logger), at: 0)
+        }
         return services
     }
 }

@@ -62,7 +62,8 @@ extension UsageQuery {
     /// The query for `since` (a duration back from `now`) and `by` (`key,model`), or why either is wrong.
     public static func parse(since: String, by: String, now: Date = Date()) throws(StateStoreError) -> UsageQuery {
         guard let back = sinceSyntax.parse(since), back > .zero else {
-            throw .invalidSettings("since must be a duration back from now such as 90s, 30m, 24h or 7d, found '\(since)'")
+            throw .invalidSettings(
+                "since must be a duration back from now such as 90s, 30m, 24h or 7d, found '\(since)'")
         }
         return UsageQuery(since: now.addingTimeInterval(-back.inSeconds), dimensions: try dimensions(by))
     }

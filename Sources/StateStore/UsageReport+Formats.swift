@@ -54,7 +54,8 @@ extension UsageReport {
         let dimensions = query.dimensions.map { string($0.rawValue) }.joined(separator: ",")
         let data = rows.map { row in
             let groups = zip(query.dimensions, row.group).map { dimension, value in
-                dimension == .status ? "\(string(dimension.rawValue)):\(value)" : "\(string(dimension.rawValue)):\(string(value))"
+                dimension == .status
+                    ? "\(string(dimension.rawValue)):\(value)" : "\(string(dimension.rawValue)):\(string(value))"
             }
             let sums = [
                 "\"requests\":\(row.requests)", "\"prompt_tokens\":\(row.promptTokens)",
@@ -63,6 +64,7 @@ extension UsageReport {
             ]
             return "{" + (groups + sums).joined(separator: ",") + "}"
         }.joined(separator: ",")
-        return "{\"object\":\"usage_report\",\"since\":\(string(since)),\"group_by\":[\(dimensions)],\"data\":[\(data)]}"
+        return
+            "{\"object\":\"usage_report\",\"since\":\(string(since)),\"group_by\":[\(dimensions)],\"data\":[\(data)]}"
     }
 }

@@ -49,6 +49,7 @@ public struct UsageReport: Sendable, Equatable {
     }
 
     static func cells(_ row: Row) -> [String] {
-        row.group + [row.requests, row.promptTokens, row.cachedTokens, row.completionTokens, row.errors].map(String.init)
+        row.group
+            + [row.requests, row.promptTokens, row.cachedTokens, row.completionTokens, row.errors].map(String.init)
     }
 }

@@ -80,7 +80,9 @@ struct UsageCommand: AsyncParsableCommand {
         defer { Task { await store.close() } }
         let report = try await store.usage(try UsageQuery.parse(since: since, by: by))
         await store.close()
-        let text = json ? report.json + "\n" : csv ? report.csv : report.rows.isEmpty ? "no usage since \(since)\n" : report.table
+        let text =
+            json
+            ? report.json + "\n" : csv ? report.csv : report.rows.isEmpty ? "no usage since \(since)\n" : report.table
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 }

@@ -8,8 +8,10 @@ struct UsageCLITests {
     /// A data directory whose SQLite file holds three records of two keys (one an hour old) and one two days old.
     func seeded() async throws -> TemporaryDirectory {
         let directory = try TemporaryDirectory()
-        let store = try await StateStoreLocation.sqlite(path: directory.path + "/data/" + StateStoreLocation.sqliteFileName)
-            .open(logger: Logger(label: "test"))
+        let store = try await StateStoreLocation.sqlite(
+            path: directory.path + "/data/" + StateStoreLocation.sqliteFileName
+        )
+        .open(logger: Logger(label: "test"))
         func record(_ key: String, _ model: String, prompt: Int, completion: Int, ago: TimeInterval) -> UsageRecord {
             UsageRecord(
                 requestID: UUID().uuidString, key: key, model: model, promptTokens: prompt, cachedTokens: 0,
@@ -31,14 +33,18 @@ struct UsageCLITests {
         let directory = try await seeded()
         defer { directory.remove() }
         let data = directory.path + "/data"
-        let csv = try await BatchgateProcess.run(["usage", "--data-dir", data, "--since", "24h", "--by", "key", "--csv"])
+        let csv = try await BatchgateProcess.run([
+            "usage", "--data-dir", data, "--since", "24h", "--by", "key", "--csv",
+        ])
         #expect(csv.status == 0, "\(csv.stderr)")
         #expect(
             csv.stdout
                 == "key,requests,prompt_tokens,cached_tokens,completion_tokens,errors\r\nalpha,2,30,0,3,0\r\n"
                 + "beta,1,5,0,5,0\r\n")
 
-        let json = try await BatchgateProcess.run(["usage", "--data-dir", data, "--since", "7d", "--by", "model", "--json"])
+        let json = try await BatchgateProcess.run([
+            "usage", "--data-dir", data, "--since", "7d", "--by", "model", "--json",
+        ])
         #expect(json.status == 0)
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let rows = try #require(object?["data"] as? [[String: Any]])

@@ -77,12 +77,15 @@ struct SQLiteStateStoreTests {
                 UsageQuery(since: now.addingTimeInterval(-3600), dimensions: [.key, .model]))
             #expect(
                 report.rows == [
-                    .init(group: ["a", "m1"], requests: 2, promptTokens: 30, cachedTokens: 4, completionTokens: 10,
-                          errors: 1),
-                    .init(group: ["a", "m2"], requests: 1, promptTokens: 1, cachedTokens: 0, completionTokens: 1,
-                          errors: 0),
-                    .init(group: ["b", "m1"], requests: 1, promptTokens: 5, cachedTokens: 0, completionTokens: 5,
-                          errors: 0),
+                    .init(
+                        group: ["a", "m1"], requests: 2, promptTokens: 30, cachedTokens: 4, completionTokens: 10,
+                        errors: 1),
+                    .init(
+                        group: ["a", "m2"], requests: 1, promptTokens: 1, cachedTokens: 0, completionTokens: 1,
+                        errors: 0),
+                    .init(
+                        group: ["b", "m1"], requests: 1, promptTokens: 5, cachedTokens: 0, completionTokens: 5,
+                        errors: 0),
                 ])
             let byStatus = try await store.usage(UsageQuery(since: .distantPast, dimensions: [.status]))
             #expect(byStatus.rows.map(\.group) == [["200"], ["500"]])

@@ -25,7 +25,8 @@ final class TemporaryPostgres: @unchecked Sendable {
         try Data(password.utf8).write(to: URL(fileURLWithPath: directory + "/pwfile"))
         if getuid() == 0 { try Self.run("/bin/chown", ["-R", "postgres:postgres", directory]) }
         try asServerUser(
-            "initdb", ["-D", directory + "/data", "-U", user, "--pwfile=" + directory + "/pwfile", "--auth=scram-sha-256"])
+            "initdb",
+            ["-D", directory + "/data", "-U", user, "--pwfile=" + directory + "/pwfile", "--auth=scram-sha-256"])
         try start()
         try asServerUser("createdb", ["-h", "127.0.0.1", "-p", "\(port)", "-U", user, database], password: password)
     }
@@ -73,7 +74,8 @@ final class TemporaryPostgres: @unchecked Sendable {
             "cd /tmp && " + assignments + ([path] + arguments).map(quoted).joined(separator: " ")
             + " </dev/null >\(outputPath) 2>&1"
         var pid: pid_t = 0
-        let argv: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", command].map { (text: String) in strdup(text) } + [nil]
+        let argv: [UnsafeMutablePointer<CChar>?] =
+            ["/bin/sh", "-c", command].map { (text: String) in strdup(text) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else {
             throw TemporaryPostgresError(message: "cannot start /bin/sh for \(path)")

@@ -8,8 +8,9 @@ struct UsageReportFormatTests {
     let report = UsageReport(
         query: UsageQuery(since: Date(timeIntervalSince1970: 0), dimensions: [.key, .model]),
         rows: [
-            .init(group: ["team,a", "m\"1"], requests: 2, promptTokens: 30, cachedTokens: 4, completionTokens: 10,
-                  errors: 1),
+            .init(
+                group: ["team,a", "m\"1"], requests: 2, promptTokens: 30, cachedTokens: 4, completionTokens: 10,
+                errors: 1),
             .init(group: ["b", "m1"], requests: 1, promptTokens: 5, cachedTokens: 0, completionTokens: 5, errors: 0),
         ])
 

@@ -35,8 +35,12 @@ public final class ClusterQuotaPolicy: QuotaPolicy {
         for key in keys {
             for model in models where key.models.allows(model) {
                 guard let quota = key.quota(for: model) else { continue }
-                if let limit = quota.requestsPerMinute { keeper.register(Self.bucket(key.name, model, .requests), limit: limit) }
-                if let limit = quota.tokensPerMinute { keeper.register(Self.bucket(key.name, model, .tokens), limit: limit) }
+                if let limit = quota.requestsPerMinute {
+                    keeper.register(Self.bucket(key.name, model, .requests), limit: limit)
+                }
+                if let limit = quota.tokensPerMinute {
+                    keeper.register(Self.bucket(key.name, model, .tokens), limit: limit)
+                }
             }
         }
     }
@@ -185,9 +189,10 @@ public final class ClusterQuotaPolicy: QuotaPolicy {
 
 extension QuotaReport.Entry {
     /// An entry from its parts.
-    init(model: String, requestsPerMinute: QuotaReport.Bucket?, tokensPerMinute: QuotaReport.Bucket?,
-        concurrentRequests: QuotaReport.Slots?)
-    {
+    init(
+        model: String, requestsPerMinute: QuotaReport.Bucket?, tokensPerMinute: QuotaReport.Bucket?,
+        concurrentRequests: QuotaReport.Slots?
+    ) {
         self.model = model
         self.requestsPerMinute = requestsPerMinute
         self.tokensPerMinute = tokensPerMinute
