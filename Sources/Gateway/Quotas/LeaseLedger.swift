@@ -21,7 +21,7 @@ struct LeaseLedger {
         var exhausted = false
         /// Units a refused request wanted: the next top-up asks for at least this.
         var wanted = 0
-        /// The slice went back unused: no new one until a request wants it (a refusal sets `wanted`).
+        /// The slice went back unused (but one unit): no new one until a request spends that unit or wants more.
         var dormant = false
     }
 
@@ -66,6 +66,7 @@ struct LeaseLedger {
             allowance.available -= amount
             allowance.spent += amount
             allowance.busy = true
+            allowance.dormant = false
             return .spent
         }
         allowance.wanted = max(allowance.wanted, amount - allowance.available)
@@ -102,7 +103,7 @@ struct LeaseLedger {
     }
 
     /// Renews the expired allowances that were spent from since their last renewal (the store is up, so the
-    /// node is alive and keeps them until `expires`), and returns the idle ones' units to give back.
+    /// node is alive and keeps them until `expires`), and returns the idle ones' units to give back, all but one.
     mutating func expire(now: Date, renewUntil expires: Date) -> [(bucket: String, window: Int64, units: Int)] {
         var result: [(String, Int64, Int)] = []
         for (bucket, allowance) in allowances where now >= allowance.expires && allowance.available != 0 {
@@ -110,8 +111,10 @@ struct LeaseLedger {
                 allowances[bucket]?.expires = expires
                 allowances[bucket]?.busy = false
             } else if allowance.available > 0 {
-                result.append((bucket, allowance.window, allowance.available))
-                allowances[bucket]?.available = 0
+                // One unit stays, so the next request after a quiet spell is admitted at once and wakes the top-ups.
+                if allowance.available > 1 { result.append((bucket, allowance.window, allowance.available - 1)) }
+                allowances[bucket]?.available = 1
+                allowances[bucket]?.expires = expires
                 allowances[bucket]?.dormant = true
             }
         }
