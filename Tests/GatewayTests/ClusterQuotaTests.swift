@@ -198,6 +198,26 @@ struct ClusterQuotaTests {
         await store.close()
     }
 
+    @Test("An idle node notices a lost store within about a second, with nothing to lease")
+    func idleNodeNoticesLoss() async throws {
+        let store = SwitchableStore(try await sqliteStore())
+        let clock = ManualDate(Self.start)
+        let node = nodes(1, store: store, clock: clock)[0]
+        await node.keeper.tick()
+        for _ in 0..<3 {
+            clock.advance(0.1)
+            await node.keeper.tick()
+        }
+        #expect(node.keeper.storeUp)
+        store.down.withLock { $0 = true }
+        for _ in 0..<12 {
+            clock.advance(0.1)
+            await node.keeper.tick()
+        }
+        #expect(!node.keeper.storeUp)
+        await store.close()
+    }
+
     @Test("A prompt larger than the whole token quota is refused as never fitting")
     func neverFits() async throws {
         let store = try await sqliteStore()

@@ -104,7 +104,7 @@ public final class LeaseKeeper: Sendable {
                 // Nothing to ask for: see, at most once a second, whether the store still answers (or is back).
                 _ = try await store.members(seenSince: now)
             }
-            state.withLock { $0.lastContact = now }
+            if !(returns.isEmpty && topUps.isEmpty && !probe) { state.withLock { $0.lastContact = now } }
             markStore(up: true, at: now)
         } catch {
             markStore(up: false, at: now, error: error)
