@@ -141,6 +141,9 @@ struct ClusterQuotaTests {
         await node.keeper.tick()
         #expect(node.keeper.holding(bucket)?.available == 1, "no new slice while idle")
         #expect(admit(node) == nil, "the kept unit admits the first request after the quiet spell")
+        clock.advance(60)
+        await node.keeper.tick()
+        #expect(node.keeper.holding(bucket)?.available == 6, "a new window starts with a slice leased ahead")
         await store.close()
     }
 

@@ -51,7 +51,8 @@ struct LeaseLedger {
     mutating func roll(_ bucket: String, now: Date) {
         let window = Self.window(now)
         guard var allowance = allowances[bucket], allowance.window != window else { return }
-        allowance = Allowance(limit: allowance.limit, window: window, dormant: allowance.dormant)
+        // Not dormant: every window starts with a slice leased ahead, so its first request needs no wait.
+        allowance = Allowance(limit: allowance.limit, window: window)
         allowances[bucket] = allowance
     }
 
