@@ -23,12 +23,19 @@ final class TemporaryPostgres: @unchecked Sendable {
         port = try Self.freePort()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try Data(password.utf8).write(to: URL(fileURLWithPath: directory + "/pwfile"))
-        if getuid() == 0 { try Self.run("/bin/chown", ["-R", "postgres:postgres", directory]) }
-        try asServerUser(
-            "initdb",
-            ["-D", directory + "/data", "-U", user, "--pwfile=" + directory + "/pwfile", "--auth=scram-sha-256"])
-        try start()
-        try asServerUser("createdb", ["-h", "127.0.0.1", "-p", "\(port)", "-U", user, database], password: password)
+        do {
+            if getuid() == 0 { try Self.run("/bin/chown", ["-R", "postgres:postgres", directory]) }
+            try asServerUser(
+                "initdb",
+                ["-D", directory + "/data", "-U", user, "--pwfile=" + directory + "/pwfile", "--auth=scram-sha-256"])
+            try start()
+            try asServerUser(
+                "createdb", ["-h", "127.0.0.1", "-p", "\(port)", "-U", user, database], password: password)
+        } catch {
+            // A failed setup leaves nothing behind: no server, no directory.
+            stop()
+            throw error
+        }
     }
 
     /// Starts the server (again) on the same port.
