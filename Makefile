@@ -7,7 +7,8 @@ BIN          := .build/debug/batchgate
 FIXTURES     := .cache/fixtures/ggml-vocab-qwen2.gguf
 SMOLLM2      := .cache/models/SmolLM2-135M-Instruct.Q4_1.gguf
 RUN_PKGS     := libopenblas-dev pkg-config python3 python3-pip ca-certificates curl
-TEST_PKGS    := $(RUN_PKGS) python3-venv chromium prometheus
+# postgresql: the state store's and the cluster's tests start their own throwaway server (as the postgres user).
+TEST_PKGS    := $(RUN_PKGS) python3-venv chromium prometheus postgresql
 VENV         := .venv
 OPENAI       := openai==3.63.0
 JINJA        := jinja2==3.1.6
@@ -24,7 +25,8 @@ run: deps $(SMOLLM2) build
 test: test-deps fixtures venv build lint
 	@# One test at a time: tests run on Swift concurrency's threads, one per core, and the ones that run processes or
 	@# minutes of kernels would leave the scheduler's and the gateway's timing tests none (about 5 min).
-	BATCHGATE_PYTHON=$(CURDIR)/$(VENV)/bin/python $(SWIFT) test $(BUILD_FLAGS) --no-parallel --skip LoadGeneratorTests
+	BATCHGATE_PYTHON=$(CURDIR)/$(VENV)/bin/python BATCHGATE_REQUIRE_POSTGRES=1 \
+		$(SWIFT) test $(BUILD_FLAGS) --no-parallel --skip LoadGeneratorTests
 	@# The load generator's tests compare measured latencies with the stub's exact timing: run alone, so that the
 	@# engine and ring tests do not take the cores they measure on.
 	$(SWIFT) test $(BUILD_FLAGS) --filter LoadGeneratorTests

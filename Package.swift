@@ -43,6 +43,9 @@ let package = Package(
         // Request tracing: the Tracing API, and its OTLP/HTTP exporter (the gRPC exporter is left out by trait).
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.2"),
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        // The state store: SQLite for one node, PostgreSQL for a cluster.
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The bottom layer, imported by any module: one duration syntax, one seeded generator, `Duration` in units.
@@ -109,6 +112,21 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Usage records, quota leases and node membership: SQLite alone, PostgreSQL for a cluster; versioned schema.
+        .target(
+            name: "StateStore",
+            dependencies: [
+                "Basics",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         // The OpenAI API's request and response types, their fast JSON scanner and writer, stop strings, SSE framing.
         .target(
             name: "OpenAIAPI", dependencies: [.product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
@@ -118,7 +136,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Basics", "Scheduler", "OpenAIAPI", "Tokenizers", "BatchgateConfig", "Grammar",
+                "Basics", "Scheduler", "OpenAIAPI", "Tokenizers", "BatchgateConfig", "Grammar", "StateStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -175,7 +193,7 @@ let package = Package(
             name: "batchgate",
             dependencies: [
                 "BatchgateConfig", "GGUF", "Tokenizers", "InferenceCore", "WorkerProtocol", "Worker", "WorkerTransport",
-                "Scheduler", "Gateway", "LoadGenerator", "LoadGeneratorStub", "CShims",
+                "Scheduler", "Gateway", "LoadGenerator", "LoadGeneratorStub", "CShims", "StateStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -218,13 +236,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strict),
         .testTarget(name: "BatchgateConfigTests", dependencies: ["BatchgateConfig"], swiftSettings: strict),
-        .testTarget(name: "CLITests", dependencies: ["batchgate", "BatchgateTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CLITests", dependencies: ["batchgate", "BatchgateTestSupport", "StateStore"], swiftSettings: strict),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "OpenAIAPI", "Scheduler", "WorkerProtocol", "Worker", "InferenceCore", "BatchgateConfig",
-                "Grammar",
+                "Grammar", "StateStore",
                 "BatchgateTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

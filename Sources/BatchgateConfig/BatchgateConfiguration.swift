@@ -16,6 +16,8 @@ public struct BatchgateConfiguration: Sendable, Equatable {
     public var logging: Logging
     /// Request tracing (OTLP export); off by default.
     public var tracing: Tracing = Tracing()
+    /// Node name, state store, usage accounting.
+    public var cluster: Cluster
     /// Problems that do not stop the gateway (no API keys, expired keys, plain HTTP), in file order.
     public var warnings: [ConfigIssue]
 
@@ -28,6 +30,7 @@ public struct BatchgateConfiguration: Sendable, Equatable {
         metrics: Metrics = Metrics(),
         logging: Logging = Logging(),
         tracing: Tracing = Tracing(),
+        cluster: Cluster = Cluster(),
         warnings: [ConfigIssue] = []
     ) {
         self.listener = listener
@@ -37,6 +40,7 @@ public struct BatchgateConfiguration: Sendable, Equatable {
         self.metrics = metrics
         self.logging = logging
         self.tracing = tracing
+        self.cluster = cluster
         self.warnings = warnings
     }
 

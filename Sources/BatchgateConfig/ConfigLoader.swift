@@ -7,7 +7,7 @@ import Yams
 /// `batchgate config check` and `batchgate serve` both load through here, so they accept and reject the same files.
 public enum ConfigLoader {
     /// The top-level keys, in the order the documentation lists them.
-    public static let topLevelKeys = ["listener", "tls", "models", "keys", "metrics", "logging", "tracing"]
+    public static let topLevelKeys = ["listener", "tls", "models", "keys", "metrics", "logging", "tracing", "cluster"]
 
     /// Loads the file at `path`; relative paths inside it are resolved against the file's directory.
     ///
@@ -121,6 +121,8 @@ extension NodeReader {
         let metrics = fields["metrics"].map { readMetrics($0.value, path: $0.path, listener: listener) } ?? .init()
         let logging = fields["logging"].map { readLogging($0.value, path: $0.path) } ?? .init()
         let tracing = fields["tracing"].map { readTracing($0.value, path: $0.path) } ?? .init()
+        let cluster =
+            fields["cluster"].map { readCluster($0.value, path: $0.path, baseDirectory: baseDirectory) } ?? .init()
         return BatchgateConfiguration(
             listener: listener,
             tls: tls,
@@ -129,6 +131,7 @@ extension NodeReader {
             metrics: metrics,
             logging: logging,
             tracing: tracing,
+            cluster: cluster,
             warnings: ConfigLoader.inFileOrder(warnings)
         )
     }

@@ -30,6 +30,8 @@ public struct GatewayState: Sendable {
     public var dashboard: Dashboard?
     /// Request tracing; `nil` (the default) when `tracing.otlp_endpoint` is unset.
     public var tracing: RequestTracing?
+    /// Node name, state store and usage recorder; nil runs without usage accounting.
+    public var cluster: ClusterState?
 
     /// Creates the state.
     public init(
@@ -142,15 +144,20 @@ public struct GatewayHandlers: Sendable {
         struct Readiness: Encodable {
             var status: String
             var modelsWithoutWorkers: [String]
+            /// `ok` or `lost` (the node keeps serving; quotas follow `cluster.on_database_loss`).
+            var stateStore: String?
             enum CodingKeys: String, CodingKey {
                 case status
                 case modelsWithoutWorkers = "models_without_workers"
+                case stateStore = "state_store"
             }
         }
         let down = state.models.filter { $0.scheduler.snapshot.liveWorkers == 0 }.map(\.name)
         var response = try Self.json(
             encoding:
-                Readiness(status: down.isEmpty ? "ready" : "not_ready", modelsWithoutWorkers: down))
+                Readiness(
+                    status: down.isEmpty ? "ready" : "not_ready", modelsWithoutWorkers: down,
+                    stateStore: state.cluster.map { $0.storeUp ? "ok" : "lost" }))
         if !down.isEmpty { response.status = .serviceUnavailable }
         return response
     }

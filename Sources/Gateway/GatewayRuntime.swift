@@ -30,7 +30,7 @@ public struct GatewayRuntime: Sendable {
     public init(
         configuration: BatchgateConfiguration, configurationPath: String?, launchers: WorkerLauncherFactory,
         registry: PrometheusCollectorRegistry, logger: Logger,
-        cores: Int = ProcessInfo.processInfo.activeProcessorCount
+        cores: Int = ProcessInfo.processInfo.activeProcessorCount, cluster: ClusterState? = nil
     ) throws {
         let factory = DescribedMetricsFactory(registry: registry)
         var models: [ServedModel] = []
@@ -68,6 +68,11 @@ public struct GatewayRuntime: Sendable {
             registry: configuration.metrics.port == nil ? registry : nil, listener: configuration.listener,
             metricsSettings: configuration.metrics, logger: logger,
             dashboard: Dashboard(registry: registry, models: models.map(\.name)))
+        state.cluster = cluster
+        if let keeper = cluster?.leases {
+            state.quotas = ClusterQuotaPolicy(
+                keeper: keeper, keys: configuration.keys, models: models.map(\.name), metrics: metrics)
+        }
         metricsRegistry = registry
         if let otlp = try RequestTracing.otlp(configuration.tracing, logger: logger) {
             state.tracing = otlp.tracing
@@ -104,6 +109,10 @@ public struct GatewayRuntime: Sendable {
         if let dashboard = state.dashboard { services.append(dashboard) }
         // First, so that it stops last: the spans of the requests that drain on shutdown are still sent.
         if let tracingService { services.insert(tracingService, at: 0) }
+        // First in the group, so it stops last: after the listener drained, it writes the last usage records.
+        if let cluster = state.cluster {
+            services.insert(ClusterService(cluster: cluster, models: state.models, logger: state.logger), at: 0)
+        }
         return services
     }
 }

@@ -106,10 +106,20 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(DescribedMetricsFactory(registry: registry))
+        let cluster: ClusterState
+        do {
+            cluster = try await ClusterSetup.open(
+                start.configuration.cluster, listener: start.configuration.listener,
+                fallbackDirectory: start.dataDirectory,
+                factory: DescribedMetricsFactory(registry: registry), logger: logger)
+        } catch {
+            logger.critical("cannot serve: \(error)")
+            throw ExitCode.failure
+        }
         let runtime = try GatewayRuntime(
             configuration: start.configuration, configurationPath: start.path,
             launchers: Self.processLaunchers(executable: Self.executablePath(), fakeEngine: fakeEngine),
-            registry: registry, logger: logger)
+            registry: registry, logger: logger, cluster: cluster)
         if fakeEngine { logger.warning("--fake-engine: workers run no model; for measuring the gateway only") }
         let banner = start.banner
         let services = try runtime.services { _ in

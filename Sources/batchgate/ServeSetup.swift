@@ -12,6 +12,9 @@ struct ServeSetup {
         var configuration: BatchgateConfiguration
         var path: String?
         var banner: String?
+        /// Where usage goes when the configuration names no data directory: the cache folder for the demo and
+        /// quick start; the default state directory for a configuration file.
+        var dataDirectory: String?
     }
 
     func configuration() throws -> Start {
@@ -71,7 +74,8 @@ struct ServeSetup {
             models: models, keys: [.init(name: "cli", sha256: [APIKeyDigest.sha256Hex(of: key)])])
         return Start(
             configuration: configuration, path: nil,
-            banner: banner(configuration, key: keySource, model: models[0].name))
+            banner: banner(configuration, key: keySource, model: models[0].name),
+            dataDirectory: (cacheDirectory as NSString).appendingPathComponent("data"))
     }
 
     /// Writes `key` to `file`, readable by its owner only.
@@ -128,7 +132,8 @@ struct ServeSetup {
             ],
             keys: [.init(name: "demo", sha256: [APIKeyDigest.sha256Hex(of: key)])])
         return Start(
-            configuration: configuration, path: nil, banner: banner(configuration, key: keySource, model: "demo"))
+            configuration: configuration, path: nil, banner: banner(configuration, key: keySource, model: "demo"),
+            dataDirectory: (cacheDirectory as NSString).appendingPathComponent("data"))
     }
 
     /// Where the banner's API key comes from, which decides what it may show of it.

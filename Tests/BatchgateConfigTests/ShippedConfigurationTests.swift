@@ -62,6 +62,7 @@ struct ShippedConfigurationTests {
         + NodeReader.modelKeys.map { "models[].\($0)" } + NodeReader.apiKeyKeys.map { "keys[].\($0)" }
         + NodeReader.quotaKeys.map { "keys[].quotas.\($0)" } + NodeReader.metricsKeys.map { "metrics.\($0)" }
         + NodeReader.loggingKeys.map { "logging.\($0)" } + NodeReader.tracingKeys.map { "tracing.\($0)" }
+        + NodeReader.clusterKeys.map { "cluster.\($0)" }
 
     @Test("Config/batchgate.yaml shows every key, at least in a comment", arguments: allKeys)
     func exampleShowsKey(_ key: String) throws {

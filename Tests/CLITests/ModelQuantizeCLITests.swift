@@ -41,8 +41,7 @@ struct ModelQuantizeCLITests {
 
     /// A directory holding the input models, made once.
     static let directory: Result<String, any Error> = Result {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("quantize-cli-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let path = try ProcessScratchDirectory.make(prefix: "quantize-cli")
         guard let vocab else { throw Failure("the vocab fixture ggml-vocab-llama-bpe.gguf is missing") }
         for model in models {
             let created = try BatchgateProcess.run(

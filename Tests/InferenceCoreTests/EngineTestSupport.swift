@@ -1,3 +1,4 @@
+import BatchgateTestSupport
 import Foundation
 import GGUF
 import Synchronization
@@ -69,8 +70,7 @@ enum EngineTestSupport {
             hyperparameters: hyperparameters, tensorType: mix == nil ? try #require(types[typeName]) : .f32,
             seed: UInt64(options["seed"] ?? "1")!, tokenizer: tokenizer, quantization: mix)
         builder.ropeFrequencyFactors = flags.contains("rope-freqs")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("engine-tests-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = URL(fileURLWithPath: try ProcessScratchDirectory.make(prefix: "engine-tests"))
         // A name of its own: two models built at once must never share a file.
         let path = dir.appendingPathComponent("model-\(UUID().uuidString).gguf").path
         try builder.write(to: path)

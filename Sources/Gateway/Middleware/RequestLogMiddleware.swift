@@ -11,6 +11,8 @@ struct RequestLogMiddleware: RouterMiddleware {
     let logger: Logger
     /// The dashboard's list of recent requests is fed here too.
     var dashboard: Dashboard?
+    /// Where finished requests are recorded for usage accounting.
+    var cluster: ClusterState?
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -18,10 +20,11 @@ struct RequestLogMiddleware: RouterMiddleware {
         var context = context
         let record = RequestRecord(
             id: context.requestID, path: request.uri.path, started: ContinuousClock.now
-        ) { [metrics, logger, dashboard] line in
+        ) { [metrics, logger, dashboard, cluster] line in
             if let model = line.model { metrics.request(model: model, status: line.status, key: line.key) }
             dashboard?.recent.add(line, ended: Date().timeIntervalSince1970)
             logger.info("request", metadata: line.metadata)
+            cluster?.record(line)
         }
         context.record = record
         let response = try await next(request, context)

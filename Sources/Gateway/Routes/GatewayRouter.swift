@@ -15,6 +15,7 @@ enum GatewayRouter {
             OpenAIRoutes.collection(handlers, authentication: authentication, table: &table),
             TokenizeRoutes.collection(handlers, authentication: authentication, table: &table),
             QuotaRoutes.collection(handlers, authentication: authentication, table: &table),
+            UsageRoutes.collection(handlers, authentication: authentication, table: &table),
         ]
         if state.metricsSettings.enabled, state.registry != nil {
             let metrics = RouteCollection(context: GatewayRequestContext.self)
@@ -27,7 +28,8 @@ enum GatewayRouter {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
         router.add(
-            middleware: RequestLogMiddleware(metrics: state.metrics, logger: state.logger, dashboard: state.dashboard))
+            middleware: RequestLogMiddleware(
+                metrics: state.metrics, logger: state.logger, dashboard: state.dashboard, cluster: state.cluster))
         if let tracing = state.tracing { router.add(middleware: TracingMiddleware(tracing: tracing)) }
         router.add(middleware: ErrorMiddleware(routes: table.methods, logger: state.logger))
         for collection in collections { router.addRoutes(collection) }
