@@ -39,5 +39,11 @@ extension MetricDescription {
         .init(
             "batchgate_quota_rejections_total",
             "Requests refused with 429 by a quota, by key, model and kind (requests, tokens, concurrency)."),
+        .init(
+            "batchgate_state_store_up",
+            "1 while the state store (SQLite, or the cluster's PostgreSQL) answers, 0 once lost."),
+        .init(
+            "batchgate_usage_records_dropped_total",
+            "Usage records dropped because the buffer was full while the state store could not be written."),
     ]
 }
