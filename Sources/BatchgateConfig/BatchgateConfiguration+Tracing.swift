@@ -18,16 +18,20 @@ extension BatchgateConfiguration {
         public var serviceName: String
         /// How long finished spans wait to be sent in one batch; default 5 s.
         public var exportInterval: Duration
+        /// Where a trace can be seen, with `{trace_id}` standing for its id (a Jaeger or Tempo page), so that the
+        /// dashboard links each request to its trace; `nil`, the default: the id is shown as text.
+        public var traceLink: String?
 
         /// Creates tracing settings; every argument defaults to the documented default.
         public init(
             otlpEndpoint: String? = nil, otlpProtocol: TracingProtocol = .protobuf, serviceName: String = "batchgate",
-            exportInterval: Duration = .seconds(5)
+            exportInterval: Duration = .seconds(5), traceLink: String? = nil
         ) {
             self.otlpEndpoint = otlpEndpoint
             self.otlpProtocol = otlpProtocol
             self.serviceName = serviceName
             self.exportInterval = exportInterval
+            self.traceLink = traceLink
         }
 
         /// Whether spans are made and exported.

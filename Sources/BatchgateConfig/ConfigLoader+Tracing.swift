@@ -1,7 +1,7 @@
 import Yams
 
 extension NodeReader {
-    static let tracingKeys = ["otlp_endpoint", "protocol", "service_name", "export_interval"]
+    static let tracingKeys = ["otlp_endpoint", "protocol", "service_name", "export_interval", "trace_link"]
 
     /// `tracing:`; the endpoint must be an `http://` or `https://` URL with a host.
     mutating func readTracing(_ node: Node, path: String) -> BatchgateConfiguration.Tracing {
@@ -26,6 +26,16 @@ extension NodeReader {
         }
         tracing.exportInterval = duration(
             fields, "export_interval", default: defaults.exportInterval, allowZero: false)
+        if let entry = fields["trace_link"], let link = string(entry.value, path: entry.path) {
+            if Self.isHTTPURL(link) && link.contains("{trace_id}") {
+                tracing.traceLink = link
+            } else {
+                report(
+                    .invalidValue,
+                    "must be an http:// or https:// URL holding {trace_id}, such as "
+                        + "http://jaeger:16686/trace/{trace_id}, found \"\(link)\"", at: entry.value, path: entry.path)
+            }
+        }
         return tracing
     }
 

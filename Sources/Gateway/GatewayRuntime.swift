@@ -67,7 +67,8 @@ public struct GatewayRuntime: Sendable {
             metrics: metrics,
             registry: configuration.metrics.port == nil ? registry : nil, listener: configuration.listener,
             metricsSettings: configuration.metrics, logger: logger,
-            dashboard: Dashboard(registry: registry, models: models.map(\.name)))
+            dashboard: Dashboard(
+                registry: registry, models: models.map(\.name), traceLink: configuration.tracing.traceLink))
         state.cluster = cluster
         if let keeper = cluster?.leases {
             state.quotas = ClusterQuotaPolicy(

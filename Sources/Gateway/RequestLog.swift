@@ -18,6 +18,8 @@ struct RequestLog: Sendable {
     var queueTime: Duration?
     var timeToFirstToken: Duration?
     var total: Duration = .zero
+    /// The request's trace id (32 hex digits) when tracing is on.
+    var traceID: String?
     /// Whether the line is written, or a completion took it over to write when it ends (a stream when it ends, not
     /// when its head is sent; a whole response with its token counts): `RequestRecord` writes it once.
     var written = false
@@ -35,6 +37,7 @@ struct RequestLog: Sendable {
         ]
         if let error { metadata["error"] = "\(error)" }
         if let chargedTokens { metadata["charged_tokens"] = "\(chargedTokens)" }
+        if let traceID { metadata["trace_id"] = "\(traceID)" }
         return metadata
     }
 }

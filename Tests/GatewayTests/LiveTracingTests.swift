@@ -1,3 +1,4 @@
+import BatchgateConfig
 import Foundation
 import Glibc
 import Testing
@@ -7,6 +8,7 @@ import Testing
 @Suite("Live tracing", .serialized)
 struct LiveTracingTests {
     static let callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    static let admin = "bg-tracing-admin-key"
     static let callerSpan = "00f067aa0ba902b7"
 
     /// One answered request: its status, headers (names lower-cased) and body.
@@ -74,12 +76,14 @@ struct LiveTracingTests {
         let receiver = try OTLPReceiver()
         defer { receiver.stop() }
         let gateway = try LiveGateway(
-            keys: LiveGateway.keysYAML([("once", "bg-once-a-minute", "{requests_per_minute: 1}")]),
+            keys: LiveGateway.keysYAML([("once", "bg-once-a-minute", "{requests_per_minute: 1}")])
+                + "\n  - name: ops\n    sha256: \(APIKeyDigest.sha256Hex(of: Self.admin))\n    admin: true",
             sections: """
                 tracing:
                   otlp_endpoint: http://127.0.0.1:\(receiver.port)
                   protocol: http/json
                   export_interval: 100ms
+                  trace_link: http://traces.example/trace/{trace_id}
                 """)
 
         // A streamed chat completion under the caller's span, with its own request id.
@@ -125,6 +129,17 @@ struct LiveTracingTests {
             }
         }
         try #require(refusedTrace.count == 4, "no traced 429")
+
+        // The dashboard's last requests name each request's trace and link it with `tracing.trace_link`.
+        let (state, _) = try gateway.curl([
+            gateway.url("/dashboard/state"), "-H", "Authorization: Bearer \(Self.admin)",
+        ])
+        #expect(state.contains(#""traceId":"\#(Self.callerTrace)""#), "\(state.prefix(600))")
+        #expect(
+            state.contains(#""traceLink":"http:\/\/traces.example\/trace\/\#(Self.callerTrace)""#)
+                || state.contains(#""traceLink":"http://traces.example/trace/\#(Self.callerTrace)""#),
+            "\(state.prefix(600))")
+        #expect(state.contains(#""traceId":"\#(wholeTrace[1])""#))
 
         // Streamed: root, admission, queue, prefill (one chunk: the prompt is short), decode, stream.
         let streamSpans = try spans(of: Self.callerTrace, in: receiver, count: 6)

@@ -7,7 +7,7 @@ import Synchronization
 /// registry (15 minutes). `run()` samples the registry once a second as a service of the gateway.
 public final class Dashboard: Service, Sendable {
     let sessions = DashboardSessions()
-    let recent = RecentRequests()
+    let recent: RecentRequests
     let registry: PrometheusCollectorRegistry
     /// The models, in configuration order.
     let models: [String]
@@ -17,8 +17,11 @@ public final class Dashboard: Service, Sendable {
     /// Bumped on every tick, so that event streams wait for the next one.
     private let generation = Atomic<Int>(0)
 
-    /// A dashboard over `registry` for `models`, keeping `capacity` one-second ticks.
-    public init(registry: PrometheusCollectorRegistry, models: [String], capacity: Int = 901) {
+    /// A dashboard over `registry` for `models`, keeping `capacity` one-second ticks; `traceLink` (with
+    /// `{trace_id}`) links each recent request to its trace.
+    public init(registry: PrometheusCollectorRegistry, models: [String], capacity: Int = 901, traceLink: String? = nil)
+    {
+        recent = RecentRequests(traceLink: traceLink)
         self.registry = registry
         self.models = models
         self.capacity = capacity

@@ -89,7 +89,7 @@ extension DashboardPage {
           for (const r of recent) {
             const ended = new Date(r.ended * 1000).toISOString().substring(11, 19);
             rows += `<tr data-request="${esc(r.id)}"><td class="text">${ended}</td><td class="text">${esc(r.id)}</td>` +
-              `<td class="text">${esc(r.traceId || "")}</td><td class="text">${esc(r.key)}</td>` +
+              `<td class="text">${r.traceLink ? `<a href="${esc(r.traceLink)}">${esc(r.traceId)}</a>` : esc(r.traceId || "")}</td><td class="text">${esc(r.key)}</td>` +
               `<td class="text">${esc(r.model)}</td><td>${num(r.promptTokens)}</td><td>${num(r.completionTokens)}</td>` +
               `<td>${secs(r.ttft)}</td><td>${secs(r.duration)}</td>` +
               `<td class="${r.status >= 400 ? "bad" : ""}">${r.status}</td></tr>`;

@@ -1,4 +1,5 @@
 import Basics
+import Foundation
 import Synchronization
 
 /// The last requests that named a model, newest first, for the dashboard's table.
@@ -8,6 +9,8 @@ final class RecentRequests: Sendable {
         var id: String
         /// The trace id, when tracing records one on the request's log line; empty otherwise.
         var traceId: String?
+        /// Where the trace can be seen (`tracing.trace_link` with the id in it), when both are known.
+        var traceLink: String?
         var key: String
         var model: String
         var promptTokens: Int
@@ -22,18 +25,22 @@ final class RecentRequests: Sendable {
 
     /// How many are kept.
     let capacity: Int
+    /// `tracing.trace_link`: a URL with `{trace_id}` in it.
+    let traceLink: String?
     private let entries: Mutex<[Entry]> = Mutex([])
 
     /// A list of the last `capacity` requests.
-    init(capacity: Int = 50) {
+    init(capacity: Int = 50, traceLink: String? = nil) {
         self.capacity = capacity
+        self.traceLink = traceLink
     }
 
     /// Adds a request's finished log line (only lines that named a model: API calls, not health checks).
     func add(_ line: RequestLog, ended: Double) {
         guard let model = line.model else { return }
+        let link = line.traceID.flatMap { id in traceLink?.replacingOccurrences(of: "{trace_id}", with: id) }
         let entry = Entry(
-            id: line.id, traceId: nil, key: line.key ?? GatewayMetrics.noKey, model: model,
+            id: line.id, traceId: line.traceID, traceLink: link, key: line.key ?? GatewayMetrics.noKey, model: model,
             promptTokens: line.promptTokens, completionTokens: line.completionTokens,
             ttft: line.timeToFirstToken?.inSeconds,
             duration: line.total.inSeconds,

@@ -19,6 +19,8 @@ struct TracingMiddleware: RouterMiddleware {
             attributes["batchgate.request_id"] = context.requestID
         }
         context.trace = trace
+        let traceID = trace.traceID
+        context.record?.update { $0.traceID = traceID }
         var response: Response
         do {
             response = try await next(request, context)

@@ -59,6 +59,13 @@ final class RequestTrace: GenerationStepObserver, Sendable {
         tracer.inject(root.context, into: &fields, using: HTTPFieldsInjector())
     }
 
+    /// The trace's id (32 hex digits), as the response's `traceparent` names it; nil when the tracer gives none.
+    var traceID: String? {
+        var fields = HTTPFields()
+        injectHeaders(into: &fields)
+        return fields[RequestTracing.traceparent].flatMap { TraceParent($0)?.traceID }
+    }
+
     /// Records a finished child span `name` from `start` to `end`.
     func span(
         _ name: String, from start: ContinuousClock.Instant, to end: ContinuousClock.Instant,
