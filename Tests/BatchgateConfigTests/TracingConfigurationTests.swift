@@ -29,6 +29,7 @@ struct TracingConfigurationTests {
                   protocol: http/json
                   service_name: gateway-a
                   export_interval: 250ms
+                  trace_link: http://jaeger:16686/trace/{trace_id}
 
                 """
         ).tracing
@@ -37,6 +38,7 @@ struct TracingConfigurationTests {
         #expect(tracing.otlpProtocol == .json)
         #expect(tracing.serviceName == "gateway-a")
         #expect(tracing.exportInterval == .milliseconds(250))
+        #expect(tracing.traceLink == "http://jaeger:16686/trace/{trace_id}")
     }
 
     @Test("Spans go to /v1/traces under the endpoint, unless it already names that path")
@@ -58,6 +60,8 @@ struct TracingConfigurationTests {
             ("protocol: grpc", "tracing.protocol"),
             ("service_name: ''", "tracing.service_name"),
             ("export_interval: 0s", "tracing.export_interval"),
+            ("trace_link: http://jaeger:16686/trace/", "tracing.trace_link"),
+            ("trace_link: jaeger/{trace_id}", "tracing.trace_link"),
             ("endpoint: http://collector", "tracing.endpoint"),
         ])
     func refused(_ line: String, _ key: String) throws {
