@@ -3,9 +3,9 @@ import Foundation
 /// Splits a streamed OpenAI answer (server-sent events) into events and reads from each what the load generator
 /// needs, without decoding JSON: whether it carries text, the `usage.completion_tokens` of a usage chunk, the end
 /// marker, and error events.
-struct SSEScanner {
+package struct SSEScanner {
     /// What one event said.
-    enum Event: Equatable {
+    package enum Event: Equatable {
         /// A chunk that carries text (one token for Batchgate and llama-server).
         case text
         /// A chunk without text (role, finish reason, usage); `completionTokens` when it reports usage.
@@ -17,17 +17,20 @@ struct SSEScanner {
     }
 
     private var pending: [UInt8] = []
+
+    /// Creates a scanner with nothing pending.
+    package init() {}
     /// Whether the text of the chunks is kept in `text` (a conversation resends each answer).
-    var capturesText = false
+    package var capturesText = false
     /// The text of the chunks so far, when `capturesText`.
-    private(set) var text = ""
+    package private(set) var text = ""
     /// `usage.prompt_tokens` of the last usage chunk.
-    private(set) var promptTokens: Int?
+    package private(set) var promptTokens: Int?
     /// `usage.prompt_tokens_details.cached_tokens` of the last usage chunk, when the server reports it.
-    private(set) var cachedTokens: Int?
+    package private(set) var cachedTokens: Int?
 
     /// Feeds received bytes; returns the events completed by them, in order.
-    mutating func feed(_ bytes: some Sequence<UInt8>) -> [Event] {
+    package mutating func feed(_ bytes: some Sequence<UInt8>) -> [Event] {
         pending.append(contentsOf: bytes)
         var events: [Event] = []
         var lineStart = 0
