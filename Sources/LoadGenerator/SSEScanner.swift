@@ -96,7 +96,8 @@ package struct SSEScanner {
         return choice["text"] as? String
     }
 
-    /// The non-negative integer that follows `key` (spaces allowed before it) in `payload`, or nil.
+    /// The non-negative integer that follows `key` (spaces allowed before it) in `payload`, or nil (also when it does
+    /// not fit an `Int`).
     static func integer(after key: [UInt8], in payload: ArraySlice<UInt8>) -> Int? {
         guard let at = find(key, in: payload) else { return nil }
         var value = 0
@@ -104,7 +105,11 @@ package struct SSEScanner {
         for byte in payload[(at + key.count)...] {
             if byte == UInt8(ascii: " ") && digits == 0 { continue }
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { break }
-            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            // A number past Int is no count a server meant (and used to trap here; found by the fuzzer).
+            let (tens, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = tens.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+            guard !overflow, !carry else { return nil }
+            value = sum
             digits += 1
         }
         return digits > 0 ? value : nil
