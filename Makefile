@@ -34,7 +34,8 @@ test: test-deps fixtures venv build lint deploy-check
 	$(BIN) config check Config/demo.yaml
 	$(BIN) config check Config/batchgate.yaml
 
-## deps: Debian packages building and running need; test-deps adds what the tests need (installed only when missing)
+## deps: Debian packages building and running need; test-deps adds what the tests need (installed only when missing):
+## chromium for the HTML report and dashboard tests, prometheus for `promtool check metrics` on live output
 deps:
 	@scripts/install-deps.sh $(RUN_PKGS)
 test-deps:

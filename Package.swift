@@ -183,8 +183,8 @@ let package = Package(
         // Lower layers never import upper ones: Docs/module-layers.txt against Package.swift and the imports.
         .testTarget(name: "ArchitectureTests", swiftSettings: strict),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"], swiftSettings: strict),
-        .testTarget(name: "GGUFTests", dependencies: ["GGUF"], exclude: ["Golden"], swiftSettings: strict),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF"], swiftSettings: strict),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "Basics"], exclude: ["Golden"], swiftSettings: strict),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF", "Basics"], swiftSettings: strict),
         .testTarget(name: "GrammarTests", dependencies: ["Grammar", "BatchgateTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "InferenceCoreTests",
@@ -192,10 +192,11 @@ let package = Package(
             exclude: ["Golden"],
             swiftSettings: strict
         ),
-        .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMemory"], swiftSettings: optimizedInDebug),
+        .testTarget(
+            name: "SharedMemoryTests", dependencies: ["SharedMemory", "Basics"], swiftSettings: optimizedInDebug),
         .testTarget(
             name: "WorkerTransportTests", dependencies: ["WorkerTransport", "SharedMemory"], swiftSettings: strict),
-        .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol"], swiftSettings: strict),
+        .testTarget(name: "WorkerProtocolTests", dependencies: ["WorkerProtocol", "Basics"], swiftSettings: strict),
         // Helpers the multi-process tests share: tiny models on real vocabularies, finding and spawning `batchgate`.
         .target(
             name: "BatchgateTestSupport", dependencies: ["InferenceCore"], path: "Tests/Support", swiftSettings: strict),

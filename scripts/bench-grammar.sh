@@ -8,7 +8,8 @@
 # qwen2's 151,936 tokens. The schema (Benchmarks/grammar-schema.json) is an array of objects with a free string and
 # an integer: a random-weight model spends most tokens inside strings, so after the first few tokens its masks come
 # from the cache, as a real model's repeated structure does. Prints each round's decode tokens/s and the ratio of the
-# medians (constrained ÷ free). BATCHGATE_BIN: a release build (default .build/release/batchgate).
+# medians (constrained ÷ free). A constrained output that ends (its grammar complete) is replaced by a new sequence
+# in an untimed step, so both sides time steps of the same batch size. BATCHGATE_BIN: a release build (default .build/release/batchgate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -10,11 +10,17 @@
 # gets a prompt of its own (PROMPT_POOL, default 5000 distinct prompts): llama-server keeps each slot's last prompt
 # and reuses a repeated one, so a small pool of repeated prompts would measure its prompt cache instead of its
 # prefill. SERVERS="batchgate llama-server" chooses which to run.
+#
+# TURNS=8 runs issue 19's multi-turn workload instead: each arrival is a chat conversation of 8 turns, each turn 128
+# new prompt tokens and 64 out, resending the history and the previous answers (a prefix cache's best case). Its
+# reports go to out/multiturn/ by default, and llama-server gets a context of 16 × 2048 tokens so that every slot
+# holds a whole conversation (its prompt cache on, as it ships).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BATCHGATE_BIN:-.build-release/release/batchgate}
 STEP=${1:-30s}
-OUT=${OUT:-out/headline}
+TURNS=${TURNS:-1}
+if ((TURNS > 1)); then OUT=${OUT:-out/multiturn}; CTX=${CTX:-32768}; else OUT=${OUT:-out/headline}; CTX=${CTX:-4096}; fi
 LLAMA_SERVER=${LLAMA_SERVER:?set LLAMA_SERVER to a llama-server binary built for this CPU}
 mkdir -p "$OUT"
 MODEL="$OUT/qwen2-0.5b-q8_0.gguf"
@@ -28,7 +34,7 @@ sweep() {  # NAME URL [API KEY]
   # on to the other server rather than stop here.
   "$BIN" bench --url "$2" ${3:+--api-key "$3"} --model q --sweep --slo ttft_p99=2s,tpot_p99=250ms \
     --step-duration "$STEP" --prompt-tokens 128 --max-tokens 64 --tokenizer "$MODEL" --quiet \
-    --prompt-pool "${PROMPT_POOL:-5000}" \
+    --prompt-pool "${PROMPT_POOL:-5000}" --turns "$TURNS" \
     --json "$OUT/$1.json" --html "$OUT/$1.html" || echo "== $1: bench exited $? (see its message above)"
 }
 
@@ -46,10 +52,10 @@ fi
 
 if [[ " $SERVERS " == *" llama-server "* ]]; then
 P=$(port)
-"$LLAMA_SERVER" -m "$MODEL" -t 2 --parallel 16 -c 4096 --port "$P" --alias q >"$OUT/llama-server.log" 2>&1 &
+"$LLAMA_SERVER" -m "$MODEL" -t 2 --parallel 16 -c "$CTX" --port "$P" --alias q >"$OUT/llama-server.log" 2>&1 &
 SERVER=$!
 wait_ready "http://127.0.0.1:$P/health"
-echo "== llama-server (--parallel 16, -c 4096)"
+echo "== llama-server (--parallel 16, -c $CTX)"
 sweep llama-server "http://127.0.0.1:$P"
 kill $SERVER; wait $SERVER || true
 fi

@@ -18,6 +18,8 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         case invalidAPIKey = "invalid_api_key"
         /// The key may not use this model (403).
         case modelNotAllowed = "model_not_allowed"
+        /// The key is valid but not an admin key, on an operator endpoint (403).
+        case adminRequired = "admin_required"
         /// No such model (404).
         case modelNotFound = "model_not_found"
         /// No such route (404).
@@ -78,7 +80,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         switch code {
         case .invalidJSON, .invalidRequest, .contextLengthExceeded, .invalidHTTP: .badRequest
         case .missingAPIKey, .invalidAPIKey: .unauthorized
-        case .modelNotAllowed: .forbidden
+        case .modelNotAllowed, .adminRequired: .forbidden
         case .modelNotFound, .routeNotFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .bodyTimeout: .requestTimeout
@@ -98,7 +100,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
             .clientGone:
             "invalid_request_error"
         case .missingAPIKey, .invalidAPIKey: "authentication_error"
-        case .modelNotAllowed: "permission_error"
+        case .modelNotAllowed, .adminRequired: "permission_error"
         case .modelNotFound, .routeNotFound: "not_found_error"
         case .rateLimited: "rate_limit_exceeded"
         case .overloaded, .modelUnavailable, .shuttingDown: "service_unavailable_error"

@@ -37,7 +37,7 @@ extension GatewayHandlers {
             // the next token: its request leaves the queue or is released, and its stream ends, returning the slot.
             context.channel.closeFuture.whenComplete { [scheduler = model.scheduler] _ in scheduler.cancel(stream.id) }
         }
-        state.metrics.model(model.name).promptTokens.increment(by: plan.request.promptTokens.count)
+        state.metrics.admitted(model: model.name, key: key.name, promptTokens: plan.request.promptTokens.count)
         let run = GenerationRun(
             model: model, plan: plan, lease: lease, metrics: state.metrics, isConnected: context.isConnected,
             deadline: started + state.listener.requestTimeout, logger: state.logger)

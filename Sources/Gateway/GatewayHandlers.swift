@@ -26,13 +26,15 @@ public struct GatewayState: Sendable {
     public var metricsSettings: BatchgateConfiguration.Metrics
     /// The log of request lines.
     public var logger: Logger
+    /// The operator's page, when this listener serves it.
+    public var dashboard: Dashboard?
 
     /// Creates the state.
     public init(
         models: [ServedModel], keys: APIKeyStore, quotas: any QuotaPolicy = UnlimitedQuotas(),
         metrics: GatewayMetrics, registry: PrometheusCollectorRegistry?,
         listener: BatchgateConfiguration.Listener = .init(), metricsSettings: BatchgateConfiguration.Metrics = .init(),
-        logger: Logger = Logger(label: "batchgate.gateway")
+        logger: Logger = Logger(label: "batchgate.gateway"), dashboard: Dashboard? = nil
     ) {
         self.models = models
         self.keys = keys
@@ -42,6 +44,7 @@ public struct GatewayState: Sendable {
         self.listener = listener
         self.metricsSettings = metricsSettings
         self.logger = logger
+        self.dashboard = dashboard
     }
 
     /// The model named `name`.

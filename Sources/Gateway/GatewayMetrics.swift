@@ -3,10 +3,12 @@ import Metrics
 import Synchronization
 
 /// The gateway's request metrics (the scheduler reports queue, batch and worker metrics itself), through one
-/// swift-metrics factory so that `/metrics` can render them from its registry.
+/// swift-metrics factory so that `/metrics` can render them from its registry. Names follow vLLM's where a
+/// dashboard author would look for them (Docs/metrics.md maps them), with `batchgate_` for `vllm:`.
 public final class GatewayMetrics: Sendable {
     private let factory: any MetricsFactory
     private let perModel: Mutex<[String: ModelMetrics]> = Mutex([:])
+    private let perKey: Mutex<[String: KeyMetrics]> = Mutex([:])
     private let statuses: Mutex<[String: Counter]> = Mutex([:])
 
     /// Metrics made by `factory`.
@@ -14,11 +16,22 @@ public final class GatewayMetrics: Sendable {
         self.factory = factory
     }
 
+    /// The label of a request that no key was authenticated for.
+    public static let noKey = "-"
+
     /// The histograms and counters of one model.
     struct ModelMetrics {
         let timeToFirstToken: Metrics.Timer
         let interTokenLatency: Metrics.Timer
         let endToEnd: Metrics.Timer
+        let promptTokens: Counter
+        let generationTokens: Counter
+    }
+
+    /// The counters of one key on one model, labelled with the key's name (never its secret): the label's values are
+    /// bounded by the configured keys times the served models.
+    struct KeyMetrics {
+        let requests: Counter
         let promptTokens: Counter
         let generationTokens: Counter
     }
@@ -33,7 +46,7 @@ public final class GatewayMetrics: Sendable {
                 interTokenLatency: Metrics.Timer(
                     label: "batchgate_inter_token_latency_seconds", dimensions: dimensions, factory: factory),
                 endToEnd: Metrics.Timer(
-                    label: "batchgate_e2e_request_seconds", dimensions: dimensions, factory: factory),
+                    label: "batchgate_e2e_request_latency_seconds", dimensions: dimensions, factory: factory),
                 promptTokens: Counter(label: "batchgate_prompt_tokens_total", dimensions: dimensions, factory: factory),
                 generationTokens: Counter(
                     label: "batchgate_generation_tokens_total", dimensions: dimensions, factory: factory))
@@ -42,18 +55,43 @@ public final class GatewayMetrics: Sendable {
         }
     }
 
-    /// Counts one finished request of `model` (empty when the request named none we serve) with HTTP `status`.
-    public func request(model: String, status: Int) {
-        let key = "\(model)\u{0}\(status)"
+    func key(_ name: String?, model: String) -> KeyMetrics {
+        let name = name ?? Self.noKey
+        return perKey.withLock { keys in
+            let id = "\(name)\u{0}\(model)"
+            if let existing = keys[id] { return existing }
+            let dimensions = [("key", name), ("model", model)]
+            let made = KeyMetrics(
+                requests: Counter(label: "batchgate_key_requests_total", dimensions: dimensions, factory: factory),
+                promptTokens: Counter(
+                    label: "batchgate_key_prompt_tokens_total", dimensions: dimensions, factory: factory),
+                generationTokens: Counter(
+                    label: "batchgate_key_generation_tokens_total", dimensions: dimensions, factory: factory))
+            keys[id] = made
+            return made
+        }
+    }
+
+    /// Counts prompt tokens of a request of `key` (its name) admitted to `model`.
+    func admitted(model: String, key: String?, promptTokens: Int) {
+        self.model(model).promptTokens.increment(by: promptTokens)
+        self.key(key, model: model).promptTokens.increment(by: promptTokens)
+    }
+
+    /// Counts one finished request of `model` (empty when the request named none we serve) with HTTP `status`,
+    /// by model and status, and by `key` (nil when none was authenticated).
+    public func request(model: String, status: Int, key: String? = nil) {
+        let id = "\(model)\u{0}\(status)"
         let counter = statuses.withLock { counters in
-            if let existing = counters[key] { return existing }
+            if let existing = counters[id] { return existing }
             let made = Counter(
                 label: "batchgate_requests_total", dimensions: [("model", model), ("status", "\(status)")],
                 factory: factory)
-            counters[key] = made
+            counters[id] = made
             return made
         }
         counter.increment()
+        self.key(key, model: model).requests.increment()
     }
 
     /// Records what `key` has left of its quota on `model` (nil for a limit it does not have).

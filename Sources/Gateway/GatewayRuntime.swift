@@ -30,7 +30,7 @@ public struct GatewayRuntime: Sendable {
         registry: PrometheusCollectorRegistry, logger: Logger,
         cores: Int = ProcessInfo.processInfo.activeProcessorCount
     ) throws {
-        let factory = PrometheusMetricsFactory(registry: registry)
+        let factory = DescribedMetricsFactory(registry: registry)
         var models: [ServedModel] = []
         var schedulers: [ModelScheduler] = []
         let described = try configuration.models.map { (model: $0, description: try ModelDescription($0)) }
@@ -64,7 +64,8 @@ public struct GatewayRuntime: Sendable {
             models: models, keys: APIKeyStore(configuration.keys), quotas: QuotaLimiter(metrics: metrics),
             metrics: metrics,
             registry: configuration.metrics.port == nil ? registry : nil, listener: configuration.listener,
-            metricsSettings: configuration.metrics, logger: logger)
+            metricsSettings: configuration.metrics, logger: logger,
+            dashboard: Dashboard(registry: registry, models: models.map(\.name)))
         metricsRegistry = registry
     }
 
@@ -85,12 +86,14 @@ public struct GatewayRuntime: Sendable {
             var metricsOnly = state
             metricsOnly.registry = metricsRegistry
             metricsOnly.models = []
+            metricsOnly.dashboard = nil
             var listener = configuration.listener
             listener.port = port
             metricsOnly.listener = listener
             services.append(try GatewayServer.application(state: metricsOnly, tls: nil))
         }
         services.append(ReloadService(runtime: self))
+        if let dashboard = state.dashboard { services.append(dashboard) }
         return services
     }
 }

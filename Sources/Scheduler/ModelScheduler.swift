@@ -9,8 +9,9 @@ import WorkerProtocol
 /// worker's sequences), and streams tokens back. A `Service`: `run()` lives as long as the gateway; on
 /// graceful shutdown it refuses new requests and returns once every held request has finished.
 ///
-/// Isolation: all scheduling state is one `SchedulerCore` behind a `Mutex`, since no state change waits;
-/// stream continuations are resumed outside the lock.
+/// Isolation: all scheduling state is one `SchedulerCore` behind a `Mutex`, since no state change waits. Each event
+/// runs under the lock and its actions are resolved there (the streams and step loops they reach); stream
+/// continuations are resumed and step loops woken outside it.
 public final class ModelScheduler: Service, Sendable {
     /// The model's name.
     public let model: String
@@ -65,23 +66,22 @@ public final class ModelScheduler: Service, Sendable {
     public func submit(_ request: GenerationRequest) throws(SchedulerError) -> GenerationStream {
         let (events, continuation) = AsyncStream.makeStream(of: GenerationEvent.self)
         let moment = now
-        let (id, waker) = try state.withLock {
-            (state) throws(SchedulerError) -> (UInt64, AsyncStream<Void>.Continuation?) in
-            let id = try state.core.submit(request, at: moment)
+        let (id, effects) = try state.withLock { (state) throws(SchedulerError) -> (UInt64, Effects) in
+            let (id, actions) = try state.core.submit(request, at: moment)
             state.streams[id] = continuation
-            return (id, state.core.workerToWake(for: id, at: moment).flatMap { state.wakers[$0] })
+            return (id, Effects(actions, in: &state))
         }
         continuation.onTermination = { [weak self] termination in
             if case .cancelled = termination { self?.cancel(id) }
         }
-        waker?.yield()
+        perform(effects)
         return GenerationStream(id: id, events: events)
     }
 
     /// Cancels request `id` (its client went away): it leaves the queue, or is released at the next step.
     public func cancel(_ id: UInt64) {
-        let deliveries = state.withLock { $0.core.cancel(id) }
-        deliver(deliveries)
+        let effects = state.withLock { state in Effects(state.core.cancel(id), in: &state) }
+        perform(effects)
     }
 
     /// What the scheduler holds right now.
@@ -139,16 +139,16 @@ public final class ModelScheduler: Service, Sendable {
                 for waker in state.withLock({ $0.wakers }) { waker?.yield() }
             }
             let moment = now
-            let (deliveries, done, gauges) = state.withLock { state in
-                let deliveries = state.core.tick(at: moment)
-                let done = state.core.isDraining && state.core.activeCount == 0
+            let (effects, gauges) = state.withLock { state in
+                let effects = Effects(state.core.tick(at: moment), in: &state)
                 let gauges = (
                     state.core.waitingCount, state.core.runningCount,
-                    (0..<workerCount).map { (state.core.kvBlocksCommitted(on: $0), state.core.kvBlocksFree(on: $0)) }
+                    (0..<workerCount).map { (state.core.kvBlocksCommitted(on: $0), state.core.kvBlocksFree(on: $0)) },
+                    (0..<workerCount).map { state.core.isLive($0) }
                 )
-                return (deliveries, done, gauges)
+                return (effects, gauges)
             }
-            deliver(deliveries)
+            perform(effects)
             metrics.queueDepth.record(gauges.0)
             metrics.running.record(gauges.1)
             var used = 0
@@ -160,7 +160,8 @@ public final class ModelScheduler: Service, Sendable {
                 total += blocks.0 + max(0, blocks.1)
             }
             metrics.kvUsage.record(total > 0 ? Double(used) / Double(total) : 0)
-            if done { return }
+            for (index, live) in gauges.3.enumerated() { metrics.workerUp[index].record(live ? 1 : 0) }
+            if effects.drained { return }
         }
     }
 
@@ -195,20 +196,20 @@ public final class ModelScheduler: Service, Sendable {
                 await link?.stop()
                 if Task.isCancelled { return }
                 let moment = now
-                let (failed, waker) = state.withLock { state in
-                    let failed = state.core.workerDied(index, at: moment)
+                let effects = state.withLock { state in
+                    let effects = Effects(state.core.workerDied(index, at: moment), in: &state)
                     state.links[index] = nil
                     state.restarts += 1
-                    return (failed, state.core.workerToWake().flatMap { state.wakers[$0] })
+                    return effects
                 }
-                deliver(failed)
-                waker?.yield()
+                perform(effects)
                 metrics.workerRestarts.increment()
-                if !failed.isEmpty {
-                    metrics.poisonedSequences.increment(by: failed.count)
+                let poisoned = effects.restart?.poisoned ?? []
+                if !poisoned.isEmpty {
+                    metrics.poisonedSequences.increment(by: poisoned.count)
                     logger.error(
                         "requests failed: in the batch of two worker deaths in a row",
-                        metadata: ["worker": "\(index)", "sequences": "\(failed.map(\.id))"])
+                        metadata: ["worker": "\(index)", "sequences": "\(poisoned)"])
                 }
                 logger.error(
                     "worker died; its sequences are requeued",
@@ -226,13 +227,9 @@ public final class ModelScheduler: Service, Sendable {
     ) async throws {
         while !Task.isCancelled {
             let moment = now
-            let (plan, routed) = state.withLock { state in
-                let plan = state.core.planStep(for: index, at: moment)
-                // A request left for another worker by prefix placement wakes that worker if it sleeps.
-                return (plan, state.core.takeRoutedWake().flatMap { state.wakers[$0] })
-            }
-            routed?.yield()
-            guard let plan else {
+            let planned = state.withLock { state in Effects(state.core.planStep(for: index, at: moment), in: &state) }
+            perform(planned)
+            guard let plan = planned.step else {
                 // An idle worker that died is found here: housekeeping wakes idle workers every second.
                 try link.checkAlive()
                 if await wakeups.next() == nil { return }
@@ -247,32 +244,59 @@ public final class ModelScheduler: Service, Sendable {
             metrics.decodeTokens.increment(by: plan.step.decode.count)
             metrics.recordPrefixCache(result, worker: index)
             let after = now
-            let (deliveries, waker) = state.withLock { state in
-                let deliveries = state.core.apply(result, from: index, at: after)
-                let waker =
-                    state.core.waitingCount > 0 ? state.core.workerToWake().flatMap { state.wakers[$0] } : nil
-                return (deliveries, waker)
+            let effects = state.withLock { state in
+                Effects(state.core.apply(result, from: index, at: after), in: &state)
             }
-            deliver(deliveries)
-            waker?.yield()
+            perform(effects)
         }
     }
 
-    /// Hands each event to its stream, outside the lock; a finish ends the stream.
-    private func deliver(_ deliveries: [SchedulerCore.Delivery]) {
-        guard !deliveries.isEmpty else { return }
-        let targets = state.withLock { state in
-            deliveries.compactMap { delivery -> (AsyncStream<GenerationEvent>.Continuation, GenerationEvent)? in
-                guard let continuation = state.streams[delivery.id] else { return nil }
-                if case .finished = delivery.event { state.streams[delivery.id] = nil }
-                return (continuation, delivery.event)
-            }
-        }
-        for (continuation, event) in targets {
+    /// Yields each stream event (a finish ends its stream), then wakes the step loops; outside the lock.
+    private func perform(_ effects: Effects) {
+        for (continuation, event) in effects.events {
             continuation.yield(event)
             if case .finished(let finish) = event {
                 if let queued = finish.queueTime { metrics.queueTime.record(duration: queued) }
                 continuation.finish()
+            }
+        }
+        for waker in effects.wakers { waker.yield() }
+    }
+
+    /// An event's actions resolved under the lock: the continuations they reach, and what the calling loop does next.
+    private struct Effects {
+        /// Stream events, with their streams (a finish's stream is already forgotten).
+        var events: [(AsyncStream<GenerationEvent>.Continuation, GenerationEvent)] = []
+        /// Step loops to wake.
+        var wakers: [AsyncStream<Void>.Continuation] = []
+        /// The step to send (`planStep`); nil when the loop is to sleep.
+        var step: SchedulerCore.StepPlan?
+        /// The worker to restart, with the requests the poison-sequence rule failed (`workerDied`).
+        var restart: (worker: Int, poisoned: [UInt64])?
+        /// Whether draining is done (`tick`).
+        var drained = false
+
+        /// Resolves `actions` against `state`'s streams and step loops.
+        init(_ actions: [SchedulerCore.Action], in state: inout State) {
+            for action in actions {
+                switch action {
+                case .deliverToken(let id, let token):
+                    if let continuation = state.streams[id] { events.append((continuation, .token(token))) }
+                case .finish(let id, let finish):
+                    if let continuation = state.streams.removeValue(forKey: id) {
+                        events.append((continuation, .finished(finish)))
+                    }
+                case .wakeWorker(let index):
+                    if let waker = state.wakers[index] { wakers.append(waker) }
+                case .sendStep(let plan, _):
+                    step = plan
+                case .sleep:
+                    step = nil
+                case .restartWorker(let index, let poisoned):
+                    restart = (index, poisoned)
+                case .drained:
+                    drained = true
+                }
             }
         }
     }

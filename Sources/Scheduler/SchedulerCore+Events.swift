@@ -2,8 +2,11 @@ import WorkerProtocol
 
 extension SchedulerCore {
     /// Queues `request` and returns its id, or refuses it at once: shutting down, malformed, too long for
-    /// the context or one worker's KV cache, the queue full, or no live worker past the grace period.
-    public mutating func submit(_ request: GenerationRequest, at now: Duration) throws(SchedulerError) -> UInt64 {
+    /// the context or one worker's KV cache, the queue full, or no live worker past the grace period. The action
+    /// wakes the worker that should take it (`workerToWake(for:at:)`), if one is idle.
+    public mutating func submit(
+        _ request: GenerationRequest, at now: Duration
+    ) throws(SchedulerError) -> (id: UInt64, actions: [Action]) {
         if isDraining { throw SchedulerError(.shuttingDown, "the server is shutting down") }
         guard !request.promptTokens.isEmpty else { throw SchedulerError(.invalidRequest, "the prompt has no tokens") }
         guard request.sampling.maxTokens > 0 else {
@@ -54,12 +57,12 @@ extension SchedulerCore {
         queue.push(
             WaitingSequence(
                 id: id, tenant: request.tenant, priority: request.priority, arrival: now, resumed: false))
-        return id
+        return (id, workerToWake(for: id, at: now).map { [.wakeWorker($0)] } ?? [])
     }
 
     /// Ends `id` for a client that went away: a waiting request leaves the queue, a running one is released
     /// at its worker's next step. Its stream gets `cancelled` now; unknown or finished ids get nothing.
-    public mutating func cancel(_ id: UInt64) -> [Delivery] {
+    public mutating func cancel(_ id: UInt64) -> [Action] {
         end(id, .cancelled).map { [$0] } ?? []
     }
 
@@ -78,8 +81,11 @@ extension SchedulerCore {
     /// The poison-sequence rule: a sequence in the batch of a worker's death (a step was out) becomes a suspect
     /// until its next token, and suspects are recomputed one at a time (`planStep`); one in the batch of a second
     /// death in a row is failed with `workerFailed` instead of requeued, so that one request cannot crash-loop a
-    /// model's workers. The deliveries are those failures.
-    public mutating func workerDied(_ index: Int, at now: Duration) -> [Delivery] {
+    /// model's workers.
+    ///
+    /// Actions: those failures' finishes, a wake for the worker that should take the requeued sequences (if one is
+    /// idle), and last the restart of worker `index`.
+    public mutating func workerDied(_ index: Int, at now: Duration) -> [Action] {
         let running = workers[index].running
         let wasLive = workers[index].live
         let inBatch = workers[index].stepping
@@ -87,7 +93,8 @@ extension SchedulerCore {
         workers[index].stepping = false
         workers[index].running = []
         workers[index].pendingRelease = []
-        var deliveries: [Delivery] = []
+        var actions: [Action] = []
+        var poisonedIDs: [UInt64] = []
         for sequence in running {
             if inBatch { sequence.deaths += 1 }
             if sequence.deaths >= 2, !sequence.cancelled {
@@ -96,33 +103,37 @@ extension SchedulerCore {
                 let error = SchedulerError(
                     .workerFailed,
                     "the model's worker process died twice in a row while running this request; it is not retried")
-                deliveries.append(finish(sequence, .error(error)))
+                actions.append(finish(sequence, .error(error)))
+                poisonedIDs.append(sequence.id)
             } else {
                 requeue(sequence.id)
             }
         }
         if wasLive && !hasLiveWorker { lastLiveMoment = now }
-        return deliveries
+        if let waking = workerToWake() { actions.append(.wakeWorker(waking)) }
+        actions.append(.restartWorker(index, poisoned: poisonedIDs))
+        return actions
     }
 
     /// Housekeeping at `now`: new requests past the queue timeout are refused, and with no live worker past
-    /// the grace period every waiting request fails with "model unavailable".
-    public mutating func tick(at now: Duration) -> [Delivery] {
-        var deliveries: [Delivery] = []
+    /// the grace period every waiting request fails with "model unavailable". Actions: those finishes, then
+    /// `drained` once draining has begun and nothing is held.
+    public mutating func tick(at now: Duration) -> [Action] {
+        var actions: [Action] = []
         for id in queue.expired(arrivedBy: now - limits.queueTimeout) {
             queue.remove(id)
             if let sequence = sequences.removeValue(forKey: id) {
                 let error = SchedulerError(
                     .queueTimeout, "the request waited over \(limits.queueTimeout) for a free slot",
                     retryAfter: retryAfter(at: now))
-                deliveries.append(finish(sequence, .error(error)))
+                actions.append(finish(sequence, .error(error)))
             }
         }
         for sequence in sequences.values {
             guard let timeout = sequence.request.timeout, now - sequence.arrival > timeout, !sequence.cancelled
             else { continue }
             let error = SchedulerError(.requestTimeout, "the request took longer than \(timeout)")
-            if let delivery = end(sequence.id, .error(error)) { deliveries.append(delivery) }
+            if let action = end(sequence.id, .error(error)) { actions.append(action) }
         }
         if !hasLiveWorker && now - lastLiveMoment > limits.unavailableGrace {
             for id in queue.allIDs {
@@ -131,13 +142,14 @@ extension SchedulerCore {
                     let error = SchedulerError(
                         .modelUnavailable, "the model has had no live worker for over \(limits.unavailableGrace)",
                         retryAfter: .seconds(5))
-                    deliveries.append(finish(sequence, .error(error)))
+                    actions.append(finish(sequence, .error(error)))
                 }
             }
         }
         recentDrains.removeAll { now - $0 > .seconds(30) }
         fairShare.prune(at: now)
-        return deliveries
+        if isDraining && activeCount == 0 { actions.append(.drained) }
+        return actions
     }
 
     /// Stops taking requests; those already held run to their end.
@@ -147,7 +159,7 @@ extension SchedulerCore {
 
     /// Ends `id` with `reason`: a waiting request leaves the queue, a running one is marked so that its worker
     /// releases it at the next step and its tokens are dropped. Nil for unknown or already ended ids.
-    mutating func end(_ id: UInt64, _ reason: GenerationFinish.Reason) -> Delivery? {
+    mutating func end(_ id: UInt64, _ reason: GenerationFinish.Reason) -> Action? {
         guard let sequence = sequences[id], !sequence.cancelled else { return nil }
         if queue.remove(id) {
             sequences[id] = nil
@@ -165,7 +177,7 @@ extension SchedulerCore {
     /// Puts a running sequence back at the front of the queue for recomputation (or drops it if its client
     /// is gone); its worker has already released it or will with `pendingRelease`.
     mutating func requeue(_ id: UInt64) {
-        guard var sequence = sequences[id] else { return }
+        guard let sequence = sequences[id] else { return }
         if sequence.cancelled {
             sequences[id] = nil
             return
@@ -178,22 +190,20 @@ extension SchedulerCore {
         sequence.decoding = false
         sequence.awaitingToken = false
         sequence.recomputations += 1
-        sequences[id] = sequence
         queue.push(
             WaitingSequence(
                 id: id, tenant: sequence.request.tenant, priority: sequence.request.priority,
                 arrival: sequence.arrival, resumed: true))
     }
 
-    /// The finish event for `sequence` with `reason`.
-    func finish(_ sequence: Sequence, _ reason: GenerationFinish.Reason) -> Delivery {
-        Delivery(
+    /// The finish action for `sequence` with `reason`.
+    func finish(_ sequence: Sequence, _ reason: GenerationFinish.Reason) -> Action {
+        .finish(
             id: sequence.id,
-            event: .finished(
-                GenerationFinish(
-                    reason: reason, promptTokens: sequence.request.promptTokens.count,
-                    completionTokens: sequence.generated.count,
-                    queueTime: sequence.firstScheduled.map { $0 - sequence.arrival },
-                    recomputations: sequence.recomputations, cachedPromptTokens: sequence.cachedPromptTokens)))
+            GenerationFinish(
+                reason: reason, promptTokens: sequence.request.promptTokens.count,
+                completionTokens: sequence.generated.count,
+                queueTime: sequence.firstScheduled.map { $0 - sequence.arrival },
+                recomputations: sequence.recomputations, cachedPromptTokens: sequence.cachedPromptTokens))
     }
 }

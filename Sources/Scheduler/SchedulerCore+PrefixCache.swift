@@ -63,8 +63,9 @@ extension SchedulerCore {
         return best.index
     }
 
-    /// The worker a request was routed to by prefix since this was last called, to be woken if idle; nil if none.
-    public mutating func takeRoutedWake() -> Int? {
+    /// The worker a request was routed to by prefix since this was last called, to be woken if idle; nil if none
+    /// (`planStep` turns it into a `wakeWorker` action).
+    mutating func takeRoutedWake() -> Int? {
         defer { routedWake = nil }
         guard let routed = routedWake, workers[routed].live, !workers[routed].stepping else { return nil }
         return routed

@@ -10,7 +10,19 @@ extension SchedulerCore {
     /// (a sequence in the batch of a worker's death, until its next token) joins a worker only as the first
     /// admission of a step and when no other suspect runs there, and no other sequence joins while it runs: so a
     /// second death in its batch points at it, or at sequences that were running before it came.
-    public mutating func planStep(for index: Int, at now: Duration) -> StepPlan? {
+    ///
+    /// Actions: a wake for the worker that prefix placement left a request to (if it is idle), then `sendStep` with
+    /// the plan, or `sleep` when there is nothing to send.
+    public mutating func planStep(for index: Int, at now: Duration) -> [Action] {
+        let plan = plannedStep(for: index, at: now)
+        let step: Action = plan.map { .sendStep($0, worker: index) } ?? .sleep(worker: index)
+        // A request left for another worker by prefix placement wakes that worker if it sleeps.
+        guard let routed = takeRoutedWake() else { return [step] }
+        return [.wakeWorker(routed), step]
+    }
+
+    /// The step `planStep` sends to worker `index`, or nil.
+    private mutating func plannedStep(for index: Int, at now: Duration) -> StepPlan? {
         guard workers[index].live, !workers[index].stepping else { return nil }
         var release = workers[index].pendingRelease
         workers[index].pendingRelease = []
@@ -131,11 +143,21 @@ extension SchedulerCore {
     /// Takes in worker `index`'s answer to its step: tokens reach their streams, finished sequences are
     /// released at the next step, a sequence that ran out of KV blocks is recomputed, other failures end
     /// their request with an error.
-    public mutating func apply(_ result: StepResult, from index: Int, at now: Duration) -> [Delivery] {
+    ///
+    /// Actions: a token for each sequence that got one and a finish for each that ended, then, while requests wait,
+    /// a wake for the idle worker with the most room (`workerToWake()`).
+    public mutating func apply(_ result: StepResult, from index: Int, at now: Duration) -> [Action] {
+        var actions = applied(result, from: index, at: now)
+        if waitingCount > 0, let waking = workerToWake() { actions.append(.wakeWorker(waking)) }
+        return actions
+    }
+
+    /// The stream events of `apply`.
+    private mutating func applied(_ result: StepResult, from index: Int, at now: Duration) -> [Action] {
         guard workers[index].stepping else { return [] }
         workers[index].stepping = false
-        var deliveries: [Delivery] = []
-        deliveries.reserveCapacity(result.tokens.count)
+        var actions: [Action] = []
+        actions.reserveCapacity(result.tokens.count + 1)
         for hit in result.prefixHits { notePrefixHit(hit, from: index) }
 
         for error in result.errors {
@@ -149,7 +171,7 @@ extension SchedulerCore {
             } else {
                 sequences[error.sequenceID] = nil
                 let failure = SchedulerError(.sequenceFailed, "the worker failed the sequence: \(error.message)")
-                deliveries.append(finish(sequence, .error(failure)))
+                actions.append(finish(sequence, .error(failure)))
             }
         }
 
@@ -164,15 +186,14 @@ extension SchedulerCore {
             if sequence.cancelled { continue }
             sequence.generated.append(sampled.token)
             sequence.decoding = true
-            deliveries.append(
-                Delivery(
+            actions.append(
+                .deliverToken(
                     id: id,
-                    event: .token(
-                        GeneratedToken(
-                            token: sampled.token, logprob: sampled.logprob,
-                            topLogprobs: sampled.topLogprobs.map { .init(token: $0.token, logprob: $0.logprob) },
-                            cachedPromptTokens: sequence.generated.count == 1 && sequence.cachedPromptTokens > 0
-                                ? sequence.cachedPromptTokens : nil))))
+                    GeneratedToken(
+                        token: sampled.token, logprob: sampled.logprob,
+                        topLogprobs: sampled.topLogprobs.map { .init(token: $0.token, logprob: $0.logprob) },
+                        cachedPromptTokens: sequence.generated.count == 1 && sequence.cachedPromptTokens > 0
+                            ? sequence.cachedPromptTokens : nil)))
             let reason: GenerationFinish.Reason?
             switch sampled.finish {
             case .endOfSequence, .stopToken: reason = .stop
@@ -181,7 +202,7 @@ extension SchedulerCore {
             }
             if let reason {
                 sequences[id] = nil
-                deliveries.append(finish(sequence, reason))
+                actions.append(finish(sequence, reason))
                 finished.append(id)
                 // What the worker keeps cached: the prompt and the generated tokens fed back (all but the last).
                 rememberPrefix(sequence.request.promptTokens + sequence.generated.dropLast(), on: index, at: now)
@@ -204,10 +225,10 @@ extension SchedulerCore {
             workers[index].pendingRelease.append(id)
             if !sequence.cancelled {
                 let failure = SchedulerError(.sequenceFailed, "the worker returned no token for the sequence")
-                deliveries.append(finish(sequence, .error(failure)))
+                actions.append(finish(sequence, .error(failure)))
             }
         }
-        return deliveries
+        return actions
     }
 
     // MARK: Helpers
@@ -248,11 +269,16 @@ extension SchedulerCore {
         guard workers.count > 1, limits.prefixAffinityMinTokens > 0 else {
             return queue.next(fairShare: fairShare, at: now, allowed: allowed)
         }
-        let placement = self
+        // The queue is moved out while it is searched, so that the filter may read the rest of the core (a
+        // `~Copyable` core cannot be copied for it, and the queue is not read by `preferredWorker`).
+        var waiting = WaitingQueue()
+        swap(&waiting, &queue)
+        defer { swap(&waiting, &queue) }
         var routed: Int?
-        let next = queue.next(fairShare: fairShare, at: now) { item in
+        let shares = fairShare
+        let next = waiting.next(fairShare: shares, at: now) { item in
             guard allowed(item) else { return false }
-            if let preferred = placement.preferredWorker(for: item.id, over: index, at: now) {
+            if let preferred = preferredWorker(for: item.id, over: index, at: now) {
                 if routed == nil { routed = preferred }
                 return false
             }

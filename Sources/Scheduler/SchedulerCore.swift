@@ -1,19 +1,23 @@
 import WorkerProtocol
 
-/// The scheduling state of one model as a value type: its waiting queue, its running sequences on each worker,
-/// and the KV blocks they hold. Events (`submit`, `cancel`, `planStep`, `apply`, `workerDied`, `tick`) are
-/// `mutating` methods that return what must happen next; `ModelScheduler` runs them under a lock and
-/// performs the results, and the property tests drive them directly with a fake engine.
+/// The scheduling state of one model as a state machine: its waiting queue, its running sequences on each worker,
+/// and the KV blocks they hold. Each event (`submit`, `cancel`, `workerStarted`, `planStep`, `apply`, `workerDied`,
+/// `tick`, `beginDraining`) is a `mutating` method that returns the `Action`s the shell must carry out: tokens and
+/// finishes for streams, a step for a worker, a step loop to wake, a worker to restart. `ModelScheduler` runs the
+/// events under its lock and carries out the actions outside it; the tests drive them directly with a fake engine.
+///
+/// `~Copyable`: the running sequences are reference boxes (see `Sequence`), so a copy of a core would share them
+/// with the original and the two would corrupt each other. The type system forbids the copy; a core moves (into
+/// `ModelScheduler`'s `Mutex`, or within a test) and is otherwise borrowed or mutated in place.
 ///
 /// Time is a `Duration` since the scheduler started, passed in, so tests control the clock.
-public struct SchedulerCore: Sendable {
+public struct SchedulerCore: ~Copyable {
     /// A request the core holds, waiting or running.
     ///
     /// A reference, so that the per-step loops over hundreds of running sequences touch one object each instead of
-    /// copying a struct full of arrays in and out of the table. `@unchecked Sendable`: a sequence belongs to
-    /// exactly one core and is only touched through it, and a core is used from one place at a time
-    /// (`ModelScheduler`'s lock, or a test); cores are never copied and then both used.
-    final class Sequence: @unchecked Sendable {
+    /// copying a struct full of arrays in and out of the table (360 -> 40 us per step in BENCHMARKS.md). Not
+    /// `Sendable`: a sequence belongs to exactly one core, which cannot be copied, and is only touched through it.
+    final class Sequence {
         let id: UInt64
         let request: GenerationRequest
         let arrival: Duration
@@ -63,7 +67,7 @@ public struct SchedulerCore: Sendable {
     }
 
     /// One worker as the core sees it.
-    struct WorkerSlot: Sendable {
+    struct WorkerSlot {
         var live = false
         var kvBlocksTotal = 0
         var kvBlockSize = 16
@@ -91,14 +95,6 @@ public struct SchedulerCore: Sendable {
         public var preempted: Int
         /// Whether the step does any work (a release-only step does none).
         public var isEmpty: Bool { step.admit.isEmpty && step.decode.isEmpty }
-    }
-
-    /// One event for one request's stream.
-    public struct Delivery: Sendable, Equatable {
-        /// The request.
-        public var id: UInt64
-        /// What it gets.
-        public var event: GenerationEvent
     }
 
     /// The limits in force.
@@ -174,6 +170,17 @@ public struct SchedulerCore: Sendable {
 
     /// Which worker a waiting request should wake: the idle live one with the most free capacity.
     public func workerToWake() -> Int? {
+        // With one idle live worker there is nothing to compare (and its KV accounting, a pass over its running
+        // sequences, is not needed: `apply` asks this after every step).
+        var idle: Int?
+        for (index, worker) in workers.enumerated() where worker.live && !worker.stepping {
+            guard idle == nil else {
+                idle = nil
+                break
+            }
+            idle = index
+        }
+        if let idle { return idle }
         var best: (index: Int, free: Int)?
         for (index, worker) in workers.enumerated() where worker.live && !worker.stepping {
             let free = (limits.maxRunning - worker.running.count) * worker.kvBlocksTotal + kvBlocksFree(on: index)

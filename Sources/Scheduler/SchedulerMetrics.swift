@@ -28,20 +28,25 @@ struct SchedulerMetrics: Sendable {
                 Gauge(label: "batchgate_kv_blocks_free", dimensions: dimensions, factory: factory)
             )
         }
+        workerUp = (0..<workers).map { index in
+            Gauge(
+                label: "batchgate_worker_up", dimensions: [("model", model), ("worker", "\(index)")], factory: factory)
+        }
         let dimensions = [("model", model)]
         stepSequences = Recorder(
             label: "batchgate_batch_size", dimensions: dimensions, aggregate: true, factory: factory)
         stepDuration = Metrics.Timer(label: "batchgate_step_duration_seconds", dimensions: dimensions, factory: factory)
         prefillTokens = Counter(label: "batchgate_step_prefill_tokens_total", dimensions: dimensions, factory: factory)
         decodeTokens = Counter(label: "batchgate_step_decode_tokens_total", dimensions: dimensions, factory: factory)
-        queueDepth = Gauge(label: "batchgate_requests_waiting", dimensions: dimensions, factory: factory)
-        running = Gauge(label: "batchgate_requests_running", dimensions: dimensions, factory: factory)
-        preemptions = Counter(label: "batchgate_preemptions_total", dimensions: dimensions, factory: factory)
+        queueDepth = Gauge(label: "batchgate_num_requests_waiting", dimensions: dimensions, factory: factory)
+        running = Gauge(label: "batchgate_num_requests_running", dimensions: dimensions, factory: factory)
+        preemptions = Counter(label: "batchgate_num_preemptions_total", dimensions: dimensions, factory: factory)
         workerRestarts = Counter(label: "batchgate_worker_restarts_total", dimensions: dimensions, factory: factory)
         poisonedSequences = Counter(
             label: "batchgate_poisoned_requests_total", dimensions: dimensions, factory: factory)
-        queueTime = Metrics.Timer(label: "batchgate_request_queue_seconds", dimensions: dimensions, factory: factory)
-        kvUsage = Gauge(label: "batchgate_kv_cache_usage_ratio", dimensions: dimensions, factory: factory)
+        queueTime = Metrics.Timer(
+            label: "batchgate_request_queue_time_seconds", dimensions: dimensions, factory: factory)
+        kvUsage = Gauge(label: "batchgate_kv_cache_usage_perc", dimensions: dimensions, factory: factory)
         prefixQueries = Counter(
             label: "batchgate_prefix_cache_queries_total", dimensions: dimensions, factory: factory)
         prefixHitTokens = Counter(
@@ -57,6 +62,8 @@ struct SchedulerMetrics: Sendable {
 
     /// KV block gauges per worker, made once.
     let kvBlocks: [(used: Gauge, free: Gauge)]
+    /// Per worker: 1 while it is live (said hello, not died since), else 0.
+    let workerUp: [Gauge]
     /// Idle cached KV blocks per worker (free to take, kept for prompts that start the same way).
     let prefixCachedBlocks: [Gauge]
 

@@ -7,7 +7,8 @@ import InferenceCore
 /// For each batch size B, B sequences of `--prompt` random tokens are prefilled (one sequence per step, in
 /// chunks of at most 512 tokens; the step that ends a prompt samples its first token), then `--generate` decode
 /// steps run all B sequences together. Prefill speed is B × prompt tokens over the prefill time; decode speed is
-/// the aggregate B × generate tokens over the decode time.
+/// the aggregate B × generate tokens over the decode time. With `--json-schema`, an output that ends early is
+/// replaced by a new sequence between timed steps, so every timed step decodes B rows.
 struct ModelBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -35,8 +36,13 @@ struct ModelBench: AsyncParsableCommand {
     var jsonSchema: String?
 
     @Flag(
+        inversion: .prefixedNo,
+        help: "Measure the host's memory read bandwidth first and give decode's share of it (weights read per second).")
+    var bandwidth = true
+
+    @Flag(
         help:
-            "Print one JSON object {model, threads, kernels, results: [{batch, prefill_tokens_per_s, decode_tokens_per_s}]}."
+            "Print one JSON object {model, threads, kernels, read_bandwidth_bytes_per_s, decode_weight_bytes, results: [{batch, prefill_tokens_per_s, decode_tokens_per_s, decode_weight_bytes_per_s, decode_bandwidth_share}]}."
     )
     var json = false
 
@@ -65,21 +71,38 @@ struct ModelBench: AsyncParsableCommand {
             throw ExitCode.failure
         }
         try warmUp(weights: weights)
+        // A step reads every weight once for all its sequences: weights read per second = bytes × steps per second.
+        let stepBytes = MemoryBandwidth.decodeBytesPerToken(weights)
+        let readBandwidth = bandwidth ? MemoryBandwidth.measure(threads: threads) : nil
+        if let readBandwidth, !json {
+            print(String(format: "memory read bandwidth %.1f GB/s (%d threads)", readBandwidth / 1e9, threads))
+        }
         var results: [[String: Any]] = []
         for size in try batchSizes() {
             let (prefill, decode) = try measure(weights: weights, batch: size)
-            results.append(["batch": size, "prefill_tokens_per_s": prefill, "decode_tokens_per_s": decode])
+            let weightBytesPerSecond = Double(stepBytes) * decode / Double(size)
+            var result: [String: Any] = [
+                "batch": size, "prefill_tokens_per_s": prefill, "decode_tokens_per_s": decode,
+                "decode_weight_bytes_per_s": weightBytesPerSecond,
+            ]
+            if let readBandwidth { result["decode_bandwidth_share"] = weightBytesPerSecond / readBandwidth }
+            results.append(result)
             if !json {
+                let share =
+                    readBandwidth.map { String(format: ", %.0f%% of it", 100 * weightBytesPerSecond / $0) } ?? ""
                 print(
                     "batch \(size): prefill \(String(format: "%.2f", prefill)) tok/s, "
-                        + "decode \(String(format: "%.2f", decode)) tok/s")
+                        + "decode \(String(format: "%.2f", decode)) tok/s "
+                        + "(weights \(String(format: "%.1f", weightBytesPerSecond / 1e9)) GB/s\(share))")
             }
         }
         if json {
-            print(
-                ModelCommand.json([
-                    "model": model, "threads": threads, "kernels": KernelVariant.current, "results": results,
-                ]))
+            var report: [String: Any] = [
+                "model": model, "threads": threads, "kernels": KernelVariant.current, "results": results,
+                "decode_weight_bytes": stepBytes,
+            ]
+            if let readBandwidth { report["read_bandwidth_bytes_per_s"] = readBandwidth }
+            print(ModelCommand.json(report))
         }
     }
 
@@ -119,35 +142,50 @@ struct ModelBench: AsyncParsableCommand {
             sampling.constraint = OutputConstraint(.jsonSchema(try String(contentsOfFile: jsonSchema, encoding: .utf8)))
         }
         var prefillSeconds = 0.0
-        for s in 0..<batch {
+        var nextSequence = 1
+        /// Admits a new sequence of random prompt tokens (one step per chunk of at most 512); returns its id and the
+        /// seconds its steps took.
+        func admit() throws -> (SequenceID, Double) {
+            let sequence = SequenceID(nextSequence)
+            nextSequence += 1
             let tokens = (0..<prompt).map { _ in Int32(random.next() % UInt64(weights.vocabularySize)) }
+            var seconds = 0.0
             var start = 0
             while start < prompt {
                 let end = min(prompt, start + 512)
                 let admit = StepBatch.Admit(
-                    sequence: SequenceID(s + 1), position: start, tokens: Array(tokens[start..<end]),
+                    sequence: sequence, position: start, tokens: Array(tokens[start..<end]),
                     isLastChunk: end == prompt, sampling: sampling)
-                prefillSeconds += try timed {
+                seconds += try timed {
                     let output = try engine.step(StepBatch(admits: [admit]))
                     if output.results.first?.finishReason != nil { throw ValidationError("a sequence ended at once") }
                 }
                 start = end
             }
+            return (sequence, seconds)
         }
-        // A constrained output can end before `generate` tokens (its grammar complete): it leaves the batch.
-        var sequences = (1...batch).map { SequenceID($0) }
+        var sequences: [SequenceID] = []
+        for _ in 0..<batch {
+            let (sequence, seconds) = try admit()
+            sequences.append(sequence)
+            prefillSeconds += seconds
+        }
+        // A constrained output can end before `generate` tokens (its grammar complete). A new sequence takes its
+        // place in an untimed step, as a serving worker refills its batch, so every timed step decodes `batch` rows
+        // and the two sides compare steps of the same size.
         var decodeSeconds = 0.0
-        var decoded = 0
-        for _ in 0..<generate where !sequences.isEmpty {
+        for _ in 0..<generate {
             var finished: Set<SequenceID> = []
             decodeSeconds += try timed {
                 let output = try engine.step(StepBatch(decodes: sequences))
                 for result in output.results where result.finishReason != nil { finished.insert(result.sequence) }
             }
-            decoded += sequences.count
-            sequences.removeAll { finished.contains($0) }
+            for (index, sequence) in sequences.enumerated() where finished.contains(sequence) {
+                engine.release(sequence)
+                sequences[index] = try admit().0
+            }
         }
-        return (Double(batch * prompt) / prefillSeconds, Double(decoded) / decodeSeconds)
+        return (Double(batch * prompt) / prefillSeconds, Double(batch * generate) / decodeSeconds)
     }
 
     /// Wall-clock seconds `body` takes.

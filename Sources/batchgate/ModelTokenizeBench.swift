@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Foundation
 import Tokenizers
 
@@ -34,13 +35,13 @@ struct ModelTokenizeBench: ParsableCommand {
         let text = String(decoding: data, as: UTF8.self)
         let loadStart = ContinuousClock.now
         let tokenizer = try ModelCommand.loadTokenizer(file)
-        let loadSeconds = Self.seconds(ContinuousClock.now - loadStart)
+        let loadSeconds = (ContinuousClock.now - loadStart).inSeconds
         var tokens = tokenizer.encode(text, addSpecial: false, parseSpecial: false).count
         var times: [Double] = []
         for _ in 0..<`repeat` {
             let start = ContinuousClock.now
             tokens = tokenizer.encode(text, addSpecial: false, parseSpecial: false).count
-            times.append(Self.seconds(ContinuousClock.now - start))
+            times.append((ContinuousClock.now - start).inSeconds)
         }
         times.sort()
         let median =
@@ -60,9 +61,5 @@ struct ModelTokenizeBench: ParsableCommand {
                     format: "%d bytes, %d tokens: median %.4f s, %.2f MB/s, %.0f tokens/s (%d runs; load %.3f s)",
                     Int(bytes), tokens, median, megabytesPerSecond, tokensPerSecond, `repeat`, loadSeconds))
         }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -105,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricsSystem.bootstrap(DescribedMetricsFactory(registry: registry))
         let runtime = try GatewayRuntime(
             configuration: start.configuration, configurationPath: start.path,
             launchers: Self.processLaunchers(executable: Self.executablePath(), fakeEngine: fakeEngine),

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import GGUF
 
@@ -40,20 +41,8 @@ enum TestSupport {
     }
 }
 
-/// A small seeded generator for test data (SplitMix64).
-struct TestRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator for test data (Basics' SplitMix64).
+typealias TestRandom = SplitMix64
 
 /// Little-endian byte building for hand-made (often broken) GGUF files.
 struct RawBytes {

@@ -60,7 +60,7 @@ struct TestGateway {
             return executor.withLock { $0.handle(step) }
         }
         registry = PrometheusCollectorRegistry()
-        let factory = PrometheusMetricsFactory(registry: registry)
+        let factory = DescribedMetricsFactory(registry: registry)
         scheduler = ModelScheduler(
             model: "tiny", limits: limits ?? SchedulerLimits(maxBatchTokens: 256, maxRunning: 8, maxQueue: maxQueue),
             workers: 1,

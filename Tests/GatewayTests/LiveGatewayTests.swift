@@ -145,16 +145,16 @@ struct LiveGatewayTests {
         let output = gateway.folder.appendingPathComponent("cut.txt")
         let stream = try gateway.startStream(maxTokens: 4000, output: output)
         let deadline = Date().addingTimeInterval(30)
-        let gauge = "batchgate_requests_running{model=\"tiny\"}"
+        let gauge = "batchgate_num_requests_running{model=\"tiny\"}"
         while Date() < deadline, try gateway.metric(gauge) != 1 { usleep(10_000) }
         #expect(try gateway.metric(gauge) == 1)
         kill(stream.processIdentifier, SIGKILL)
         stream.waitUntilExit()
         let cut = Date()
-        var running = try gateway.metric("batchgate_requests_running{model=\"tiny\"}")
+        var running = try gateway.metric("batchgate_num_requests_running{model=\"tiny\"}")
         while running != 0, Date().timeIntervalSince(cut) < 5 {
             usleep(20_000)
-            running = try gateway.metric("batchgate_requests_running{model=\"tiny\"}")
+            running = try gateway.metric("batchgate_num_requests_running{model=\"tiny\"}")
         }
         #expect(running == 0, "\(gateway.logText)")
         #expect(gateway.logText.contains("status=499"), "\(gateway.logText)")

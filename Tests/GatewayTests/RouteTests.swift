@@ -125,9 +125,10 @@ struct RouteTests {
             #expect(metrics.status == .ok)
             for name in [
                 "batchgate_requests_total", "batchgate_time_to_first_token_seconds", "batchgate_prompt_tokens_total",
-                "batchgate_generation_tokens_total", "batchgate_e2e_request_seconds", "batchgate_requests_running",
-                "batchgate_requests_waiting", "batchgate_kv_cache_usage_ratio", "batchgate_batch_size",
-                "batchgate_request_queue_seconds",
+                "batchgate_generation_tokens_total", "batchgate_e2e_request_latency_seconds",
+                "batchgate_num_requests_running",
+                "batchgate_num_requests_waiting", "batchgate_kv_cache_usage_perc", "batchgate_batch_size",
+                "batchgate_request_queue_time_seconds",
             ] {
                 #expect(metrics.text.contains(name), "\(name) missing from /metrics")
             }

@@ -14,7 +14,7 @@ import WorkerProtocol
     func runKillingOn(_ poison: UInt64, _ simulation: inout Simulation, engine: () -> FakeEngine) -> Int {
         var deaths = 0
         for _ in 0..<10_000 where simulation.core.activeCount > 0 {
-            guard let plan = simulation.core.planStep(for: 0, at: simulation.clock) else {
+            guard let plan = simulation.core.planStep(for: 0, at: simulation.clock).plan else {
                 simulation.clock += .milliseconds(1)
                 simulation.record(simulation.core.tick(at: simulation.clock))
                 continue
@@ -78,7 +78,7 @@ import WorkerProtocol
         let ids = Self.prompts.map { simulation.submit(request($0, maxTokens: 6))! }
         for _ in 0..<3 {
             simulation.round()
-            #expect(simulation.core.workerDied(0, at: simulation.clock).isEmpty)
+            #expect(simulation.core.workerDied(0, at: simulation.clock).deliveries.isEmpty)
             simulation.engines[0] = engine()
             simulation.core.workerStarted(0, hello: simulation.engines[0].hello, at: simulation.clock)
         }
@@ -109,7 +109,7 @@ import WorkerProtocol
         var largest = 0
         var admissionsWithSampling: [Int] = []
         for _ in 0..<1_000 where simulation.core.activeCount > 0 {
-            guard let plan = simulation.core.planStep(for: 0, at: simulation.clock) else {
+            guard let plan = simulation.core.planStep(for: 0, at: simulation.clock).plan else {
                 simulation.clock += .milliseconds(1)
                 continue
             }

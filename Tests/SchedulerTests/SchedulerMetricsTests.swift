@@ -40,7 +40,7 @@ let testMetrics: TestMetrics = {
         }
         let dimensions = [("model", model)]
         #expect(metrics.counterTotal(label: "batchgate_worker_restarts_total", dimensions: dimensions) == 1)
-        #expect(metrics.counterTotal(label: "batchgate_preemptions_total", dimensions: dimensions) > 0)
+        #expect(metrics.counterTotal(label: "batchgate_num_preemptions_total", dimensions: dimensions) > 0)
         // Every token streamed came from a decode or a prompt's last chunk: 6 × 20 tokens, the first of each
         // (and of each recomputation) from a prefill, so decodes are fewer than 120 but more than half of them.
         let decodes = metrics.counterTotal(label: "batchgate_step_decode_tokens_total", dimensions: dimensions)
@@ -48,7 +48,7 @@ let testMetrics: TestMetrics = {
         #expect(metrics.counterTotal(label: "batchgate_step_prefill_tokens_total", dimensions: dimensions) >= 36)
         let steps = try metrics.expectTimer("batchgate_step_duration_seconds", dimensions)
         #expect(!steps.values.isEmpty)
-        let queued = try metrics.expectTimer("batchgate_request_queue_seconds", dimensions)
+        let queued = try metrics.expectTimer("batchgate_request_queue_time_seconds", dimensions)
         #expect(queued.values.count == 6)
     }
 }

@@ -39,9 +39,9 @@ struct SchedulerPrefixCacheTests {
     @Test("Blocks two running sequences reuse from the cache are counted once; their own blocks each")
     func sharedCountedOnce() throws {
         var core = Self.core()
-        let a = try core.submit(Self.request(Self.prompt(40, seed: 1)), at: .zero)
-        let b = try core.submit(Self.request(Self.prompt(40, seed: 2)), at: .zero)
-        let plannedPlan = core.planStep(for: 0, at: .zero)
+        let a = try core.submit(Self.request(Self.prompt(40, seed: 1)), at: .zero).id
+        let b = try core.submit(Self.request(Self.prompt(40, seed: 2)), at: .zero).id
+        let plannedPlan = core.planStep(for: 0, at: .zero).plan
         let plan = try #require(plannedPlan)
         #expect(plan.step.admit.map(\.sequenceID) == [a, b])
         #expect(core.kvBlocksCommitted(on: 0) == 6)
@@ -59,9 +59,9 @@ struct SchedulerPrefixCacheTests {
         #expect(core.cachedPromptTokens(of: a) == 0)
 
         // Two more that both reuse the same two blocks: 2 shared + 1 own each, on top of the six.
-        let c = try core.submit(Self.request(Self.prompt(40, seed: 3)), at: .milliseconds(2))
-        let d = try core.submit(Self.request(Self.prompt(48, seed: 4)), at: .milliseconds(2))
-        let plannedNext = core.planStep(for: 0, at: .milliseconds(2))
+        let c = try core.submit(Self.request(Self.prompt(40, seed: 3)), at: .milliseconds(2)).id
+        let d = try core.submit(Self.request(Self.prompt(48, seed: 4)), at: .milliseconds(2)).id
+        let plannedNext = core.planStep(for: 0, at: .milliseconds(2)).plan
         let next = try #require(plannedNext)
         #expect(next.step.admit.map(\.sequenceID) == [c, d])
         _ = core.apply(
@@ -81,12 +81,13 @@ struct SchedulerPrefixCacheTests {
     @Test("cached_tokens reaches the first token and the finish; a recomputation does not change it")
     func cachedTokensReported() throws {
         var core = Self.core()
-        let id = try core.submit(Self.request(Self.prompt(40, seed: 1), maxTokens: 2), at: .zero)
-        let plannedPlan = core.planStep(for: 0, at: .zero)
+        let id = try core.submit(Self.request(Self.prompt(40, seed: 1), maxTokens: 2), at: .zero).id
+        let plannedPlan = core.planStep(for: 0, at: .zero).plan
         let plan = try #require(plannedPlan)
         let first = core.apply(
             Self.answer(plan, hits: [.init(sequenceID: id, position: 0, cachedTokens: 32)]), from: 0,
-            at: .milliseconds(1))
+            at: .milliseconds(1)
+        ).deliveries
         guard case .token(let token) = first.first?.event else {
             Issue.record("expected a token, got \(first)")
             return
@@ -95,12 +96,13 @@ struct SchedulerPrefixCacheTests {
         // Preempted by a worker death, recomputed with its prompt and its token: the worker finds more cached then.
         _ = core.workerDied(0, at: .milliseconds(2))
         core.workerStarted(0, hello: Self.hello, at: .milliseconds(3))
-        let plannedAgain = core.planStep(for: 0, at: .milliseconds(3))
+        let plannedAgain = core.planStep(for: 0, at: .milliseconds(3)).plan
         let again = try #require(plannedAgain)
         #expect(again.step.admit.first?.tokens.count == 41)
         let deliveries = core.apply(
             Self.answer(again, hits: [.init(sequenceID: id, position: 0, cachedTokens: 32)]), from: 0,
-            at: .milliseconds(4))
+            at: .milliseconds(4)
+        ).deliveries
         guard case .finished(let finish) = deliveries.last?.event else {
             Issue.record("expected a finish, got \(deliveries)")
             return
@@ -112,8 +114,8 @@ struct SchedulerPrefixCacheTests {
     @Test("A requeued sequence's shared blocks no longer count")
     func requeueForgetsShared() throws {
         var core = Self.core()
-        let id = try core.submit(Self.request(Self.prompt(40, seed: 1)), at: .zero)
-        let plannedPlan = core.planStep(for: 0, at: .zero)
+        let id = try core.submit(Self.request(Self.prompt(40, seed: 1)), at: .zero).id
+        let plannedPlan = core.planStep(for: 0, at: .zero).plan
         let plan = try #require(plannedPlan)
         _ = core.apply(
             Self.answer(plan, hits: [.init(sequenceID: id, position: 0, cachedTokens: 32)]), from: 0,
@@ -129,11 +131,11 @@ struct SchedulerPrefixCacheTests {
         "With prefix caching, a chunk that does not end its prompt ends on a block boundary", arguments: [false, true])
     func chunkAlignment(prefixCaching: Bool) throws {
         var core = Self.core(limits: SchedulerLimits(maxBatchTokens: 50, prefixCaching: prefixCaching))
-        let id = try core.submit(Self.request(Self.prompt(120, seed: 1)), at: .zero)
+        let id = try core.submit(Self.request(Self.prompt(120, seed: 1)), at: .zero).id
         var sizes: [Int] = []
         var now = Duration.zero
         while core.isWaiting(id) || core.running(on: 0).contains(id), sizes.reduce(0, +) < 120 {
-            let plannedPlan = core.planStep(for: 0, at: now)
+            let plannedPlan = core.planStep(for: 0, at: now).plan
             let plan = try #require(plannedPlan)
             sizes.append(plan.step.admit.first?.tokens.count ?? 0)
             now += .milliseconds(1)
@@ -149,39 +151,40 @@ struct SchedulerPrefixCacheTests {
         var core = Self.core(workers: 2, limits: limits)
         let system = Self.prompt(96, shared: 96, seed: 0)
         // The first runs on worker 0 (the only one that plans), and ends there.
-        let first = try core.submit(Self.request(system + [1, 2, 3], maxTokens: 1), at: .zero)
-        let plannedPlan = core.planStep(for: 0, at: .zero)
+        let first = try core.submit(Self.request(system + [1, 2, 3], maxTokens: 1), at: .zero).id
+        let plannedPlan = core.planStep(for: 0, at: .zero).plan
         let plan = try #require(plannedPlan)
         #expect(plan.step.admit.map(\.sequenceID) == [first])
         _ = core.apply(Self.answer(plan), from: 0, at: .milliseconds(1))
         #expect(core.activeCount == 0)
 
         // The second shares its 96 tokens (6 blocks): worker 1 leaves it to worker 0 and says to wake it.
-        let second = try core.submit(Self.request(system + [4, 5], maxTokens: 8), at: .milliseconds(2))
+        let second = try core.submit(Self.request(system + [4, 5], maxTokens: 8), at: .milliseconds(2)).id
         #expect(core.workerToWake(for: second, at: .milliseconds(2)) == 0)
-        #expect(core.planStep(for: 1, at: .milliseconds(2)) == nil)
-        #expect(core.takeRoutedWake() == 0)
-        #expect(core.isWaiting(second))
-        let plannedOnzero = core.planStep(for: 0, at: .milliseconds(3))
+        let leftToZero = core.planStep(for: 1, at: .milliseconds(2))
+        #expect(leftToZero.plan == nil)
+        #expect(leftToZero.wakes == [0])
+        #expect(core.isWaiting(second) == true)
+        let plannedOnzero = core.planStep(for: 0, at: .milliseconds(3)).plan
         let onZero = try #require(plannedOnzero)
         #expect(onZero.step.admit.map(\.sequenceID) == [second])
         _ = core.apply(Self.answer(onZero), from: 0, at: .milliseconds(4))
 
         // A prompt it shares nothing with goes anywhere.
-        let other = try core.submit(Self.request(Self.prompt(96, shared: 0, seed: 9)), at: .milliseconds(5))
-        let plannedOnone = core.planStep(for: 1, at: .milliseconds(5))
+        let other = try core.submit(Self.request(Self.prompt(96, shared: 0, seed: 9)), at: .milliseconds(5)).id
+        let plannedOnone = core.planStep(for: 1, at: .milliseconds(5)).plan
         let onOne = try #require(plannedOnone)
         #expect(onOne.step.admit.map(\.sequenceID) == [other])
         _ = core.apply(Self.answer(onOne), from: 1, at: .milliseconds(6))
 
         // Worker 0 full (two running of two): the next one with the shared prefix runs on worker 1.
-        let third = try core.submit(Self.request(system + [6], maxTokens: 8), at: .milliseconds(7))
-        let plannedFiller = core.planStep(for: 0, at: .milliseconds(7))
+        let third = try core.submit(Self.request(system + [6], maxTokens: 8), at: .milliseconds(7)).id
+        let plannedFiller = core.planStep(for: 0, at: .milliseconds(7)).plan
         let filler = try #require(plannedFiller)
         #expect(filler.step.admit.map(\.sequenceID) == [third])
         _ = core.apply(Self.answer(filler), from: 0, at: .milliseconds(8))
-        let fourth = try core.submit(Self.request(system + [7], maxTokens: 8), at: .milliseconds(9))
-        let plannedSpilled = core.planStep(for: 1, at: .milliseconds(9))
+        let fourth = try core.submit(Self.request(system + [7], maxTokens: 8), at: .milliseconds(9)).id
+        let plannedSpilled = core.planStep(for: 1, at: .milliseconds(9)).plan
         let spilled = try #require(plannedSpilled)
         #expect(spilled.step.admit.map(\.sequenceID) == [fourth])
     }
@@ -192,14 +195,14 @@ struct SchedulerPrefixCacheTests {
         limits.prefixAffinityMaxWait = .milliseconds(500)
         var core = Self.core(workers: 2, limits: limits)
         let system = Self.prompt(96, shared: 96, seed: 0)
-        let first = try core.submit(Self.request(system + [1], maxTokens: 1), at: .zero)
-        let plannedPlan = core.planStep(for: 0, at: .zero)
+        let first = try core.submit(Self.request(system + [1], maxTokens: 1), at: .zero).id
+        let plannedPlan = core.planStep(for: 0, at: .zero).plan
         let plan = try #require(plannedPlan)
         _ = core.apply(Self.answer(plan), from: 0, at: .milliseconds(1))
         #expect(core.activeCount == 0, "\(first)")
-        let second = try core.submit(Self.request(system + [2]), at: .milliseconds(2))
-        #expect(core.planStep(for: 1, at: .milliseconds(100)) == nil)
-        let plannedLate = core.planStep(for: 1, at: .milliseconds(600))
+        let second = try core.submit(Self.request(system + [2]), at: .milliseconds(2)).id
+        #expect(core.planStep(for: 1, at: .milliseconds(100)).plan == nil)
+        let plannedLate = core.planStep(for: 1, at: .milliseconds(600)).plan
         let late = try #require(plannedLate)
         #expect(late.step.admit.map(\.sequenceID) == [second])
     }
@@ -210,12 +213,12 @@ struct SchedulerPrefixCacheTests {
         limits.prefixAffinityMinTokens = 0
         var core = Self.core(workers: 2, limits: limits)
         let system = Self.prompt(96, shared: 96, seed: 0)
-        _ = try core.submit(Self.request(system + [1], maxTokens: 1), at: .zero)
-        let plannedPlan = core.planStep(for: 0, at: .zero)
+        _ = try core.submit(Self.request(system + [1], maxTokens: 1), at: .zero).id
+        let plannedPlan = core.planStep(for: 0, at: .zero).plan
         let plan = try #require(plannedPlan)
         _ = core.apply(Self.answer(plan), from: 0, at: .milliseconds(1))
-        let second = try core.submit(Self.request(system + [2]), at: .milliseconds(2))
-        let plannedOnone = core.planStep(for: 1, at: .milliseconds(2))
+        let second = try core.submit(Self.request(system + [2]), at: .milliseconds(2)).id
+        let plannedOnone = core.planStep(for: 1, at: .milliseconds(2)).plan
         let onOne = try #require(plannedOnone)
         #expect(onOne.step.admit.map(\.sequenceID) == [second])
     }

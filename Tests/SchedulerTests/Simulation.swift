@@ -10,7 +10,7 @@ typealias SeededGenerator = SplitMix64
 
 /// Drives a `SchedulerCore` against fake engines on a virtual clock, checking the scheduling invariants at
 /// every step and recording every event each request receives.
-struct Simulation {
+struct Simulation: ~Copyable {
     var core: SchedulerCore
     var engines: [FakeEngine]
     var clock: Duration = .zero
@@ -34,7 +34,7 @@ struct Simulation {
     /// during the step that just ran).
     mutating func submit(_ request: GenerationRequest, arrivedAt arrival: Duration? = nil) -> UInt64? {
         do {
-            let id = try core.submit(request, at: arrival ?? clock)
+            let id = try core.submit(request, at: arrival ?? clock).id
             requests[id] = request
             return id
         } catch {
@@ -45,8 +45,9 @@ struct Simulation {
 
     mutating func cancel(_ id: UInt64) { record(core.cancel(id)) }
 
-    mutating func record(_ deliveries: [SchedulerCore.Delivery]) {
-        for delivery in deliveries {
+    /// Records the stream events among `actions` (the rest are the shell's, which this drives itself).
+    mutating func record(_ actions: [SchedulerCore.Action]) {
+        for delivery in actions.deliveries {
             if case .finished = events[delivery.id]?.last {
                 failures.append("request \(delivery.id) got \(delivery.event) after its finish")
             }
@@ -59,7 +60,7 @@ struct Simulation {
         var elapsed = Duration.microseconds(100)
         for index in engines.indices where core.isLive(index) {
             let waitingBefore = core.queue.allIDs.compactMap { core.sequences[$0] }
-            guard let plan = core.planStep(for: index, at: clock) else {
+            guard let plan = core.planStep(for: index, at: clock).plan else {
                 if core.waitingCount > 0 {
                     failures.append("worker \(index) idles while \(core.waitingCount) requests wait at \(clock)")
                 }

@@ -13,8 +13,13 @@ struct WaitingQueueTests {
 
     /// Pops every request in the order `next` gives them.
     static func drain(_ queue: inout WaitingQueue, fairShare: FairShare = FairShare(halfLife: .zero)) -> [UInt64] {
+        drainAt(&queue, fairShare: fairShare, now: .zero)
+    }
+
+    /// Pops every request in the order `next` gives them at `now`.
+    static func drainAt(_ queue: inout WaitingQueue, fairShare: FairShare, now: Duration) -> [UInt64] {
         var order: [UInt64] = []
-        while let next = queue.next(fairShare: fairShare, at: .zero) {
+        while let next = queue.next(fairShare: fairShare, at: now) {
             queue.pop(next)
             order.append(next.id)
         }
@@ -81,48 +86,5 @@ struct WaitingQueueTests {
         let expired = queue.expired(arrivedBy: .seconds(2))
         #expect(Set(expired) == [1, 2])
         #expect(Set(queue.allIDs) == [1, 2, 3, 4, 9])
-    }
-}
-
-/// Fair share on its own: decaying token counts per tenant.
-@Suite("Fair share")
-struct FairShareTests {
-    @Test("A tenant's tokens halve every half-life")
-    func decay() {
-        var share = FairShare(halfLife: .seconds(10))
-        share.charge("a", tokens: 800, at: .zero)
-        #expect(share.tokens(of: "a", at: .zero) == 800)
-        #expect(abs(share.tokens(of: "a", at: .seconds(10)) - 400) < 1e-9)
-        #expect(abs(share.tokens(of: "a", at: .seconds(30)) - 100) < 1e-9)
-        #expect(share.tokens(of: "nobody", at: .zero) == 0)
-    }
-
-    @Test("Charges add to the decayed count")
-    func charges() {
-        var share = FairShare(halfLife: .seconds(10))
-        share.charge("a", tokens: 100, at: .zero)
-        share.charge("a", tokens: 50, at: .seconds(10))
-        #expect(abs(share.tokens(of: "a", at: .seconds(10)) - 100) < 1e-9)
-    }
-
-    @Test("A zero half-life turns fair share off")
-    func off() {
-        var share = FairShare(halfLife: .zero)
-        share.charge("a", tokens: 100, at: .zero)
-        #expect(share.tokens(of: "a", at: .zero) == 0)
-        #expect(share.activeTenants(at: .zero).isEmpty)
-    }
-
-    @Test("A tenant is active for one half-life after it was served, and pruned once below one token")
-    func activityAndPruning() {
-        var share = FairShare(halfLife: .seconds(10))
-        share.charge("a", tokens: 4, at: .zero)
-        share.charge("b", tokens: 4000, at: .zero)
-        #expect(share.isActive("a", at: .seconds(10)))
-        #expect(!share.isActive("a", at: .seconds(11)))
-        #expect(Set(share.activeTenants(at: .seconds(5))) == ["a", "b"])
-        share.prune(at: .seconds(30))
-        #expect(share.tokens(of: "a", at: .seconds(30)) == 0)
-        #expect(share.tokens(of: "b", at: .seconds(30)) > 1)
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Glibc
 import SharedMemory
 import Testing
@@ -86,7 +87,7 @@ struct CrossProcessTests {
         #expect(bad == 0)
         #expect(try incoming.tryRead { _ in 1 } == nil)
         #expect(reap(child) == 0)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = elapsed.inSeconds
         print(
             "ring echo: \(count) messages each way in \(seconds) s, \(Int(Double(count) / seconds)) messages/s each way"
         )

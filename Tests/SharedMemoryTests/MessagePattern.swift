@@ -1,17 +1,5 @@
+import Basics
 import Glibc
-
-/// SplitMix64: a small seeded generator, so both processes derive the same message stream.
-struct SplitMix64 {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A deterministic stream of messages: message `i` has a seeded random length in 1…`maximumLength`;
 /// its first (up to) 8 bytes are `i` little-endian, the rest a seeded slice of a random pool. A
@@ -26,9 +14,9 @@ struct MessagePattern {
 
     init(seed: UInt64, maximumLength: Int = 8192) {
         self.maximumLength = maximumLength
-        var poolRandom = SplitMix64(state: seed ^ 0xA5A5)
+        var poolRandom = SplitMix64(seed: seed ^ 0xA5A5)
         pool = (0..<(2 * maximumLength + 8)).map { _ in UInt8(truncatingIfNeeded: poolRandom.next()) }
-        lengths = SplitMix64(state: seed)
+        lengths = SplitMix64(seed: seed)
         scratch = [UInt8](repeating: 0, count: maximumLength)
     }
 

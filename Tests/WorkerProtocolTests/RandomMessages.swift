@@ -1,21 +1,8 @@
+import Basics
 import WorkerProtocol
 
-/// SplitMix64: a small seeded generator, so every run of the tests sees the same messages.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator (Basics' SplitMix64), so every run of the tests sees the same messages.
+typealias SeededGenerator = SplitMix64
 
 /// Random valid messages; `scale` bounds the lengths of lists.
 struct RandomMessages {

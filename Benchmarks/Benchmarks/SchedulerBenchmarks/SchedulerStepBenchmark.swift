@@ -4,7 +4,15 @@ import WorkerProtocol
 
 /// A core with 256 sequences decoding on one worker and 1,000 requests of four tenants and three priorities
 /// waiting, plus the worker's answer to a step of all 256 decodes (the same tokens every time).
-func steadyState() -> (core: SchedulerCore, answer: StepResult) {
+struct SteadyState: ~Copyable {
+    /// The core (`~Copyable`, so it is held here rather than in a tuple).
+    var core: SchedulerCore
+    /// The worker's answer to each step.
+    let answer: StepResult
+}
+
+/// Builds the steady state: submits 1,256 requests and prefills until 256 of them decode.
+func steadyState() -> SteadyState {
     let limits = SchedulerLimits(maxBatchTokens: 512, maxRunning: 256, maxQueue: 2000, queueTimeout: .seconds(3600))
     var core = SchedulerCore(limits: limits, workerCount: 1)
     let hello = Hello(
@@ -20,7 +28,7 @@ func steadyState() -> (core: SchedulerCore, answer: StepResult) {
     // Prefill until 256 sequences decode.
     var now = Duration.zero
     var running: [UInt64] = []
-    while let plan = core.planStep(for: 0, at: now) {
+    while case .sendStep(let plan, _)? = core.planStep(for: 0, at: now).last {
         let producing = plan.step.admit.filter(\.isLastChunk).map(\.sequenceID) + plan.step.decode
         running = producing
         let result = StepResult(
@@ -32,7 +40,7 @@ func steadyState() -> (core: SchedulerCore, answer: StepResult) {
     }
     let answer = StepResult(
         stepID: 0, tokens: running.map { SampledToken(sequenceID: $0, token: 42, kvBlocksHeld: 5) })
-    return (core, answer)
+    return SteadyState(core: core, answer: answer)
 }
 
 let benchmarks: @Sendable () -> Void = {
@@ -43,20 +51,21 @@ let benchmarks: @Sendable () -> Void = {
         "Scheduler step: plan + apply, 256 running, 1,000 waiting",
         configuration: .init(scalingFactor: .kilo)
     ) { benchmark in
-        var (core, answer) = steadyState()
-        precondition(core.runningCount == 256 && core.waitingCount == 1000, "unexpected steady state")
+        var state = steadyState()
+        precondition(state.core.runningCount == 256 && state.core.waitingCount == 1000, "unexpected steady state")
         var now = Duration.seconds(10)
-        // One step outside the measurement, so that the copy-on-write copy of the returned state is not counted.
-        blackHole(core.planStep(for: 0, at: now))
-        blackHole(core.apply(answer, from: 0, at: now))
+        // One step outside the measurement, as a warm-up.
+        blackHole(state.core.planStep(for: 0, at: now))
+        blackHole(state.core.apply(state.answer, from: 0, at: now))
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            let plan = core.planStep(for: 0, at: now)
+            let plan = state.core.planStep(for: 0, at: now)
             blackHole(plan)
-            blackHole(core.apply(answer, from: 0, at: now))
+            blackHole(state.core.apply(state.answer, from: 0, at: now))
             now += .milliseconds(10)
         }
         benchmark.stopMeasurement()
-        precondition(core.runningCount == 256 && core.waitingCount == 1000, "the steady state changed")
+        precondition(
+            state.core.runningCount == 256 && state.core.waitingCount == 1000, "the steady state changed")
     }
 }

@@ -245,6 +245,10 @@ double bg_sum_exp(const float *values, size_t count, float maximum);
 /// when no value exceeds -infinity).
 int bg_scan_logits(const float *values, size_t count, float *maximum, size_t *first_maximum);
 
+/// Reads all `bytes` of `buffer` once with wide loads and returns a checksum of them (so that no load is left out):
+/// the measure of the host's read bandwidth.
+uint64_t bg_read_buffer(const void *buffer, size_t bytes);
+
 /// A spin-wait hint to the CPU (`pause` on x86-64), for the compute pool's brief spins between jobs.
 static inline void bg_cpu_relax(void) {
 #if defined(__x86_64__)

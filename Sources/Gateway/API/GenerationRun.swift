@@ -44,6 +44,7 @@ struct GenerationRun: Sendable {
         var pendingTokens: [GeneratedToken] = []
         var last = started
         let perModel = metrics.model(model.name)
+        let perKey = metrics.key(plan.request.tenant, model: model.name)
         /// Sends what the stop matcher and the detokenizer still hold, with the tokens not sent yet.
         func flush() async throws {
             let rest = stops.finish() + detokenizer.finish()
@@ -85,6 +86,7 @@ struct GenerationRun: Sendable {
                 if let cached = token.cachedPromptTokens { ending.cachedPromptTokens = cached }
                 ending.completionTokens += 1
                 perModel.generationTokens.increment()
+                perKey.generationTokens.increment()
                 pendingTokens.append(token)
                 let piece = (try? detokenizer.feed(token.token)) ?? ""
                 switch stops.feed(piece) {

@@ -29,6 +29,9 @@ public final class APIKeyStore: Sendable {
     /// How many keys there are.
     public var count: Int { entries.withLock { $0.count } }
 
+    /// Every key, in configuration order (names, quotas, flags; the digests stay inside).
+    public var keys: [BatchgateConfiguration.APIKey] { entries.withLock { $0.map(\.key) } }
+
     /// The key entry that `authorization` (the whole header value, `Bearer KEY`) presents, or a 401.
     public func authenticate(authorization: String?, now: Date = Date()) throws(GatewayError)
         -> BatchgateConfiguration.APIKey

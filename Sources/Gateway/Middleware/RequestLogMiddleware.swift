@@ -1,13 +1,16 @@
+import Foundation
 import Hummingbird
 import Logging
 
-/// Starts each request's `RequestRecord` and, when the answer goes out, writes its log line and counts the request
-/// in the metrics (`batchgate_requests_total` by model and status) — unless a completion took the line over to
-/// write it when its stream ends.
+/// Starts each request's `RequestRecord` and, when the answer goes out, writes its log line, counts the request in
+/// the metrics (`batchgate_requests_total` by model and status, `batchgate_key_requests_total` by key) and adds it
+/// to the dashboard's last requests — unless a completion took the line over to write it when its stream ends.
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
     let metrics: GatewayMetrics
     let logger: Logger
+    /// The dashboard's list of recent requests is fed here too.
+    var dashboard: Dashboard?
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -15,8 +18,9 @@ struct RequestLogMiddleware: RouterMiddleware {
         var context = context
         let record = RequestRecord(
             id: context.requestID, path: request.uri.path, started: ContinuousClock.now
-        ) { [metrics, logger] line in
-            if let model = line.model { metrics.request(model: model, status: line.status) }
+        ) { [metrics, logger, dashboard] line in
+            if let model = line.model { metrics.request(model: model, status: line.status, key: line.key) }
+            dashboard?.recent.add(line, ended: Date().timeIntervalSince1970)
             logger.info("request", metadata: line.metadata)
         }
         context.record = record

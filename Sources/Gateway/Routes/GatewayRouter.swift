@@ -21,9 +21,13 @@ enum GatewayRouter {
             table.add(state.metricsSettings.path, .get, to: metrics) { request, _ in try handlers.metrics(request) }
             collections.insert(metrics, at: 0)
         }
+        if let dashboard = state.dashboard {
+            collections.append(DashboardRoutes.collection(handlers, dashboard: dashboard, table: &table))
+        }
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
-        router.add(middleware: RequestLogMiddleware(metrics: state.metrics, logger: state.logger))
+        router.add(
+            middleware: RequestLogMiddleware(metrics: state.metrics, logger: state.logger, dashboard: state.dashboard))
         router.add(middleware: ErrorMiddleware(routes: table.methods, logger: state.logger))
         for collection in collections { router.addRoutes(collection) }
         return router.buildResponder()
