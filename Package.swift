@@ -258,5 +258,31 @@ let package = Package(
         .testTarget(
             name: "LoadGeneratorTests", dependencies: ["Basics", "LoadGenerator", "LoadGeneratorStub", "Tokenizers"],
             swiftSettings: strict),
+
+        // The check of one input for each fuzz target (parsers of outside bytes and their invariants), shared by the
+        // libFuzzer binary and the corpus replay test.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["GGUF", "Tokenizers", "OpenAIAPI", "BatchgateConfig", "WorkerProtocol", "LoadGenerator"],
+            swiftSettings: strict),
+        // Every committed corpus and crash input of Fuzz/, through the same checks, without building the fuzzer.
+        .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
     ]
 )
+
+// `make fuzz` (scripts/fuzz.sh) builds with BATCHGATE_FUZZ set, in its own scratch path: the parsers and the checks
+// get libFuzzer's coverage and AddressSanitizer, and one libFuzzer binary runs the target FUZZ_TARGET names.
+// Ordinary builds never see it.
+if Context.environment["BATCHGATE_FUZZ"] != nil {
+    let sanitizers: [String] = ["-sanitize=fuzzer,address"]
+    let instrumented: Set<String> = [
+        "GGUF", "Tokenizers", "OpenAIAPI", "BatchgateConfig", "WorkerProtocol", "LoadGenerator", "FuzzTargets",
+    ]
+    for target in package.targets where instrumented.contains(target.name) {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
+    }
+    package.targets.append(
+        .executableTarget(
+            name: "BatchgateFuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Driver",
+            swiftSettings: strict + [.unsafeFlags(sanitizers)], linkerSettings: [.unsafeFlags(sanitizers)]))
+}

@@ -14,10 +14,13 @@ public final class MappedFile: @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
     /// The path that was mapped.
     public let path: String
+    /// Whether `bytes` is a heap copy (`init(copying:path:)`) rather than a mapping.
+    private let isCopy: Bool
 
     /// Maps `path` read-only.
     public init(path: String) throws(GGUFError) {
         self.path = path
+        isCopy = false
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw GGUFError(.cannotOpen, path: path, "cannot open: \(String(cString: strerror(errno)))")
@@ -39,6 +42,16 @@ public final class MappedFile: @unchecked Sendable {
             throw GGUFError(.cannotOpen, path: path, "cannot map: \(String(cString: strerror(errno)))")
         }
         bytes = UnsafeRawBufferPointer(start: base, count: size)
+    }
+
+    /// A heap copy of `contents`, read as if mapped from `path`: the fuzzer and tests parse bytes without a file,
+    /// and a heap buffer lets the address sanitizer see a read one byte past the end, which a mapping hides.
+    public init(copying contents: UnsafeRawBufferPointer, path: String) {
+        self.path = path
+        isCopy = true
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: contents.count, alignment: 64)
+        copy.copyMemory(from: contents)
+        bytes = UnsafeRawBufferPointer(copy)
     }
 
     /// Reads the whole mapping into memory, `chunkBytes` at a time, and with `lock` set also locks it there
@@ -78,7 +91,9 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     deinit {
-        if let base = bytes.baseAddress {
+        if isCopy {
+            UnsafeMutableRawBufferPointer(mutating: bytes).deallocate()
+        } else if let base = bytes.baseAddress {
             munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
         }
     }

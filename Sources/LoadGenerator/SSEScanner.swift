@@ -3,9 +3,9 @@ import Foundation
 /// Splits a streamed OpenAI answer (server-sent events) into events and reads from each what the load generator
 /// needs, without decoding JSON: whether it carries text, the `usage.completion_tokens` of a usage chunk, the end
 /// marker, and error events.
-struct SSEScanner {
+package struct SSEScanner {
     /// What one event said.
-    enum Event: Equatable {
+    package enum Event: Equatable {
         /// A chunk that carries text (one token for Batchgate and llama-server).
         case text
         /// A chunk without text (role, finish reason, usage); `completionTokens` when it reports usage.
@@ -17,17 +17,20 @@ struct SSEScanner {
     }
 
     private var pending: [UInt8] = []
+
+    /// Creates a scanner with nothing pending.
+    package init() {}
     /// Whether the text of the chunks is kept in `text` (a conversation resends each answer).
-    var capturesText = false
+    package var capturesText = false
     /// The text of the chunks so far, when `capturesText`.
-    private(set) var text = ""
+    package private(set) var text = ""
     /// `usage.prompt_tokens` of the last usage chunk.
-    private(set) var promptTokens: Int?
+    package private(set) var promptTokens: Int?
     /// `usage.prompt_tokens_details.cached_tokens` of the last usage chunk, when the server reports it.
-    private(set) var cachedTokens: Int?
+    package private(set) var cachedTokens: Int?
 
     /// Feeds received bytes; returns the events completed by them, in order.
-    mutating func feed(_ bytes: some Sequence<UInt8>) -> [Event] {
+    package mutating func feed(_ bytes: some Sequence<UInt8>) -> [Event] {
         pending.append(contentsOf: bytes)
         var events: [Event] = []
         var lineStart = 0
@@ -93,7 +96,8 @@ struct SSEScanner {
         return choice["text"] as? String
     }
 
-    /// The non-negative integer that follows `key` (spaces allowed before it) in `payload`, or nil.
+    /// The non-negative integer that follows `key` (spaces allowed before it) in `payload`, or nil (also when it does
+    /// not fit an `Int`).
     static func integer(after key: [UInt8], in payload: ArraySlice<UInt8>) -> Int? {
         guard let at = find(key, in: payload) else { return nil }
         var value = 0
@@ -101,7 +105,11 @@ struct SSEScanner {
         for byte in payload[(at + key.count)...] {
             if byte == UInt8(ascii: " ") && digits == 0 { continue }
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { break }
-            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            // A number past Int is no count a server meant (and used to trap here; found by the fuzzer).
+            let (tens, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = tens.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+            guard !overflow, !carry else { return nil }
+            value = sum
             digits += 1
         }
         return digits > 0 ? value : nil
