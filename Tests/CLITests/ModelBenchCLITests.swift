@@ -1,4 +1,5 @@
 import Foundation
+import InferenceCore
 import Testing
 
 /// `batchgate model bench --json` on a tiny random-weight model: the shape of the report, not the speed.
@@ -32,11 +33,20 @@ struct ModelBenchCLITests {
         let report = try #require(object, "not a JSON object: \(result.stdout)")
         #expect(report["model"] as? String == model)
         #expect((report["threads"] as? NSNumber)?.intValue == 2)
+        // The weights one decode step reads, as the engine counts them, and a measured read bandwidth.
+        let weights = try ModelWeights(path: model)
+        #expect((report["decode_weight_bytes"] as? NSNumber)?.intValue == MemoryBandwidth.decodeBytesPerToken(weights))
+        let bandwidth = (report["read_bandwidth_bytes_per_s"] as? NSNumber)?.doubleValue
+        #expect(bandwidth.map { $0 > 0 && $0.isFinite } == true, "read bandwidth \(String(describing: bandwidth))")
         let results = try #require(report["results"] as? [[String: Any]])
         #expect(results.map { ($0["batch"] as? NSNumber)?.intValue } == [1, 3])
         for entry in results {
-            #expect(Set(entry.keys) == ["batch", "prefill_tokens_per_s", "decode_tokens_per_s"])
-            for key in ["prefill_tokens_per_s", "decode_tokens_per_s"] {
+            #expect(
+                Set(entry.keys) == [
+                    "batch", "prefill_tokens_per_s", "decode_tokens_per_s", "decode_weight_bytes_per_s",
+                    "decode_bandwidth_share",
+                ])
+            for key in ["prefill_tokens_per_s", "decode_tokens_per_s", "decode_weight_bytes_per_s"] {
                 let value = (entry[key] as? NSNumber)?.doubleValue
                 #expect(value.map { $0 > 0 && $0.isFinite } == true, "\(key) is \(String(describing: entry[key]))")
             }
