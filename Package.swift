@@ -236,7 +236,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "StateStoreTests", dependencies: ["StateStore"], swiftSettings: strict),
+        .testTarget(
+            name: "StateStoreTests", dependencies: ["StateStore", "BatchgateTestSupport"], swiftSettings: strict),
         .testTarget(name: "BatchgateConfigTests", dependencies: ["BatchgateConfig"], swiftSettings: strict),
         .testTarget(
             name: "CLITests", dependencies: ["batchgate", "BatchgateTestSupport", "StateStore"], swiftSettings: strict),

@@ -8,16 +8,8 @@ extension NodeReader {
         let defaults = BatchgateConfiguration.Tracing()
         guard let fields = fields(node, path: path, allowed: Self.tracingKeys) else { return defaults }
         var tracing = defaults
-        if let entry = fields["otlp_endpoint"], let endpoint = string(entry.value, path: entry.path) {
-            if Self.isHTTPURL(endpoint) {
-                tracing.otlpEndpoint = endpoint
-            } else {
-                report(
-                    .invalidValue,
-                    "must be an http:// or https:// URL with a host, such as http://127.0.0.1:4318, "
-                        + "found \"\(endpoint)\"", at: entry.value, path: entry.path)
-            }
-        }
+        tracing.otlpEndpoint = httpURL(
+            fields, "otlp_endpoint", holding: nil, example: "http://127.0.0.1:4318")
         tracing.otlpProtocol = choice(fields, "protocol", default: defaults.otlpProtocol)
         tracing.serviceName = string(fields, "service_name", default: defaults.serviceName)
         if let entry = fields["service_name"], tracing.serviceName.isEmpty {
@@ -26,17 +18,23 @@ extension NodeReader {
         }
         tracing.exportInterval = duration(
             fields, "export_interval", default: defaults.exportInterval, allowZero: false)
-        if let entry = fields["trace_link"], let link = string(entry.value, path: entry.path) {
-            if Self.isHTTPURL(link) && link.contains("{trace_id}") {
-                tracing.traceLink = link
-            } else {
-                report(
-                    .invalidValue,
-                    "must be an http:// or https:// URL holding {trace_id}, such as "
-                        + "http://jaeger:16686/trace/{trace_id}, found \"\(link)\"", at: entry.value, path: entry.path)
-            }
-        }
+        tracing.traceLink = httpURL(
+            fields, "trace_link", holding: "{trace_id}", example: "http://jaeger:16686/trace/{trace_id}")
         return tracing
+    }
+
+    /// The `http://` or `https://` URL under `key` (which must contain `placeholder` when given); nil, with the
+    /// problem reported, for anything else, and nil when the key is absent.
+    private mutating func httpURL(_ fields: Fields, _ key: String, holding placeholder: String?, example: String)
+        -> String?
+    {
+        guard let entry = fields[key], let text = string(entry.value, path: entry.path) else { return nil }
+        if Self.isHTTPURL(text) && placeholder.map(text.contains) != false { return text }
+        let what = placeholder.map { "holding \($0)" } ?? "with a host"
+        report(
+            .invalidValue, "must be an http:// or https:// URL \(what), such as \(example), found \"\(text)\"",
+            at: entry.value, path: entry.path)
+        return nil
     }
 
     /// Whether `text` is `http://HOST...` or `https://HOST...` with a non-empty host and no whitespace.

@@ -11,7 +11,7 @@ extension LiveGatewayTests {
         func demo() throws {
             let cache = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: cache) }
-            let port = try LiveGateway.freePort()
+            let port = try LoopbackPort.free()
             let server = Process()
             server.executableURL = URL(fileURLWithPath: try WorkerSupport.executable())
             server.arguments = [
@@ -91,7 +91,7 @@ extension LiveGatewayTests {
             let model = try WorkerSupport.tinyModel()
             let folder = (model as NSString).deletingLastPathComponent
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            let port = try LiveGateway.freePort()
+            let port = try LoopbackPort.free()
             let key = "bg-given-key-\(UUID().uuidString)"
             let log = URL(fileURLWithPath: folder).appendingPathComponent("serve.log")
             FileManager.default.createFile(atPath: log.path, contents: nil)

@@ -39,7 +39,7 @@ final class LiveGateway {
         folder = URL(fileURLWithPath: (model as NSString).deletingLastPathComponent)
         let (tlsExtra, curlExtra) = try prepare(folder)
         curlArguments = curlExtra
-        port = try Self.freePort()
+        port = try LoopbackPort.free()
         certificate = folder.appendingPathComponent("cert.pem").path
         let yaml = """
             listener:
@@ -150,22 +150,6 @@ final class LiveGateway {
         let text = try curl([url("/metrics")]).output
         return text.split(separator: "\n").first { $0.hasPrefix(prefix) }
             .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                bind(fd, address, length) == 0 && getsockname(fd, address, &length) == 0
-            }
-        }
-        guard bound else { throw LiveGatewayError("no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -1,3 +1,4 @@
+import BatchgateTestSupport
 import Foundation
 
 /// A throwaway PostgreSQL server from Debian's `postgresql` package: initdb into a temporary directory, started on
@@ -20,7 +21,7 @@ final class TemporaryPostgres: @unchecked Sendable {
     /// Creates, starts and makes the database.
     init() throws {
         directory = "/tmp/batchgate-pg-\(UUID().uuidString.prefix(8))"
-        port = try Self.freePort()
+        port = try LoopbackPort.free()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try Data(password.utf8).write(to: URL(fileURLWithPath: directory + "/pwfile"))
         do {
@@ -93,24 +94,6 @@ final class TemporaryPostgres: @unchecked Sendable {
             let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             throw TemporaryPostgresError(message: "\(path) \(arguments.joined(separator: " ")) failed: \(text)")
         }
-    }
-
-    /// A port nothing listens on now: bound to 0, read back, closed.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw TemporaryPostgresError(message: "no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
