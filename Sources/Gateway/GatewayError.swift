@@ -1,3 +1,4 @@
+import BatchgateConfig
 import HTTPTypes
 import Scheduler
 
@@ -56,6 +57,19 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
     public var message: String
     /// The request field at fault, as OpenAI's `param`.
     public var param: String?
+    /// `key` when it is an admin key (`keys[].admin: true`); a 403 `admin_required` naming `what` otherwise. Every
+    /// operator endpoint checks its key here.
+    @discardableResult
+    static func requireAdmin(
+        _ key: BatchgateConfiguration.APIKey, for what: String
+    ) throws(GatewayError) -> BatchgateConfiguration.APIKey {
+        guard key.admin else {
+            throw GatewayError(
+                .adminRequired, "\(what) are for admin keys (keys[].admin: true); '\(key.name)' is not one")
+        }
+        return key
+    }
+
     /// When a retry is likely to succeed (sent as `Retry-After`).
     public var retryAfter: Duration?
     /// Headers the answer carries besides `Retry-After` (the quota's `x-ratelimit-*`, `x-should-retry`).

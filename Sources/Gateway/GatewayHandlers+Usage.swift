@@ -6,11 +6,7 @@ import StateStore
 extension GatewayHandlers {
     /// `GET /v1/usage?since=24h&by=key,model&format=json|csv`: the same report as `batchgate usage`.
     func usage(_ request: Request, context: Context) async throws -> Response {
-        let key = try context.requireKey()
-        guard key.admin else {
-            throw GatewayError(
-                .adminRequired, "usage reports are for admin keys (keys[].admin: true); '\(key.name)' is not one")
-        }
+        try GatewayError.requireAdmin(context.requireKey(), for: "usage reports")
         guard let cluster = state.cluster else {
             throw GatewayError(.routeNotFound, "usage accounting is off on this node")
         }

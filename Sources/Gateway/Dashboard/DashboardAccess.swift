@@ -29,9 +29,6 @@ struct DashboardAccess: Sendable {
 
     static func requireAdmin(_ key: BatchgateConfiguration.APIKey) throws(GatewayError) -> BatchgateConfiguration.APIKey
     {
-        guard key.admin else {
-            throw GatewayError(.adminRequired, "the API key '\(key.name)' is not an admin key (keys[].admin)")
-        }
-        return key
+        try GatewayError.requireAdmin(key, for: "the dashboard")
     }
 }
