@@ -39,6 +39,9 @@ extension BatchgateConfiguration {
         public var maxQueue: Int
         /// A request waiting longer than this is refused with 503; default 30 s.
         public var queueTimeout: Duration
+        /// The inter-token time a step's prompt tokens may not push decoding sequences past, by the measured step
+        /// cost; zero turns the cap off; default 250 ms.
+        public var targetITL: Duration
         /// KV cache size per worker in MiB; nil (the default, `auto`) lets `serve` size it from the model, its context
         /// and the memory the machine has (see `KVCacheSizing`).
         public var kvCacheMiB: Int?
@@ -64,6 +67,7 @@ extension BatchgateConfiguration {
             maxRunning: Int = 16,
             maxQueue: Int = 256,
             queueTimeout: Duration = .seconds(30),
+            targetITL: Duration = .milliseconds(250),
             kvCacheMiB: Int? = nil,
             contextLength: Int? = nil,
             chatTemplate: ChatTemplate = .auto,
@@ -79,6 +83,7 @@ extension BatchgateConfiguration {
             self.maxRunning = maxRunning
             self.maxQueue = maxQueue
             self.queueTimeout = queueTimeout
+            self.targetITL = targetITL
             self.kvCacheMiB = kvCacheMiB
             self.contextLength = contextLength
             self.chatTemplate = chatTemplate

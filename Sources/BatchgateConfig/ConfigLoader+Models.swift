@@ -10,6 +10,7 @@ struct ParsedModels {
 extension NodeReader {
     static let modelKeys = [
         "name", "path", "workers", "threads", "max_batch_tokens", "max_running", "max_queue", "queue_timeout",
+        "target_itl",
         "kv_cache_mib", "context_length", "chat_template", "unavailable_grace", "prefix_cache",
         "prefix_cache_max_share",
     ]
@@ -107,6 +108,7 @@ extension NodeReader {
         }
         model.maxQueue = int(fields, "max_queue", default: defaults.maxQueue, range: positive)
         model.queueTimeout = duration(fields, "queue_timeout", default: defaults.queueTimeout, allowZero: false)
+        model.targetITL = duration(fields, "target_itl", default: defaults.targetITL, allowZero: true)
         model.kvCacheMiB = intOrAuto(fields, "kv_cache_mib", range: positive)
         model.contextLength = optionalInt(fields, "context_length", range: positive)
         model.chatTemplate = choice(fields, "chat_template", default: defaults.chatTemplate)

@@ -132,7 +132,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The gateway's answer to a scheduler refusal.
     public init(_ error: SchedulerError) {
         switch error.code {
-        case .queueFull, .queueTimeout:
+        case .queueFull, .queueTimeout, .overloaded:
             self.init(.overloaded, error.detail, retryAfter: error.retryAfter, label: error.label)
         case .modelUnavailable:
             self.init(.modelUnavailable, error.detail, retryAfter: error.retryAfter ?? .seconds(5))

@@ -51,7 +51,8 @@ public struct GatewayRuntime: Sendable {
                 model: model.name,
                 limits: SchedulerLimits(
                     maxBatchTokens: model.maxBatchTokens, maxRunning: model.maxRunning, maxQueue: model.maxQueue,
-                    queueTimeout: model.queueTimeout, unavailableGrace: model.unavailableGrace,
+                    queueTimeout: model.queueTimeout, targetITL: model.targetITL,
+                    unavailableGrace: model.unavailableGrace,
                     prefixAffinityMinTokens: model.prefixCache ? 64 : 0, prefixCaching: model.prefixCache),
                 workers: model.workers, launcher: launcher, logger: logger, metricsFactory: factory)
             models.append(ServedModel(name: model.name, scheduler: scheduler, description: description))

@@ -47,6 +47,7 @@ extension SchedulerCore {
             throw SchedulerError(
                 .queueFull, "the model's queue is full (\(limits.maxQueue) waiting)", retryAfter: retryAfter(at: now))
         }
+        try refuseIfWaitTooLong(priority: request.priority, at: now)
         let id = takeID()
         let slot = tenantSlots[request.tenant] ?? tenantNames.count
         if slot == tenantNames.count {
@@ -54,6 +55,7 @@ extension SchedulerCore {
             tenantNames.append(request.tenant)
         }
         sequences[id] = Sequence(id: id, request: request, sampling: sampling, arrival: now, tenantSlot: slot)
+        if queue.isEmpty { queueLastEmpty = now }
         queue.push(
             WaitingSequence(
                 id: id, tenant: request.tenant, priority: request.priority, arrival: now, resumed: false))

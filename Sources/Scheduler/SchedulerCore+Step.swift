@@ -72,6 +72,8 @@ extension SchedulerCore {
             fairShare.charge(tenantNames[slot], tokens: tokens, at: now)
         }
         var budget = budgetLimit - decode.count
+        // Decoding sequences wait for this step: its prompt tokens are capped so that it stays within target_itl.
+        if let cap = prefillCap(decodes: decode.count, on: index) { budget = min(budget, cap) }
         var stepBytes = Step.encodedSize(decodes: decode.count, releases: release.count)
 
         // Prompts already started continue, oldest first.
@@ -128,12 +130,18 @@ extension SchedulerCore {
             prefillTokens += chunk.tokens.count
         }
 
+        if queue.isEmpty {
+            // A busy period ended: the next one measures its drain rate afresh.
+            queueLastEmpty = now
+            recentDrains.removeAll()
+        }
         if admit.isEmpty && decode.isEmpty {
             // Nothing to run: keep the releases for the next real step (the core already counts them free).
             workers[index].pendingRelease = release
             return nil
         }
         workers[index].stepping = true
+        workers[index].stepPlanned = (now, decode.count, prefillTokens)
         workers[index].awaiting = decode.count + admit.count { $0.isLastChunk }
         let step = Step(stepID: nextStepID, admit: admit, decode: decode, release: release)
         nextStepID += 1
@@ -156,6 +164,7 @@ extension SchedulerCore {
     private mutating func applied(_ result: StepResult, from index: Int, at now: Duration) -> [Action] {
         guard workers[index].stepping else { return [] }
         workers[index].stepping = false
+        learnStepCost(of: index, at: now)
         var actions: [Action] = []
         actions.reserveCapacity(result.tokens.count + 1)
         for hit in result.prefixHits { notePrefixHit(hit, from: index) }

@@ -81,6 +81,8 @@ public struct SchedulerCore: ~Copyable {
         var stepping = false
         /// How many sequences the step out must answer with a token or an error.
         var awaiting = 0
+        /// When its step out was planned, with its decodes and prompt tokens (what `stepCost` learns from).
+        var stepPlanned: (at: Duration, decodes: Int, prefill: Int)?
         /// The prefixes it is thought to hold in cached KV blocks (kept only with two or more workers).
         var prefixes = PrefixAffinityIndex()
     }
@@ -112,6 +114,11 @@ public struct SchedulerCore: ~Copyable {
     var lastLiveMoment: Duration
     /// Admissions out of the queue, with their times, for the drain rate.
     var recentDrains: [Duration] = []
+    /// The last moment the queue was seen empty: the drain rate is measured only since then (see `drainRate`).
+    var queueLastEmpty: Duration
+    /// What a step costs, learned from the steps applied (see `StepCostModel`); the planner keeps steps under
+    /// `limits.targetITL` with it.
+    var stepCost = StepCostModel()
     /// Whether submissions are refused because the scheduler is shutting down.
     public internal(set) var isDraining = false
     /// Counters the metrics read.
@@ -127,6 +134,7 @@ public struct SchedulerCore: ~Copyable {
         workers = Array(repeating: WorkerSlot(), count: max(1, workerCount))
         fairShare = FairShare(halfLife: limits.fairShareHalfLife)
         lastLiveMoment = now
+        queueLastEmpty = now
     }
 
     // MARK: Observations
@@ -187,15 +195,5 @@ public struct SchedulerCore: ~Copyable {
             if best == nil || free > best!.free { best = (index, free) }
         }
         return best?.index
-    }
-
-    /// Seconds a refused client should wait: the queue's length over the recent drain rate, 1 s to 60 s.
-    public func retryAfter(at now: Duration) -> Duration {
-        let window = Duration.seconds(30)
-        let drains = recentDrains.filter { now - $0 <= window }
-        guard drains.count >= 2, let first = drains.first, now > first else { return .seconds(1) }
-        let perSecond = Double(drains.count) / ((now - first) / .seconds(1))
-        let seconds = Double(queue.count + 1) / max(perSecond, 1e-3)
-        return .seconds(Int(min(60, max(1, seconds.rounded(.up)))))
     }
 }

@@ -9,6 +9,9 @@ public struct SchedulerError: Error, Sendable, Equatable, CustomStringConvertibl
         case queueFull = "queue_full"
         /// The request waited longer than the model's `queue_timeout` (503).
         case queueTimeout = "queue_timeout"
+        /// At the measured drain rate the request would wait longer than the model's `queue_timeout`: refused at
+        /// once rather than failed later (503).
+        case overloaded = "overloaded"
         /// The model has had no live worker for longer than its grace period (503).
         case modelUnavailable = "model_unavailable"
         /// The prompt plus its token limit cannot fit the model's context or one worker's KV cache (400).
@@ -47,7 +50,7 @@ public struct SchedulerError: Error, Sendable, Equatable, CustomStringConvertibl
     /// The HTTP status this error answers with.
     public var httpStatus: Int {
         switch code {
-        case .queueFull, .queueTimeout, .modelUnavailable, .shuttingDown: 503
+        case .queueFull, .queueTimeout, .overloaded, .modelUnavailable, .shuttingDown: 503
         case .contextLengthExceeded, .invalidRequest: 400
         case .sequenceFailed, .workerFailed: 500
         case .requestTimeout: 504

@@ -8,6 +8,9 @@ public struct SchedulerLimits: Sendable, Equatable {
     public var maxQueue: Int
     /// A request waiting longer than this is refused with `queueTimeout`.
     public var queueTimeout: Duration
+    /// The inter-token time a step's prompt tokens may not push decoding sequences past, by the measured step cost
+    /// (zero: no cap beyond `maxBatchTokens`).
+    public var targetITL: Duration
     /// How long the model may have no live worker before requests get `modelUnavailable`.
     public var unavailableGrace: Duration
     /// Half-life of the token counts fair share compares: how far back "recently" reaches (zero turns fair
@@ -33,6 +36,7 @@ public struct SchedulerLimits: Sendable, Equatable {
     /// gateway, from `models[].prefix_cache`) says its workers cache prefixes.
     public init(
         maxBatchTokens: Int = 512, maxRunning: Int = 16, maxQueue: Int = 256, queueTimeout: Duration = .seconds(30),
+        targetITL: Duration = .zero,
         unavailableGrace: Duration = .seconds(30), fairShareHalfLife: Duration = .seconds(10),
         tenantHeadroomSlots: Int = 1, maxStepBytes: Int = .max, prefixAffinityMinTokens: Int = 64,
         prefixAffinityMaxWait: Duration = .seconds(1), prefixCaching: Bool = false
@@ -41,6 +45,7 @@ public struct SchedulerLimits: Sendable, Equatable {
         self.maxRunning = maxRunning
         self.maxQueue = maxQueue
         self.queueTimeout = queueTimeout
+        self.targetITL = targetITL
         self.unavailableGrace = unavailableGrace
         self.fairShareHalfLife = fairShareHalfLife
         self.tenantHeadroomSlots = tenantHeadroomSlots

@@ -136,6 +136,17 @@ struct WaitingQueue: Sendable {
         return ids
     }
 
+    /// How many waiting requests go before a new one of `priority`: every resumed one, and the new ones of the same or
+    /// a higher priority. One pass over the queue only when some waiting request has a lower priority.
+    func countAhead(ofPriority priority: Int) -> Int {
+        guard lanes.keys.contains(where: { $0.priority < priority }) else { return count }
+        var ahead = resumed.count
+        for (key, lane) in lanes where key.priority >= priority {
+            ahead += lane.items[lane.head...].count { live.contains($0.id) }
+        }
+        return ahead
+    }
+
     /// Every waiting id (for failing them all).
     var allIDs: [UInt64] { Array(live) }
 }
