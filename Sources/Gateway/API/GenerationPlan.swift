@@ -81,7 +81,8 @@ public struct GenerationPlan: Sendable {
             guard limit >= 1 else {
                 throw GatewayError(.invalidRequest, "'\(limitField)' must be at least 1", param: limitField)
             }
-            guard promptTokens.count + limit <= context else {
+            // Compared as room left, not as a sum: a limit near Int.max must not overflow.
+            guard limit <= context - promptTokens.count else {
                 throw GatewayError(
                     .contextLengthExceeded,
                     "prompt (\(promptTokens.count) tokens) plus '\(limitField)' (\(limit)) exceed the context of "

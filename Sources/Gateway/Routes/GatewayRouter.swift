@@ -7,6 +7,23 @@ import Hummingbird
 enum GatewayRouter {
     /// The responder for `state`.
     static func responder(state: GatewayState) -> RouterResponder<GatewayRequestContext> {
+        let (collections, table) = routes(state: state)
+        let router = Router(context: GatewayRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(
+            middleware: RequestLogMiddleware(
+                metrics: state.metrics, logger: state.logger, dashboard: state.dashboard, cluster: state.cluster))
+        if let tracing = state.tracing { router.add(middleware: TracingMiddleware(tracing: tracing)) }
+        router.add(middleware: ErrorMiddleware(routes: table.methods, logger: state.logger))
+        for collection in collections { router.addRoutes(collection) }
+        return router.buildResponder()
+    }
+
+    /// The route collections `state` serves, and the table of their paths and methods (`Docs/openapi.yaml` lists
+    /// the same routes; `OpenAPIRouteTests` checks it).
+    static func routes(state: GatewayState) -> (
+        collections: [RouteCollection<GatewayRequestContext>], table: RouteTable
+    ) {
         let handlers = GatewayHandlers(state: state)
         var table = RouteTable()
         let authentication = AuthenticationMiddleware(keys: state.keys)
@@ -25,14 +42,6 @@ enum GatewayRouter {
         if let dashboard = state.dashboard {
             collections.append(DashboardRoutes.collection(handlers, dashboard: dashboard, table: &table))
         }
-        let router = Router(context: GatewayRequestContext.self)
-        router.add(middleware: RequestIDMiddleware())
-        router.add(
-            middleware: RequestLogMiddleware(
-                metrics: state.metrics, logger: state.logger, dashboard: state.dashboard, cluster: state.cluster))
-        if let tracing = state.tracing { router.add(middleware: TracingMiddleware(tracing: tracing)) }
-        router.add(middleware: ErrorMiddleware(routes: table.methods, logger: state.logger))
-        for collection in collections { router.addRoutes(collection) }
-        return router.buildResponder()
+        return (collections, table)
     }
 }
