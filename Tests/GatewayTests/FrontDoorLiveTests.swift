@@ -90,7 +90,9 @@ extension LiveGatewayTests {
             let many = (0..<25).flatMap { ["-H", "X-Filler-\($0): \($0)"] }
             let large = ["-H", "X-Large: " + String(repeating: "a", count: 5000)]
             var refused = 0
-            for (version, headers) in [("--http1.1", many), ("--http1.1", large), ("--http2", many)] {
+            for (version, headers) in [
+                ("--http1.1", many), ("--http1.1", large), ("--http2", many), ("--http2", large),
+            ] {
                 let output = try curl(
                     gateway, [version, "-w", "\n%{http_code}", gateway.url("/v1/models")] + headers)
                 #expect(output.hasSuffix("\n431"), "\(version): \(output)")
@@ -122,13 +124,14 @@ extension LiveGatewayTests {
         func requestRate() throws {
             let gateway = try LiveGateway(listener: "  max_requests_per_second_per_connection: 5")
             let bystander = try Bystander(gateway)
-            let urls = Array(repeating: gateway.url("/health/live"), count: 30)
+            // Each URL with its own -o: curl pairs them in order.
+            let urls = (0..<30).flatMap { _ in [gateway.url("/health/live"), "-o", "/dev/null"] }
             var limited = 0
             for version in ["--http1.1", "--http2"] {
                 let headers = gateway.folder.appendingPathComponent("headers\(version).txt")
                 let lines = try curl(
                     gateway,
-                    [version, "-o", "/dev/null", "-D", headers.path, "-w", "%{http_code} %{num_connects}\n"] + urls
+                    [version, "-D", headers.path, "-w", "%{http_code} %{num_connects}\n"] + urls
                 ).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
                 let statuses = lines.map { $0.first ?? "" }
                 #expect(statuses.count == 30)
@@ -175,7 +178,9 @@ extension LiveGatewayTests {
                 try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
         }
 
-        @Test("HTTP/2 advertises listener.http2_max_concurrent_streams; a stream past it ends the connection's new streams")
+        @Test(
+            "HTTP/2 advertises listener.http2_max_concurrent_streams; a stream past it ends the connection's new streams"
+        )
         func http2MaxStreams() throws {
             let gateway = try LiveGateway(listener: "  http2_max_concurrent_streams: 4\n  body_timeout: 5s")
             let bystander = try Bystander(gateway)
@@ -214,14 +219,14 @@ extension LiveGatewayTests {
             process.arguments = [
                 URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
                     "Python/stalled_reader.py"
-                ).path, "\(gateway.port)", LiveGateway.key, "12",
+                ).path, "\(gateway.port)", LiveGateway.key, "8",
             ]
             let pipe = Pipe()
             process.standardOutput = pipe
             process.standardError = pipe
             try process.run()
-            // The client reads nothing for 12 s; the gateway gives up on it well before.
-            let deadline = Date().addingTimeInterval(12)
+            // The client reads nothing for 8 s; the gateway gives up on it well before.
+            let deadline = Date().addingTimeInterval(8)
             while try hits(gateway, "write_timeout") != 1, Date() < deadline { usleep(200_000) }
             #expect(try hits(gateway, "write_timeout") == 1, "\(gateway.logText.suffix(2000))")
             // Nobody else notices: a request alongside is answered.

@@ -9,7 +9,8 @@ import OpenAIAPI
 ///   `connection_rate_limit` with `Retry-After`; HTTP/1.1 then closes the connection (so a pipelined request cannot
 ///   overtake the answer), HTTP/2 ends only the stream. On HTTP/2 the bucket is the connection's, kept by its
 ///   `HTTP2ConnectionGuard`.
-/// - the header count on HTTP/2 (`listener.max_header_count`; NIO's HTTP/1 parser counts HTTP/1.1's): 431.
+/// - the header count and size on HTTP/2 (`listener.max_header_count`, `listener.max_header_bytes`; NIO's HTTP/1
+///   parser checks HTTP/1.1's): 431.
 /// - a client that stops reading (`listener.write_timeout`): once the channel has stayed unwritable that long, it is
 ///   closed, which ends the request under way and frees its sequence. One timer, only while unwritable.
 /// - on HTTP/2, a stream the client reset is reported to the connection's guard (rapid reset).
@@ -65,12 +66,9 @@ final class FrontDoorRequestHandler: ChannelInboundHandler, RemovableChannelHand
 
     /// Why `head` is refused, if it is.
     private func refusal(_ head: HTTPRequest, now: NIODeadline) -> GatewayError? {
-        if isHTTP2Stream, head.headerFields.count > frontDoor.maxHeaderCount {
+        if isHTTP2Stream, let refusal = headerRefusal(head) {
             frontDoor.metrics.hit(.headers)
-            return GatewayError(
-                .headersTooLarge,
-                "the request has \(head.headerFields.count) header fields; at most \(frontDoor.maxHeaderCount) "
-                    + "are accepted")
+            return refusal
         }
         let admitted: Bool
         let retryAfter: Int
@@ -89,6 +87,27 @@ final class FrontDoorRequestHandler: ChannelInboundHandler, RemovableChannelHand
             .rateLimited,
             "this connection started more than \(frontDoor.requestsPerSecond) requests in a second; slow down",
             retryAfter: .seconds(retryAfter), label: "connection_rate_limit")
+    }
+
+    /// Why an HTTP/2 request's headers are refused, if they are: more fields than `listener.max_header_count`, or
+    /// more bytes than `listener.max_header_bytes` counted as HTTP/2 counts a header list (name, value and 32 bytes
+    /// per field). NIO's HTTP/1 parser checks both for HTTP/1.1; on HTTP/2 NIO's own bound is its HPACK decoder's
+    /// (16 KiB), which a later SETTINGS frame does not change.
+    private func headerRefusal(_ head: HTTPRequest) -> GatewayError? {
+        let fields = head.headerFields
+        if fields.count > frontDoor.maxHeaderCount {
+            return GatewayError(
+                .headersTooLarge,
+                "the request has \(fields.count) header fields; at most \(frontDoor.maxHeaderCount) are accepted")
+        }
+        var bytes = (head.path?.utf8.count ?? 0) + (head.authority?.utf8.count ?? 0) + 96
+        for field in fields {
+            bytes += field.name.rawName.utf8.count + field.value.utf8.count + 32
+        }
+        guard bytes > frontDoor.maxHeaderBytes else { return nil }
+        return GatewayError(
+            .headersTooLarge,
+            "the request's headers take \(bytes) bytes; at most \(frontDoor.maxHeaderBytes) are accepted")
     }
 
     /// Writes `error`'s answer; HTTP/1.1 closes the connection after it, HTTP/2 the stream.
