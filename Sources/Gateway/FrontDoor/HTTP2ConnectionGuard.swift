@@ -2,10 +2,10 @@ import NIOCore
 import NIOHTTP2
 
 /// The front door of one HTTP/2 connection, right behind NIO's `NIOHTTP2Handler`:
-/// - it lowers or raises `SETTINGS_MAX_CONCURRENT_STREAMS` and `SETTINGS_MAX_HEADER_LIST_SIZE` to the listener's
-///   bounds with a second SETTINGS frame (the handler's first one carries NIO's defaults, 100 streams and 16 KiB, and
-///   Hummingbird does not pass settings through); NIO takes a stream past the acknowledged bound as a connection
-///   error (`GOAWAY PROTOCOL_ERROR`; the open streams finish), counted here as `http2_max_streams`;
+/// - it lowers or raises `SETTINGS_MAX_CONCURRENT_STREAMS` and lowers `SETTINGS_MAX_HEADER_LIST_SIZE` to the
+///   listener's bounds with a second SETTINGS frame (the handler's first one carries NIO's defaults, 100 streams
+///   and 16 KiB, and Hummingbird does not pass settings through); NIO takes a stream past the acknowledged bound as
+///   a connection error (`GOAWAY PROTOCOL_ERROR`; the open streams finish), counted here as `http2_max_streams`;
 /// - it keeps the connection's request bucket, shared by its streams;
 /// - it bounds the streams the client resets (rapid reset, CVE-2023-44487): its streams report each reset here, and
 ///   one past `listener.http2_max_stream_resets` gets `GOAWAY ENHANCE_YOUR_CALM` and the connection closed;
@@ -31,11 +31,17 @@ final class HTTP2ConnectionGuard: ChannelInboundHandler, RemovableChannelHandler
         savedContext = context
         let settings: HTTP2Settings = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: frontDoor.http2MaxConcurrentStreams),
-            HTTP2Setting(parameter: .maxHeaderListSize, value: frontDoor.maxHeaderBytes),
+            HTTP2Setting(
+                parameter: .maxHeaderListSize, value: min(frontDoor.maxHeaderBytes, Self.decoderHeaderListSize)),
         ]
         context.writeAndFlush(
             wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .settings(.settings(settings)))), promise: nil)
     }
+
+    /// The largest header list NIO's HPACK decoder takes (its default, 16 KiB): a later SETTINGS frame does not
+    /// change it, so no more is advertised.
+    static let decoderHeaderListSize =
+        nioDefaultSettings.first { $0.parameter == .maxHeaderListSize }?.value ?? 16384
 
     /// Takes one request of a stream from the connection's bucket; true when the rate allows it (or is unbounded).
     func takeRequest(now: NIODeadline) -> Bool {
