@@ -76,6 +76,27 @@ public struct BatchgateConfiguration: Sendable, Equatable {
         /// Slowest accepted average body rate once the first ``bodyRateGrace`` of the body has passed, in bytes per
         /// second; 0 checks no rate; default 1024.
         public var minBodyBytesPerSecond: Int
+        /// Most connections open at once; one past it is closed at once; default 8192.
+        public var maxConnections: Int
+        /// Most connections open at once from one client address; 0 sets none (the default: behind a proxy or load
+        /// balancer every connection comes from its address).
+        public var maxConnectionsPerClient: Int
+        /// Largest request head (request line and headers together), in bytes; more gets 431; default 64 KiB.
+        public var maxHeaderBytes: Int
+        /// Most header fields in a request; more gets 431; default 100.
+        public var maxHeaderCount: Int
+        /// Most requests a connection may start per second, with a burst of as many; 0 sets none; default 100.
+        public var maxRequestsPerSecondPerConnection: Int
+        /// A connection (HTTP/2: a stream) that cannot take more output for this long is closed; default 60 s.
+        public var writeTimeout: Duration
+        /// Most HTTP/2 streams open at once on one connection (`SETTINGS_MAX_CONCURRENT_STREAMS`); default 100.
+        public var http2MaxConcurrentStreams: Int
+        /// Most HTTP/2 streams a client may reset within ``http2ResetWindow`` before its connection is closed with
+        /// `GOAWAY` (rapid reset, CVE-2023-44487); default 100.
+        public var http2MaxStreamResets: Int
+
+        /// The window ``http2MaxStreamResets`` counts in (a fixed 10 s).
+        public static let http2ResetWindow: Duration = .seconds(10)
 
         /// How long a body may take before ``minBodyBytesPerSecond`` applies (a fixed 5 s: a client's first
         /// round trips and TCP slow start are not a rate).
@@ -94,7 +115,15 @@ public struct BatchgateConfiguration: Sendable, Equatable {
             handshakeTimeout: Duration = .seconds(10),
             maxPendingHandshakes: Int = 256,
             bodyTimeout: Duration = .seconds(30),
-            minBodyBytesPerSecond: Int = 1024
+            minBodyBytesPerSecond: Int = 1024,
+            maxConnections: Int = 8192,
+            maxConnectionsPerClient: Int = 0,
+            maxHeaderBytes: Int = 65536,
+            maxHeaderCount: Int = 100,
+            maxRequestsPerSecondPerConnection: Int = 100,
+            writeTimeout: Duration = .seconds(60),
+            http2MaxConcurrentStreams: Int = 100,
+            http2MaxStreamResets: Int = 100
         ) {
             self.host = host
             self.port = port
@@ -108,6 +137,14 @@ public struct BatchgateConfiguration: Sendable, Equatable {
             self.maxPendingHandshakes = maxPendingHandshakes
             self.bodyTimeout = bodyTimeout
             self.minBodyBytesPerSecond = minBodyBytesPerSecond
+            self.maxConnections = maxConnections
+            self.maxConnectionsPerClient = maxConnectionsPerClient
+            self.maxHeaderBytes = maxHeaderBytes
+            self.maxHeaderCount = maxHeaderCount
+            self.maxRequestsPerSecondPerConnection = maxRequestsPerSecondPerConnection
+            self.writeTimeout = writeTimeout
+            self.http2MaxConcurrentStreams = http2MaxConcurrentStreams
+            self.http2MaxStreamResets = http2MaxStreamResets
         }
     }
 

@@ -4,6 +4,9 @@ extension NodeReader {
     static let listenerKeys = [
         "host", "port", "plaintext", "max_body_bytes", "header_timeout", "idle_timeout", "request_timeout",
         "drain_timeout", "handshake_timeout", "max_pending_handshakes", "body_timeout", "min_body_bytes_per_second",
+        "max_connections", "max_connections_per_client", "max_header_bytes", "max_header_count",
+        "max_requests_per_second_per_connection", "write_timeout", "http2_max_concurrent_streams",
+        "http2_max_stream_resets",
     ]
     static let tlsKeys = ["certificate", "key", "client_ca", "min_version", "self_signed", "legacy_cipher_suites"]
     static let metricsKeys = ["enabled", "path", "port", "require_key"]
@@ -41,6 +44,7 @@ extension NodeReader {
         listener.bodyTimeout = duration(fields, "body_timeout", default: defaults.bodyTimeout, allowZero: false)
         listener.minBodyBytesPerSecond = int(
             fields, "min_body_bytes_per_second", default: defaults.minBodyBytesPerSecond, range: 0...Int.max)
+        readFrontDoor(fields, into: &listener, defaults: defaults)
         return listener
     }
 

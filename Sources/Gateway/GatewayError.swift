@@ -30,6 +30,9 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         /// The request is not valid HTTP: a malformed head, framing or chunk encoding, a body shorter or longer than
         /// its declared length (400).
         case invalidHTTP = "invalid_http"
+        /// The request line and headers are larger than `listener.max_header_bytes`, or have more fields than
+        /// `listener.max_header_count` (431).
+        case headersTooLarge = "headers_too_large"
         /// The body did not arrive within `listener.body_timeout`, or slower than
         /// `listener.min_body_bytes_per_second` (408).
         case bodyTimeout = "body_timeout"
@@ -99,6 +102,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         case .methodNotAllowed: .methodNotAllowed
         case .bodyTimeout: .requestTimeout
         case .bodyTooLarge: .contentTooLarge
+        case .headersTooLarge: .requestHeaderFieldsTooLarge
         case .clientGone: HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request")
         case .rateLimited: .tooManyRequests
         case .overloaded, .modelUnavailable, .shuttingDown: .serviceUnavailable
@@ -111,6 +115,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
     public var type: String {
         switch code {
         case .invalidJSON, .invalidRequest, .contextLengthExceeded, .bodyTooLarge, .methodNotAllowed, .invalidHTTP,
+            .headersTooLarge,
             .clientGone:
             "invalid_request_error"
         case .missingAPIKey, .invalidAPIKey: "authentication_error"

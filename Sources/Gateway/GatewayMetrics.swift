@@ -11,9 +11,13 @@ public final class GatewayMetrics: Sendable {
     private let perKey: Mutex<[String: KeyMetrics]> = Mutex([:])
     private let statuses: Mutex<[String: Counter]> = Mutex([:])
 
+    /// The listeners' bounds hit, and the connections open.
+    public let frontDoor: FrontDoorMetrics
+
     /// Metrics made by `factory`.
     public init(factory: any MetricsFactory) {
         self.factory = factory
+        frontDoor = FrontDoorMetrics(factory: factory)
     }
 
     /// The label of a request that no key was authenticated for.

@@ -25,6 +25,14 @@ struct ValidConfigurationTests {
         #expect(listener.maxPendingHandshakes == 256)
         #expect(listener.bodyTimeout == .seconds(30))
         #expect(listener.minBodyBytesPerSecond == 1024)
+        #expect(listener.maxConnections == 8192)
+        #expect(listener.maxConnectionsPerClient == 0)
+        #expect(listener.maxHeaderBytes == 65536)
+        #expect(listener.maxHeaderCount == 100)
+        #expect(listener.maxRequestsPerSecondPerConnection == 100)
+        #expect(listener.writeTimeout == .seconds(60))
+        #expect(listener.http2MaxConcurrentStreams == 100)
+        #expect(listener.http2MaxStreamResets == 100)
 
         let tls = try #require(configuration.tls)
         #expect(tls.certificate == directory + "/cert.pem")
@@ -96,6 +104,14 @@ struct ValidConfigurationTests {
               max_pending_handshakes: 32
               body_timeout: 1m
               min_body_bytes_per_second: 0
+              max_connections: 500
+              max_connections_per_client: 20
+              max_header_bytes: 4096
+              max_header_count: 30
+              max_requests_per_second_per_connection: 0
+              write_timeout: 5s
+              http2_max_concurrent_streams: 8
+              http2_max_stream_resets: 40
             tls:
               certificate: cert.pem
               key: ./key.pem
@@ -162,7 +178,15 @@ struct ValidConfigurationTests {
                     handshakeTimeout: .seconds(2),
                     maxPendingHandshakes: 32,
                     bodyTimeout: .seconds(60),
-                    minBodyBytesPerSecond: 0
+                    minBodyBytesPerSecond: 0,
+                    maxConnections: 500,
+                    maxConnectionsPerClient: 20,
+                    maxHeaderBytes: 4096,
+                    maxHeaderCount: 30,
+                    maxRequestsPerSecondPerConnection: 0,
+                    writeTimeout: .seconds(5),
+                    http2MaxConcurrentStreams: 8,
+                    http2MaxStreamResets: 40
                 )
         )
         #expect(

@@ -16,6 +16,11 @@ struct GatewayHTTP1Channel: HTTPChannelHandler {
     let configuration: HTTP1Channel.Configuration
     /// Answers one request.
     let responder: HTTPChannelHandler.Responder
+    /// The listener's bounds: the header limits' metric, and (plain listeners only, `countsConnections`) the
+    /// connection bounds.
+    let frontDoor: FrontDoor
+    /// Whether this channel counts its connections against `frontDoor`'s gate (false behind TLS, which does).
+    var countsConnections = false
 
     /// Adds the HTTP/1 handlers to `channel` (after TLS and ALPN, when there are).
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -25,12 +30,15 @@ struct GatewayHTTP1Channel: HTTPChannelHandler {
             limits.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
             limits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
             let operations = channel.pipeline.syncOperations
+            if countsConnections {
+                try operations.addHandler(ConnectionLimitHandler(gate: frontDoor.gate, metrics: frontDoor.metrics))
+            }
             try operations.configureHTTPServerPipeline(
                 withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
             try operations.addHandler(HTTP10ConnectionHandler())
             try operations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            try operations.addHandler(HTTPErrorAnswerHandler())
+            try operations.addHandler(HTTPErrorAnswerHandler(metrics: frontDoor.metrics))
             try operations.addHandlers(configuration.additionalChannelHandlers())
             try operations.addHandler(
                 HTTPConnectionStateHandler(

@@ -72,6 +72,12 @@ final class HTTPErrorAnswerHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private var state = HTTPErrorAnswerState()
     private var waitingError: (any Error)?
+    /// Where a head past `listener.max_header_bytes` or `listener.max_header_count` is counted.
+    private let metrics: FrontDoorMetrics?
+
+    init(metrics: FrontDoorMetrics? = nil) {
+        self.metrics = metrics
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -108,6 +114,7 @@ final class HTTPErrorAnswerHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private func answer(_ error: any Error, context: ChannelHandlerContext) {
         let refusal = Self.refusal(error)
+        if refusal.code == .headersTooLarge { metrics?.hit(.headers) }
         let body = ErrorBody(refusal).jsonBuffer()
         let head = HTTPResponse(
             status: refusal.status,
@@ -124,9 +131,15 @@ final class HTTPErrorAnswerHandler: ChannelDuplexHandler, RemovableChannelHandle
         error is HTTPParserError || error is HTTP1TypeConversionError
     }
 
-    /// The 400 for a parse error, in words a client can act on.
+    /// The 400 for a parse error, in words a client can act on; 431 for a head past the listener's bounds.
     static func refusal(_ error: any Error) -> GatewayError {
-        GatewayError(.invalidHTTP, "the request is not valid HTTP/1.1: " + reason(error))
+        if let error = error as? HTTPParserError, error == .headerOverflow {
+            return GatewayError(
+                .headersTooLarge,
+                "the request line or headers are too large (listener.max_header_bytes) or have too many fields "
+                    + "(listener.max_header_count)")
+        }
+        return GatewayError(.invalidHTTP, "the request is not valid HTTP/1.1: " + reason(error))
     }
 
     static func reason(_ error: any Error) -> String {

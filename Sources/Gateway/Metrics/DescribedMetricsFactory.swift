@@ -89,5 +89,5 @@ public struct DescribedMetricsFactory: MetricsFactory {
 
 extension MetricDescription {
     /// Every family the gateway process exposes.
-    public static var all: [MetricDescription] { scheduler + gateway }
+    public static var all: [MetricDescription] { scheduler + gateway + frontDoor }
 }
