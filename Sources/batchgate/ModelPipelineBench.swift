@@ -98,6 +98,7 @@ struct ModelPipelineBench: ParsableCommand {
         print(
             "model \(model): \(n) layers, split at \(boundaries.map(String.init).joined(separator: ",")); "
                 + "\(sequences) sequences, prompt \(prompt), \(generate) decode steps, \(threads) thread(s) per engine, "
+                + "\(microBatches) micro-batch(es) a pass, "
                 + "kernels \(kernels)")
         let unsplitRate = Double(sequences * generate) / unsplit.decodeSeconds
         let splitRate = Double(sequences * generate) / split.decodeSeconds
@@ -109,24 +110,26 @@ struct ModelPipelineBench: ParsableCommand {
             String(
                 format: "split:   %.1f decode tok/s (%.1f ms a step), %.2f× unsplit", splitRate,
                 split.decodeSeconds / Double(generate) * 1000, splitRate / unsplitRate))
-        let step = split.decodeSeconds / Double(split.steps)
-        var remote = 0.0
+        let steps = Double(split.steps)
+        let step = split.decodeSeconds / steps
+        var waited = 0.0
         for (s, link) in split.links.enumerated() {
-            let compute = link.stageSeconds / Double(link.passes)
-            let linkCost = (link.roundTripSeconds - link.stageSeconds) / Double(link.passes)
-            remote += link.roundTripSeconds / Double(link.passes)
+            let compute = link.stageSeconds / steps
+            let linkCost = (link.roundTripSeconds - link.stageSeconds) / Double(max(1, link.passes))
+            waited += link.waitSeconds / steps
             print(
                 String(
                     format:
-                        "  stage %ld: %.2f ms compute a step (idle %.0f%%), link and codec %.3f ms, %.0f bytes a step",
-                    s + 2, compute * 1000, (1 - compute / step) * 100, linkCost * 1000, link.bytes / max(1, link.passes)
-                ))
+                        "  stage %ld: %.2f ms compute a step (idle %.0f%%); %.1f passes a step, link and codec %.3f ms "
+                        + "a pass, %.0f bytes a step",
+                    s + 2, compute * 1000, (1 - compute / step) * 100, Double(link.passes) / steps, linkCost * 1000,
+                    Double(link.bytes) / steps))
         }
-        let local = step - remote
+        // The first stage computes whenever it is not waiting for an answer.
         print(
             String(
-                format: "  stage 1: %.2f ms a step (embedding, its layers, head, sampling; idle %.0f%%)", local * 1000,
-                (1 - local / step) * 100))
+                format: "  stage 1: %.2f ms compute a step (embedding, its layers, head, sampling; idle %.0f%%)",
+                (step - waited) * 1000, waited / step * 100))
     }
 
     /// Prefills `sequences` prompts (untimed), then times `generate` decode steps of all of them.

@@ -50,6 +50,8 @@ public final class RemoteStage: OverlappingStage, @unchecked Sendable {
         public var stageSeconds = 0.0
         /// Bytes sent and received in passes and their answers.
         public var bytes = 0
+        /// Seconds the first stage spent blocked waiting for answers (with micro-batches, less than the round trips).
+        public var waitSeconds = 0.0
 
         /// What was added since `earlier`.
         public func since(_ earlier: LinkTotals) -> LinkTotals {
@@ -58,6 +60,7 @@ public final class RemoteStage: OverlappingStage, @unchecked Sendable {
             difference.roundTripSeconds = roundTripSeconds - earlier.roundTripSeconds
             difference.stageSeconds = stageSeconds - earlier.stageSeconds
             difference.bytes = bytes - earlier.bytes
+            difference.waitSeconds = waitSeconds - earlier.waitSeconds
             return difference
         }
     }
@@ -172,6 +175,7 @@ public final class RemoteStage: OverlappingStage, @unchecked Sendable {
         if let broken { throw StageLinkError(broken) }
         guard !outstanding.isEmpty else { throw StageLinkError("no pass is waiting for an answer") }
         let pass = outstanding.removeFirst()
+        let waiting = ContinuousClock.now
         do {
             guard let frame = try socket.receive(timeout: timeout) else {
                 throw StageLinkError("\(socket.peer) closed the link")
@@ -192,6 +196,7 @@ public final class RemoteStage: OverlappingStage, @unchecked Sendable {
                 totals.roundTripSeconds += (lastExchange - pass.started).inSeconds
                 totals.stageSeconds += Double(answer.stageNanoseconds) / 1e9
                 totals.bytes += pass.bytes + frame.count
+                totals.waitSeconds += (lastExchange - waiting).inSeconds
             }
             return answer.hidden
         } catch {
