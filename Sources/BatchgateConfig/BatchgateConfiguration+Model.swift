@@ -56,6 +56,11 @@ extension BatchgateConfiguration {
         public var prefixCache: Bool
         /// The most of each worker's KV cache (0…1) that idle cached blocks may hold; default 1.
         public var prefixCacheMaxShare: Double
+        /// The model's pipeline stages, in layer order (`models[].pipeline`): the first is this node's worker, the
+        /// others `batchgate stage` processes; empty (the default) runs the whole model in each worker.
+        public var pipeline: [PipelineStage] = []
+        /// With a pipeline: micro-batches each forward pass is cut into, so that stages compute at once; default 1.
+        public var pipelineMicroBatches = 1
 
         /// Creates a model entry; every argument after `path` defaults to the documented default.
         public init(

@@ -12,7 +12,7 @@ extension NodeReader {
         "name", "path", "workers", "threads", "max_batch_tokens", "max_running", "max_queue", "queue_timeout",
         "target_itl",
         "kv_cache_mib", "context_length", "chat_template", "unavailable_grace", "prefix_cache",
-        "prefix_cache_max_share",
+        "prefix_cache_max_share", "pipeline", "pipeline_micro_batches",
     ]
 
     /// Whether `name` is a valid model name: one or more of `A-Z a-z 0-9 . _ : -`.
@@ -120,6 +120,9 @@ extension NodeReader {
         )
         model.prefixCache = bool(fields, "prefix_cache", default: defaults.prefixCache)
         model.prefixCacheMaxShare = fraction(fields, "prefix_cache_max_share", default: defaults.prefixCacheMaxShare)
+        model.pipeline = readPipeline(fields, workers: model.workers)
+        model.pipelineMicroBatches = int(
+            fields, "pipeline_micro_batches", default: defaults.pipelineMicroBatches, range: 1...256)
         return model
     }
 }

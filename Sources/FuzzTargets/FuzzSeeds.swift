@@ -9,6 +9,7 @@ public enum FuzzSeeds {
     public static func seeds(for name: String) -> [[UInt8]] {
         switch name {
         case "worker-protocol": workerProtocol
+        case "stage-protocol": stageProtocol
         case "gguf": gguf
         case "request-json": requestBodies.map { Array($0.utf8) }
         case "sse": sseStreams.map { [3] + Array($0.utf8) }

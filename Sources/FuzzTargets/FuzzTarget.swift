@@ -28,7 +28,9 @@ public struct FuzzTarget: Sendable {
     }
 
     /// Every target, in the order `make fuzz` runs them.
-    public static let all: [FuzzTarget] = [gguf, tokenizer, requestJSON, configuration, workerProtocol, sse]
+    public static let all: [FuzzTarget] = [
+        gguf, tokenizer, requestJSON, configuration, workerProtocol, stageProtocol, sse,
+    ]
 
     /// The target called `name`, or nil.
     public static func named(_ name: String) -> FuzzTarget? {

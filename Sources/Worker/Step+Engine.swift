@@ -77,7 +77,7 @@ extension SequenceError.Code {
         case .unknownSequence: self = .unknownSequence
         case .kvCacheFull: self = .outOfKVBlocks
         case .unsupportedArchitecture, .invalidModel, .positionMismatch, .invalidBatch, .nonFiniteLogits,
-            .invalidSampling:
+            .invalidSampling, .stageFailed:
             self = .internalError
         }
     }

@@ -51,11 +51,15 @@ public enum WorkerProcess {
                 engineOptions.kvCacheMiB = arguments.kvCacheMiB
                 engineOptions.prefixCaching = arguments.prefixCache
                 engineOptions.prefixCacheMaxShare = arguments.prefixCacheMaxShare
-                let weights = try ModelWeights(path: arguments.modelPath)
-                readIntoMemory(
-                    weights.file.mapping, path: arguments.modelPath, availableBytes: options.availableMemoryBytes,
-                    say: say)
-                handler = StepExecutor(engine: Engine(weights: weights, options: engineOptions))
+                if !arguments.stages.isEmpty {
+                    handler = StepExecutor(engine: try firstStage(arguments, options: engineOptions, say: say))
+                } else {
+                    let weights = try ModelWeights(path: arguments.modelPath)
+                    readIntoMemory(
+                        weights.file.mapping, path: arguments.modelPath, availableBytes: options.availableMemoryBytes,
+                        say: say)
+                    handler = StepExecutor(engine: Engine(weights: weights, options: engineOptions))
+                }
             } catch {
                 throw WorkerProcessError(.modelUnavailable, "cannot load model \(arguments.modelPath): \(error)")
             }

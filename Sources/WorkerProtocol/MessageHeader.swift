@@ -78,4 +78,10 @@ public enum MessageKind: UInt8, Sendable, CaseIterable {
     case step = 2
     /// `StepResult`, worker → gateway.
     case stepResult = 3
+    /// `StageHello`, a later pipeline stage → the first stage, once a link is open.
+    case stageHello = 4
+    /// `StageForward`, the first stage → a later stage: one pass's rows.
+    case stageForward = 5
+    /// `StageReturn`, a later stage → the first stage: the rows after its blocks, or why it failed.
+    case stageReturn = 6
 }

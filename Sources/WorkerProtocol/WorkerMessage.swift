@@ -33,6 +33,8 @@ public enum WorkerMessage: Sendable, Equatable {
         case .hello: return .hello(try Hello(decoding: bytes))
         case .step: return .step(try Step(decoding: bytes))
         case .stepResult: return .stepResult(try StepResult(decoding: bytes))
+        case .stageHello, .stageForward, .stageReturn:
+            throw ProtocolError(.unexpectedKind, "\(header.kind) is a pipeline-stage message, not a worker message")
         }
     }
 

@@ -22,6 +22,10 @@ public struct WorkerArguments: Sendable, Equatable {
         public static let noPrefixCache = "no-prefix-cache"
         /// The most of the KV cache idle cached blocks may hold.
         public static let prefixCacheMaxShare = "prefix-cache-max-share"
+        /// A later pipeline stage's `HOST:PORT`, once per stage in layer order.
+        public static let stage = "stage"
+        /// Micro-batches per pass of a pipeline's first stage.
+        public static let microBatches = "micro-batches"
     }
 
     /// The model file (`.gguf`).
@@ -40,6 +44,10 @@ public struct WorkerArguments: Sendable, Equatable {
     public var prefixCache: Bool
     /// The most of the KV cache (0…1) idle cached blocks may hold.
     public var prefixCacheMaxShare: Double
+    /// The later pipeline stages' `HOST:PORT`s, in layer order; empty: the worker runs the whole model.
+    public var stages: [String] = []
+    /// As a pipeline's first stage: micro-batches per forward pass (1: whole passes).
+    public var microBatches = 1
 
     /// Arguments for a worker of the model at `modelPath`.
     public init(
@@ -63,5 +71,7 @@ public struct WorkerArguments: Sendable, Equatable {
             "--\(Flag.threads)", "\(threads)", "--\(Flag.kvCacheMiB)", "\(kvCacheMiB)", "--\(Flag.maxBatchTokens)",
             "\(maxBatchTokens)", "--\(Flag.prefixCacheMaxShare)", "\(prefixCacheMaxShare)",
         ] + (fakeEngine ? ["--\(Flag.fakeEngine)"] : []) + (prefixCache ? [] : ["--\(Flag.noPrefixCache)"])
+            + stages.flatMap { ["--\(Flag.stage)", $0] }
+            + (microBatches > 1 ? ["--\(Flag.microBatches)", "\(microBatches)"] : [])
     }
 }

@@ -8,7 +8,7 @@ struct Batchgate: AsyncParsableCommand {
         abstract: "An OpenAI-compatible gateway that batches requests per model onto CPU inference workers.",
         subcommands: [
             ServeCommand.self, ConfigCommand.self, KeysCommand.self, ModelCommand.self, GenerateCommand.self,
-            BenchCommand.self, BenchIPCCommand.self, WorkerCommand.self, UsageCommand.self,
+            BenchCommand.self, BenchIPCCommand.self, WorkerCommand.self, StageCommand.self, UsageCommand.self,
         ]
     )
 }

@@ -9,7 +9,7 @@ struct ModelCommand: AsyncParsableCommand {
         abstract: "Inspect, create and benchmark GGUF model files and run their tokenizers.",
         subcommands: [
             ModelInspect.self, ModelTokenize.self, ModelCreate.self, ModelQuantize.self, ModelTokenizeBench.self,
-            ModelBench.self,
+            ModelBench.self, ModelPipelineBench.self,
         ]
     )
 

@@ -6,12 +6,16 @@ extension ServeCommand {
     /// started with the arguments its model's plan gives, and rings sized for the largest step the plan allows.
     static func processLaunchers(executable: String, fakeEngine: Bool) -> WorkerLauncherFactory {
         { plan in
-            WorkerProcessLauncher(
+            var arguments = WorkerArguments(
+                modelPath: plan.model.path, modelName: plan.model.name, threads: plan.threads,
+                kvCacheMiB: plan.kvCacheMiB, maxBatchTokens: plan.model.maxBatchTokens, fakeEngine: fakeEngine,
+                prefixCache: plan.model.prefixCache, prefixCacheMaxShare: plan.model.prefixCacheMaxShare)
+            // A pipeline's first stage connects to the others (models[].pipeline, Docs/pipeline.md).
+            arguments.stages = plan.model.pipeline.dropFirst().map(\.host)
+            arguments.microBatches = plan.model.pipelineMicroBatches
+            return WorkerProcessLauncher(
                 executable: executable,
-                arguments: WorkerArguments(
-                    modelPath: plan.model.path, modelName: plan.model.name, threads: plan.threads,
-                    kvCacheMiB: plan.kvCacheMiB, maxBatchTokens: plan.model.maxBatchTokens, fakeEngine: fakeEngine,
-                    prefixCache: plan.model.prefixCache, prefixCacheMaxShare: plan.model.prefixCacheMaxShare),
+                arguments: arguments,
                 ringCapacity: WorkerProcessLauncher.ringCapacity(
                     maxRunning: plan.model.maxRunning, maxBatchTokens: plan.model.maxBatchTokens,
                     logitBiases: plan.vocabularySize, stopTokens: plan.largestStopTokenCount),

@@ -55,6 +55,16 @@ struct WorkerCommand: ParsableCommand {
         help: "The most of the KV cache (0 to 1) that idle cached blocks may hold.")
     var prefixCacheMaxShare: Double = 1
 
+    @Option(
+        name: .customLong(WorkerArguments.Flag.stage),
+        help: "A later pipeline stage's HOST:PORT (`batchgate stage`), once per stage in layer order.")
+    var stage: [String] = []
+
+    @Option(
+        name: .customLong(WorkerArguments.Flag.microBatches),
+        help: "As a pipeline's first stage: cut each forward pass into this many micro-batches.")
+    var microBatches: Int = 1
+
     func validate() throws {
         guard prefixCacheMaxShare.isFinite, (0...1).contains(prefixCacheMaxShare) else {
             throw ValidationError("--\(WorkerArguments.Flag.prefixCacheMaxShare) must be between 0 and 1")
@@ -62,10 +72,12 @@ struct WorkerCommand: ParsableCommand {
     }
 
     func run() throws {
-        let arguments = WorkerArguments(
+        var arguments = WorkerArguments(
             modelPath: model, modelName: name, threads: threads, kvCacheMiB: kvCacheMiB,
             maxBatchTokens: maxBatchTokens, fakeEngine: fakeEngine, prefixCache: !noPrefixCache,
             prefixCacheMaxShare: prefixCacheMaxShare)
+        arguments.stages = stage
+        arguments.microBatches = max(1, microBatches)
         do {
             try WorkerProcess.run(
                 .init(

@@ -63,6 +63,7 @@ struct ShippedConfigurationTests {
         + NodeReader.quotaKeys.map { "keys[].quotas.\($0)" } + NodeReader.metricsKeys.map { "metrics.\($0)" }
         + NodeReader.loggingKeys.map { "logging.\($0)" } + NodeReader.tracingKeys.map { "tracing.\($0)" }
         + NodeReader.clusterKeys.map { "cluster.\($0)" }
+        + NodeReader.pipelineKeys.map { "models[].pipeline[].\($0)" }
 
     @Test("Config/batchgate.yaml shows every key, at least in a comment", arguments: allKeys)
     func exampleShowsKey(_ key: String) throws {

@@ -21,11 +21,12 @@ final class LiveGateway {
     /// folder before it starts and returns extra lines for the `tls:` block and extra arguments for every curl (a
     /// client certificate). `modelFile` serves that model file instead of a tiny random one, with `chatTemplate`.
     /// `sections` holds extra top-level YAML sections (a `tracing:` block); `logLevel` is `logging.level`; `context` is
-    /// the tiny model's context length.
+    /// the tiny model's context length; `modelLines` extra lines for the model's entry (indented by the entry's four
+    /// spaces on its first line only: give the lines after it in full).
     init(
         workers: Int = 1, maxRunning: Int = 8, maxQueue: Int = 64, keys: String? = nil, vocabulary: Int? = 512,
         listener: String = "", modelFile: String? = nil, chatTemplate: String = "llama2", kvCacheMiB: Int = 8,
-        sections: String = "", logLevel: String = "info", context: Int = 4096,
+        sections: String = "", logLevel: String = "info", context: Int = 4096, modelLines: String = "",
         prepare: (URL) throws -> (tls: String, curl: [String]) = { _ in ("", []) }
     ) throws {
         let model: String
@@ -63,6 +64,7 @@ final class LiveGateway {
                 max_queue: \(maxQueue)
                 kv_cache_mib: \(kvCacheMiB)
                 chat_template: \(chatTemplate)
+                \(modelLines)
             keys:
             \(keys ?? Self.keysYAML())
             logging:

@@ -55,9 +55,14 @@ struct ErrorCaseTests {
         #expect(Self.code(Self.patched(Self.step.encoded(), at: 4, version)) == .unsupportedVersion)
     }
 
-    @Test("An unknown kind byte is unknown_kind", arguments: [UInt8(0), 4, 255])
+    @Test("An unknown kind byte is unknown_kind", arguments: [UInt8(0), 7, 255])
     func unknownKind(kind: UInt8) {
         #expect(Self.code(Self.patched(Self.step.encoded(), at: 6, kind)) == .unknownKind)
+    }
+
+    @Test("A pipeline-stage kind on the worker link is unexpected_kind", arguments: [UInt8(4), 5, 6])
+    func stageKindOnWorkerLink(kind: UInt8) {
+        #expect(Self.code(Self.patched(Self.step.encoded(), at: 6, kind)) == .unexpectedKind)
     }
 
     @Test("Decoding a step as a hello is unexpected_kind")

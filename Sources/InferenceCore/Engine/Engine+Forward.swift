@@ -4,8 +4,36 @@ import GGUF
 extension Engine {
     /// Runs the model over `rows` (their KV blocks already reserved), writes their keys and values into the cache,
     /// and returns the logits (vocab floats each) of the rows listed in `outputRows`. `prompt.rows` and
-    /// `prompt.outputs` name the leading rows and output rows of long prompt chunks (`PromptRows`).
-    func forward(_ rows: [ForwardRow], outputRows: [Int], prompt: (rows: PromptRows, outputs: PromptRows)) -> [Float] {
+    /// `prompt.outputs` name the leading rows and output rows of long prompt chunks (`PromptRows`). With later
+    /// pipeline stages, their blocks run there (with `releases` passed on first) before the head runs here.
+    func forward(
+        _ rows: [ForwardRow], outputRows: [Int], prompt: (rows: PromptRows, outputs: PromptRows),
+        releases: [SequenceID] = []
+    ) throws(EngineError) -> [Float] {
+        if laterStages != nil, options.pipelineMicroBatches > 1 {
+            return try forwardInMicroBatches(rows, outputRows: outputRows, prompt: prompt, releases: releases)
+        }
+        let b = ForwardBuffers(rows: rows.count, hyperparameters: weights.hyperparameters)
+        embed(rows, into: b)
+        runLayers(rows, buffers: b, prompt: prompt.rows)
+        if laterStages != nil {
+            try runLaterStages(rows, outputRows: outputRows, buffers: b, releases: releases)
+        }
+        return head(b, outputRows: outputRows, prompt: prompt.outputs)
+    }
+
+    /// Writes the token embedding of each of `rows` into the residual stream `b.x`.
+    func embed(_ rows: [ForwardRow], into b: ForwardBuffers) {
+        let dim = weights.hyperparameters.embeddingLength
+        for (i, row) in rows.enumerated() {
+            weights.tokenEmbedding.dequantizeRow(
+                Int(row.token), into: UnsafeMutableBufferPointer(start: b.x + i * dim, count: dim))
+        }
+    }
+
+    /// Runs this engine's blocks over the residual stream `b.x` of `rows` (their KV blocks already reserved),
+    /// writing their keys and values into the cache.
+    func runLayers(_ rows: [ForwardRow], buffers b: ForwardBuffers, prompt: PromptRows) {
         let h = weights.hyperparameters
         let n = rows.count
         let dim = h.embeddingLength
@@ -13,13 +41,7 @@ extension Engine {
         let kvDim = h.kvDimension
         let ff = h.feedForwardLength
         let headDim = h.headDimension
-        let b = ForwardBuffers(rows: n, hyperparameters: h)
         let blas = options.blasMinimumRows
-
-        for (i, row) in rows.enumerated() {
-            weights.tokenEmbedding.dequantizeRow(
-                Int(row.token), into: UnsafeMutableBufferPointer(start: b.x + i * dim, count: dim))
-        }
         let ropeTables = UnsafeMutablePointer<Float>.allocate(capacity: n * headDim)
         defer { ropeTables.deallocate() }
         for (i, row) in rows.enumerated() {
@@ -51,7 +73,7 @@ extension Engine {
             }
             MatrixMultiply.multiply(
                 [layer.query, layer.key, layer.value], input: b.normed, count: n,
-                outputs: [b.query, b.key, b.value], pool: pool, blasMinimumRows: blas, prompt: prompt.rows)
+                outputs: [b.query, b.key, b.value], pool: pool, blasMinimumRows: blas, prompt: prompt)
             eachRow { i in
                 if let bias = layer.queryBias { for j in 0..<qDim { b.query[i * qDim + j] += bias[j] } }
                 if let bias = layer.keyBias { for j in 0..<kvDim { b.key[i * kvDim + j] += bias[j] } }
@@ -105,7 +127,7 @@ extension Engine {
             }
             MatrixMultiply.multiply(
                 layer.attentionOutput, input: b.attention, count: n, output: b.projected, pool: pool,
-                blasMinimumRows: blas, prompt: prompt.rows)
+                blasMinimumRows: blas, prompt: prompt)
             addResidual(b.projected)
 
             eachRow { i in
@@ -114,17 +136,23 @@ extension Engine {
             }
             MatrixMultiply.multiply(
                 [layer.gate, layer.up], input: b.normed, count: n, outputs: [b.gate, b.up], pool: pool,
-                blasMinimumRows: blas, prompt: prompt.rows)
+                blasMinimumRows: blas, prompt: prompt)
             pool.parallelRanges(n * ff, minimumPerThread: 4096) { range in
                 TransformerMath.swiGLU(
                     b.gate + range.lowerBound, up: b.up + range.lowerBound, count: range.count)
             }
             MatrixMultiply.multiply(
                 layer.down, input: b.gate, count: n, output: b.projected, pool: pool, blasMinimumRows: blas,
-                prompt: prompt.rows)
+                prompt: prompt)
             addResidual(b.projected)
         }
+    }
 
+    /// The output norm and head over the rows `outputRows` of the residual stream `b.x`: their logits.
+    func head(_ b: ForwardBuffers, outputRows: [Int], prompt: PromptRows) -> [Float] {
+        let h = weights.hyperparameters
+        let dim = h.embeddingLength
+        let blas = options.blasMinimumRows
         let m = outputRows.count
         for (o, i) in outputRows.enumerated() {
             TransformerMath.rmsNorm(
@@ -134,7 +162,7 @@ extension Engine {
         return [Float](unsafeUninitializedCapacity: m * vocab) { out, initialized in
             MatrixMultiply.multiply(
                 weights.output, input: b.normed, count: m, output: out.baseAddress!, pool: pool, blasMinimumRows: blas,
-                prompt: prompt.outputs)
+                prompt: prompt)
             initialized = m * vocab
         }
     }

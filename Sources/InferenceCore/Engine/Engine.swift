@@ -18,6 +18,13 @@ public final class Engine {
     var sequences: [SequenceID: SequenceState] = [:]
     /// Compiled output constraints, shared by the sequences that use them.
     let constraints: OutputConstraints
+    /// The stages that run the blocks after this engine's, when the model is split into pipeline stages
+    /// (`Engine+Stages.swift`); nil when this engine runs the whole model.
+    public internal(set) var laterStages: (any LaterStages)?
+    /// As a later pipeline stage: each sequence's tokens in this stage's KV cache (`Engine.runStage`).
+    var stageLengths: [SequenceID: Int] = [:]
+    /// As a first stage: sequences released here and not yet in the later stages (sent with the next pass).
+    var stageReleases: [SequenceID] = []
 
     /// An engine for `weights` with a KV cache and thread pool as `options` describe.
     public init(weights: ModelWeights, options: EngineOptions = EngineOptions()) {
@@ -26,7 +33,7 @@ public final class Engine {
         let h = weights.hyperparameters
         contextLength = min(options.contextLength ?? h.contextLength, h.contextLength)
         kvCache = PagedKVCache(
-            layers: h.blockCount, kvDimension: h.kvDimension, capacityMiB: options.kvCacheMiB,
+            layers: weights.layers.count, kvDimension: h.kvDimension, capacityMiB: options.kvCacheMiB,
             blockSize: options.kvBlockSize, prefixCaching: options.prefixCaching,
             maxCachedShare: options.prefixCacheMaxShare)
         pool = ComputePool(threads: options.threads)
@@ -42,6 +49,8 @@ public final class Engine {
     public func release(_ sequence: SequenceID) {
         kvCache.release(sequence)
         sequences.removeValue(forKey: sequence)
+        stageLengths.removeValue(forKey: sequence)
+        if laterStages != nil { stageReleases.append(sequence) }
     }
 
     /// Runs one step: releases, then one forward pass over every admitted chunk and decode, then sampling.
@@ -100,7 +109,8 @@ public final class Engine {
             for j in reused[e]..<entry.tokens.count {
                 rows.append(
                     ForwardRow(
-                        table: table, position: entry.position + j, token: entry.tokens[j], batched: computed[e] > 1))
+                        sequence: entry.sequence, table: table, position: entry.position + j, token: entry.tokens[j],
+                        batched: computed[e] > 1))
             }
             rowChunks += Array(repeating: computed[e], count: computed[e])
             if entry.producesToken {
@@ -111,11 +121,12 @@ public final class Engine {
         }
         let started = ContinuousClock.now
         let logits =
-            rows.isEmpty
-            ? []
+            try rows.isEmpty
+            ? releaseInLaterStages()
             : forward(
                 rows, outputRows: outputRows,
-                prompt: (PromptRows(chunkLengths: rowChunks), PromptRows(chunkLengths: outputChunks)))
+                prompt: (PromptRows(chunkLengths: rowChunks), PromptRows(chunkLengths: outputChunks)),
+                releases: takeStageReleases())
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         for (e, entry) in plan.entries.enumerated() {
             kvCache.record(entry.sequence, tokens: entry.tokens[reused[e]...], at: entry.position + reused[e])

@@ -22,6 +22,8 @@ public struct EngineError: Error, CustomStringConvertible, Sendable, Equatable {
         case nonFiniteLogits = "non_finite_logits"
         /// Sampling parameters out of range.
         case invalidSampling = "invalid_sampling"
+        /// A later pipeline stage failed, could not be reached, or answered with something other than its rows.
+        case stageFailed = "stage_failed"
     }
 
     /// The kind of problem.

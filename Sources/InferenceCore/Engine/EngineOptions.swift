@@ -16,6 +16,10 @@ public struct EngineOptions: Sendable {
     /// The most of the KV cache (0…1) that idle cached blocks may hold.
     public var prefixCacheMaxShare: Double = 1
 
+    /// As a pipeline's first stage: how many micro-batches a forward pass is cut into (at sequence boundaries), so
+    /// that the later stages compute one while this engine computes the next (1: the whole pass at once).
+    public var pipelineMicroBatches = 1
+
     /// The defaults: 2 threads, 256 MiB of KV cache in blocks of 16 tokens, prefix caching on.
     public init() {}
 }

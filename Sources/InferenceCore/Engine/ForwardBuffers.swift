@@ -36,6 +36,8 @@ final class ForwardBuffers {
 /// One token of a forward pass: its sequence's block table, its position, and whether its sequence runs more
 /// than one token in the pass (llama.cpp's attention products then take llamafile's tiles).
 struct ForwardRow {
+    /// The row's sequence (passed on to later pipeline stages).
+    var sequence: SequenceID = 0
     let table: [Int]
     let position: Int
     let token: Int32

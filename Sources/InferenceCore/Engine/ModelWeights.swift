@@ -13,7 +13,9 @@ public final class ModelWeights: Sendable {
     public let rope: RopeParameters
     /// Token embedding (`token_embd.weight`, one row per token).
     public let tokenEmbedding: WeightMatrix
-    /// The transformer blocks.
+    /// The blocks this engine runs: all of them, or one pipeline stage's contiguous range (`ModelLayerRange`).
+    public let layerRange: Range<Int>
+    /// The transformer blocks of `layerRange`, in order (`layers[0]` is block `layerRange.lowerBound`).
     public let layers: [LayerWeights]
     /// Final RMSNorm weight.
     public let outputNorm: [Float]
@@ -22,19 +24,21 @@ public final class ModelWeights: Sendable {
     /// End-of-generation token ids (`eos`, `eot`) from the tokenizer metadata.
     public let endOfGenerationTokens: Set<Int32>
 
-    /// Maps the model at `path`.
-    public convenience init(path: String) throws(EngineError) {
+    /// Maps the model at `path`; with `layers`, only that range of blocks (a pipeline stage).
+    public convenience init(path: String, layers: Range<Int>? = nil) throws(EngineError) {
         let file: GGUFFile
         do {
             file = try GGUFFile(path: path)
         } catch {
             throw EngineError(.invalidModel, "\(error)")
         }
-        try self.init(file: file)
+        try self.init(file: file, layers: layers)
     }
 
-    /// Checks and maps the tensors of `file`.
-    public init(file: GGUFFile) throws(EngineError) {
+    /// Checks and maps the tensors of `file`: every block's, or only those of `layers` (a pipeline stage). The
+    /// embedding, output norm and head are mapped either way; the file is memory-mapped, so a stage reads only the
+    /// pages of the tensors it uses.
+    public init(file: GGUFFile, layers range: Range<Int>? = nil) throws(EngineError) {
         self.file = file
         let metadata = file.metadata
         let arch = metadata.string("general.architecture") ?? "(missing)"
@@ -66,8 +70,16 @@ public final class ModelWeights: Sendable {
             h.architecture.readsRopeFrequencyFactors && file.tensor(named: factorsName) != nil
             ? try loader.vector(factorsName, count: h.headDimension / 2) : nil
         rope = RopeParameters(hyperparameters: h, frequencyFactors: factors)
+        let range = range ?? 0..<h.blockCount
+        guard !range.isEmpty, range.lowerBound >= 0, range.upperBound <= h.blockCount else {
+            throw EngineError(
+                .invalidModel,
+                "\(file.path): layers \(range.lowerBound)-\(range.upperBound - 1) are not a range within the model's "
+                    + "\(h.blockCount) layers (0-\(h.blockCount - 1))")
+        }
+        layerRange = range
         var layers: [LayerWeights] = []
-        for i in 0..<h.blockCount {
+        for i in range {
             layers.append(try loader.layer(i, hyperparameters: h))
         }
         self.layers = layers
