@@ -53,6 +53,12 @@ extension BatchgateConfiguration {
         public var prefixCache: Bool
         /// The most of each worker's KV cache (0…1) that idle cached blocks may hold; default 1.
         public var prefixCacheMaxShare: Double
+        /// How long a worker's heartbeat may stand still before the worker counts as hung and is killed and
+        /// replaced (a stopped or wedged process; the worker beats from a thread of its own); default 5 s.
+        public var workerHeartbeatTimeout: Duration = .seconds(5)
+        /// The longest one step may take before its worker counts as hung (its heartbeat may still beat: a compute
+        /// thread stuck in a loop); default 10 min.
+        public var stepTimeout: Duration = .seconds(600)
 
         /// Creates a model entry; every argument after `path` defaults to the documented default.
         public init(

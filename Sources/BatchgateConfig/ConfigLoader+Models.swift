@@ -11,6 +11,7 @@ extension NodeReader {
     static let modelKeys = [
         "name", "path", "workers", "threads", "max_batch_tokens", "max_running", "max_queue", "queue_timeout",
         "kv_cache_mib", "context_length", "chat_template", "unavailable_grace", "prefix_cache",
+        "worker_heartbeat_timeout", "step_timeout",
         "prefix_cache_max_share",
     ]
 
@@ -118,6 +119,9 @@ extension NodeReader {
         )
         model.prefixCache = bool(fields, "prefix_cache", default: defaults.prefixCache)
         model.prefixCacheMaxShare = fraction(fields, "prefix_cache_max_share", default: defaults.prefixCacheMaxShare)
+        model.workerHeartbeatTimeout = duration(
+            fields, "worker_heartbeat_timeout", default: defaults.workerHeartbeatTimeout, allowZero: false)
+        model.stepTimeout = duration(fields, "step_timeout", default: defaults.stepTimeout, allowZero: false)
         return model
     }
 }

@@ -98,6 +98,9 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap(LogFormatting.factory(start.configuration.logging))
         let logger = Logger(label: "batchgate.gateway")
         for warning in start.configuration.warnings { logger.warning("\(warning)") }
+        if let (before, after) = DescriptorLimit.raiseSoftToHard(), after != before {
+            logger.info("open-descriptor limit raised from \(before) to \(after) (the hard limit)")
+        }
         // A model no worker could load is refused here, once, rather than restarted forever.
         let problems = ModelFileCheck.problems(in: start.configuration)
         if !problems.isEmpty {

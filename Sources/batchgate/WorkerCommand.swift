@@ -74,7 +74,7 @@ struct WorkerCommand: ParsableCommand {
                 say: say)
         } catch {
             say(error.description)
-            throw ExitCode(1)
+            throw ExitCode(error.exitStatus)
         }
     }
 

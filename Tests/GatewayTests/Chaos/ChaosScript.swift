@@ -1,0 +1,72 @@
+import Foundation
+import Glibc
+import Testing
+
+/// One of the chaos scripts (`Python/chaos_*.py`, standard library only) running against a live gateway in the
+/// background, so that a test can break something while it runs.
+final class ChaosScript {
+    let process: Process
+    private let pipe = Pipe()
+    private var collected = Data()
+    private let reader = DispatchGroup()
+
+    /// Starts `Python/NAME BASE_URL KEY CA_FILE MODEL ARGUMENTS…`.
+    init(_ name: String, against gateway: LiveGateway, key: String = LiveGateway.key, arguments: [String] = []) throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Python/\(name)")
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: LiveGatewayTests.python)
+        process.arguments = [script.path, gateway.url(""), key, gateway.certificate, "tiny"] + arguments
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        // Read as it comes, so that a chatty script never blocks on a full pipe.
+        reader.enter()
+        DispatchQueue.global().async { [self] in
+            collected = pipe.fileHandleForReading.readDataToEndOfFile()
+            reader.leave()
+        }
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// Waits for the script; its exit status and output.
+    func finish() -> (status: Int32, output: String) {
+        process.waitUntilExit()
+        reader.wait()
+        return (process.terminationStatus, String(decoding: collected, as: UTF8.self))
+    }
+
+    /// Runs the script to its end and records an issue unless it exits 0 and printed "balanced: nothing lost".
+    /// Returns its output.
+    @discardableResult
+    static func expectBalanced(
+        _ name: String, against gateway: LiveGateway, key: String = LiveGateway.key, arguments: [String] = [],
+        while during: () throws -> Void = {}, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> String {
+        let script = try ChaosScript(name, against: gateway, key: key, arguments: arguments)
+        try during()
+        return script.expectBalanced(gateway, sourceLocation: sourceLocation)
+    }
+
+    /// Waits for the script and records an issue unless it exits 0 and printed "balanced: nothing lost".
+    @discardableResult
+    func expectBalanced(_ gateway: LiveGateway, sourceLocation: SourceLocation = #_sourceLocation) -> String {
+        let (status, output) = finish()
+        print(output)
+        #expect(
+            status == 0 && output.contains("balanced: nothing lost"),
+            "\(output)\n--- gateway log ---\n\(gateway.logText.suffix(3000))", sourceLocation: sourceLocation)
+        return output
+    }
+
+    /// The outcome counts the script printed (`outcomes: {…}`), e.g. `["ok": 12, "refused": 3]`.
+    static func outcomes(in output: String) -> [String: Int] {
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("outcomes: ") }),
+            let object = try? JSONSerialization.jsonObject(with: Data(line.dropFirst(10).utf8)) as? [String: Int]
+        else { return [:] }
+        return object
+    }
+}
