@@ -113,7 +113,7 @@ public final class ProcessWorkerLink: WorkerLink, @unchecked Sendable {
         try queue.sync { [self] in
             do {
                 try monitor.checkPeer()
-            } catch {
+            } catch let error as SharedMemoryError {
                 throw hangOrDeath(error)
             }
         }

@@ -6,9 +6,8 @@ import Testing
 /// background, so that a test can break something while it runs.
 final class ChaosScript {
     let process: Process
-    private let pipe = Pipe()
-    private var collected = Data()
-    private let reader = DispatchGroup()
+    /// The script's output goes to a file, so that a chatty script never blocks on a full pipe.
+    private let output: URL
 
     /// Starts `Python/NAME BASE_URL KEY CA_FILE MODEL ARGUMENTS…`.
     init(_ name: String, against gateway: LiveGateway, key: String = LiveGateway.key, arguments: [String] = []) throws {
@@ -17,26 +16,24 @@ final class ChaosScript {
         process = Process()
         process.executableURL = URL(fileURLWithPath: LiveGatewayTests.python)
         process.arguments = [script.path, gateway.url(""), key, gateway.certificate, "tiny"] + arguments
-        process.standardOutput = pipe
-        process.standardError = pipe
+        output = FileManager.default.temporaryDirectory.appendingPathComponent("chaos-\(UUID().uuidString).txt")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
-        // Read as it comes, so that a chatty script never blocks on a full pipe.
-        reader.enter()
-        DispatchQueue.global().async { [self] in
-            collected = pipe.fileHandleForReading.readDataToEndOfFile()
-            reader.leave()
-        }
+        try handle.close()
     }
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: output)
     }
 
     /// Waits for the script; its exit status and output.
     func finish() -> (status: Int32, output: String) {
         process.waitUntilExit()
-        reader.wait()
-        return (process.terminationStatus, String(decoding: collected, as: UTF8.self))
+        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
 
     /// Runs the script to its end and records an issue unless it exits 0 and printed "balanced: nothing lost".
