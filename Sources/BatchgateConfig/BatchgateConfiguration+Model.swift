@@ -55,10 +55,10 @@ extension BatchgateConfiguration {
         public var prefixCacheMaxShare: Double
         /// How long a worker's heartbeat may stand still before the worker counts as hung and is killed and
         /// replaced (a stopped or wedged process; the worker beats from a thread of its own); default 5 s.
-        public var workerHeartbeatTimeout: Duration = .seconds(5)
+        public var workerHeartbeatTimeout: Duration
         /// The longest one step may take before its worker counts as hung (its heartbeat may still beat: a compute
         /// thread stuck in a loop); default 10 min.
-        public var stepTimeout: Duration = .seconds(600)
+        public var stepTimeout: Duration
 
         /// Creates a model entry; every argument after `path` defaults to the documented default.
         public init(
@@ -75,7 +75,9 @@ extension BatchgateConfiguration {
             chatTemplate: ChatTemplate = .auto,
             unavailableGrace: Duration = .seconds(30),
             prefixCache: Bool = true,
-            prefixCacheMaxShare: Double = 1
+            prefixCacheMaxShare: Double = 1,
+            workerHeartbeatTimeout: Duration = .seconds(5),
+            stepTimeout: Duration = .seconds(600)
         ) {
             self.name = name
             self.path = path
@@ -91,6 +93,8 @@ extension BatchgateConfiguration {
             self.unavailableGrace = unavailableGrace
             self.prefixCache = prefixCache
             self.prefixCacheMaxShare = prefixCacheMaxShare
+            self.workerHeartbeatTimeout = workerHeartbeatTimeout
+            self.stepTimeout = stepTimeout
         }
 
         /// Threads each worker should use on a machine with `cores` cores: `threads`, or cores / workers (at least 1).

@@ -50,6 +50,8 @@ struct ValidConfigurationTests {
         #expect(model.unavailableGrace == .seconds(30))
         #expect(model.prefixCache == true)
         #expect(model.prefixCacheMaxShare == 1)
+        #expect(model.workerHeartbeatTimeout == .seconds(5))
+        #expect(model.stepTimeout == .seconds(600))
 
         #expect(configuration.keys.isEmpty)
         #expect(configuration.metrics.enabled == true)
@@ -118,6 +120,8 @@ struct ValidConfigurationTests {
                 unavailable_grace: 0s
                 prefix_cache: false
                 prefix_cache_max_share: 0.25
+                worker_heartbeat_timeout: 2s
+                step_timeout: 90s
               - name: other
                 path: model.gguf
                 kv_cache_mib: auto
@@ -192,7 +196,9 @@ struct ValidConfigurationTests {
                     chatTemplate: .chatml,
                     unavailableGrace: .zero,
                     prefixCache: false,
-                    prefixCacheMaxShare: 0.25
+                    prefixCacheMaxShare: 0.25,
+                    workerHeartbeatTimeout: .seconds(2),
+                    stepTimeout: .seconds(90)
                 ),
                 .init(name: "other", path: directory + "/model.gguf"),
             ]

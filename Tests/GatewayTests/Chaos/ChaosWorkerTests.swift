@@ -97,7 +97,8 @@ struct ChaosWorkerTests {
     @Test("A KV cache the worker cannot allocate: a clear error at start and in /health/ready, restarts backed off")
     func kvCacheTooLarge() throws {
         // 64 TiB: more than any machine the tests run on has.
-        let gateway = try LiveGateway(kvCacheMiB: 64 << 20, modelLines: "    unavailable_grace: 2s", waitForReady: false)
+        let gateway = try LiveGateway(
+            kvCacheMiB: 64 << 20, modelLines: "    unavailable_grace: 2s", waitForReady: false)
         usleep(4_000_000)
         let (body, _) = try gateway.curl([gateway.url("/health/ready")])
         let status = try gateway.curl(["-o", "/dev/null", "-w", "%{http_code}", gateway.url("/health/ready")]).output
