@@ -45,6 +45,25 @@ struct ChaosWorkerTests {
         #expect(try gateway.metric("batchgate_worker_hangs_total{model=\"tiny\"}") ?? 0 >= 1)
     }
 
+    @Test("An idle worker SIGSTOPped is found hung without any request, and replaced")
+    func stoppedIdleWorker() throws {
+        let gateway = try LiveGateway(modelLines: "    worker_heartbeat_timeout: 2s")
+        let hung = try #require(gateway.workerPIDs.first)
+        kill(hung, SIGSTOP)
+        defer { kill(hung, SIGCONT) }
+        let stopped = Date()
+        var hangs = 0.0
+        while hangs < 1, Date().timeIntervalSince(stopped) < 10 {
+            usleep(200_000)
+            hangs = try gateway.metric("batchgate_worker_hangs_total{model=\"tiny\"}") ?? 0
+        }
+        // A 2 s bound, looked at about once a second by the idle step loop.
+        #expect(hangs == 1, "\(gateway.logText.suffix(2000))")
+        #expect(Date().timeIntervalSince(stopped) < 5)
+        #expect(!Self.exists(hung))
+        try ChaosScript.expectBalanced("chaos_load.py", against: gateway, arguments: ["2", "2", "--no-leave"])
+    }
+
     @Test(
         "The model file truncated under a running worker: the worker dies, requests get clear errors, and it comes back"
     )
