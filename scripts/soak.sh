@@ -11,7 +11,7 @@
 #   BATCHGATE_BIN  the batchgate binary (default: build and use .build/release/batchgate)
 #   MODEL          the GGUF model (default: the demo's, .cache/models/SmolLM2-135M-Instruct.Q4_1.gguf)
 #   SOAK_DIR       where the run's files go (default: .build/soak/<UTC time>)
-#   PORT           the gateway's port (default: 18700)
+#   PORT           the gateway's port (default: a free one)
 #   KILL_EVERY     seconds between worker kills (default: 180)
 #   LOAD_SHARE     share of capacity to run at (default: 0.7)
 set -euo pipefail
@@ -26,7 +26,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=${PYTHON:-python3}
 MODEL=${MODEL:-$ROOT/.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf}
 SOAK_DIR=${SOAK_DIR:-$ROOT/.build/soak/$(date -u +%Y%m%dT%H%M%SZ)}
-PORT=${PORT:-18700}
+PORT=${PORT:-$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 KILL_EVERY=${KILL_EVERY:-180}
 LOAD_SHARE=${LOAD_SHARE:-0.7}
 
