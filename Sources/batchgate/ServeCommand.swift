@@ -132,7 +132,15 @@ struct ServeCommand: AsyncParsableCommand {
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = start.configuration.listener.drainTimeout
-        try await ServiceGroup(configuration: groupConfiguration).run()
+        do {
+            try await ServiceGroup(configuration: groupConfiguration).run()
+        } catch {
+            // A service that fails at once (the listener's port in use) stops the group before the cluster service
+            // could close the store; an open SQLite connection left to its deinit traps in debug builds.
+            await cluster.store.close()
+            logger.critical("cannot serve: \(error)")
+            throw ExitCode.failure
+        }
         logger.notice("stopped")
     }
 

@@ -1,3 +1,4 @@
+import BatchgateTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -64,6 +65,25 @@ struct ChaosResourceTests {
             #expect(gateway.process.isRunning, "\(gateway.logText.suffix(1500))")
             #expect(status == 0 && output.contains("balanced: nothing lost"), "\(output)")
         }
+    }
+
+    @Test("A second gateway on a port in use exits 1 with a clear error, not a crash")
+    func portInUse() throws {
+        let gateway = try LiveGateway()
+        let second = Process()
+        second.executableURL = URL(fileURLWithPath: try WorkerSupport.executable())
+        second.arguments = ["serve", "--config", gateway.folder.appendingPathComponent("batchgate.yaml").path]
+        let log = gateway.folder.appendingPathComponent("second.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        second.standardOutput = handle
+        second.standardError = handle
+        try second.run()
+        second.waitUntilExit()
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(second.terminationReason == .exit && second.terminationStatus == 1, "\(text.suffix(2000))")
+        #expect(text.contains("cannot serve") && text.contains("in use"), "\(text.suffix(2000))")
+        #expect(gateway.process.isRunning)
     }
 
     @Test("5,000 idle TLS connections: normal requests still succeed with normal latency")
