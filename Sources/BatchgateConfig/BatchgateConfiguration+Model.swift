@@ -61,6 +61,12 @@ extension BatchgateConfiguration {
         public var pipeline: [PipelineStage] = []
         /// With a pipeline: micro-batches each forward pass is cut into, so that stages compute at once; default 1.
         public var pipelineMicroBatches = 1
+        /// How long a worker's heartbeat may stand still before the worker counts as hung and is killed and
+        /// replaced (a stopped or wedged process; the worker beats from a thread of its own); default 5 s.
+        public var workerHeartbeatTimeout: Duration
+        /// The longest one step may take before its worker counts as hung (its heartbeat may still beat: a compute
+        /// thread stuck in a loop); default 10 min.
+        public var stepTimeout: Duration
 
         /// Creates a model entry; every argument after `path` defaults to the documented default.
         public init(
@@ -78,7 +84,9 @@ extension BatchgateConfiguration {
             chatTemplate: ChatTemplate = .auto,
             unavailableGrace: Duration = .seconds(30),
             prefixCache: Bool = true,
-            prefixCacheMaxShare: Double = 1
+            prefixCacheMaxShare: Double = 1,
+            workerHeartbeatTimeout: Duration = .seconds(5),
+            stepTimeout: Duration = .seconds(600)
         ) {
             self.name = name
             self.path = path
@@ -95,6 +103,8 @@ extension BatchgateConfiguration {
             self.unavailableGrace = unavailableGrace
             self.prefixCache = prefixCache
             self.prefixCacheMaxShare = prefixCacheMaxShare
+            self.workerHeartbeatTimeout = workerHeartbeatTimeout
+            self.stepTimeout = stepTimeout
         }
 
         /// Threads each worker should use on a machine with `cores` cores: `threads`, or cores / workers (at least 1).

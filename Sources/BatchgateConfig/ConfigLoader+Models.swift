@@ -12,7 +12,7 @@ extension NodeReader {
         "name", "path", "workers", "threads", "max_batch_tokens", "max_running", "max_queue", "queue_timeout",
         "target_itl",
         "kv_cache_mib", "context_length", "chat_template", "unavailable_grace", "prefix_cache",
-        "prefix_cache_max_share", "pipeline", "pipeline_micro_batches",
+        "prefix_cache_max_share", "pipeline", "pipeline_micro_batches", "worker_heartbeat_timeout", "step_timeout",
     ]
 
     /// Whether `name` is a valid model name: one or more of `A-Z a-z 0-9 . _ : -`.
@@ -123,6 +123,9 @@ extension NodeReader {
         model.pipeline = readPipeline(fields, workers: model.workers)
         model.pipelineMicroBatches = int(
             fields, "pipeline_micro_batches", default: defaults.pipelineMicroBatches, range: 1...256)
+        model.workerHeartbeatTimeout = duration(
+            fields, "worker_heartbeat_timeout", default: defaults.workerHeartbeatTimeout, allowZero: false)
+        model.stepTimeout = duration(fields, "step_timeout", default: defaults.stepTimeout, allowZero: false)
         return model
     }
 }

@@ -146,18 +146,26 @@ public struct GatewayHandlers: Sendable {
             var modelsWithoutWorkers: [String]
             /// `ok` or `lost` (the node keeps serving; quotas follow `cluster.on_database_loss`).
             var stateStore: String?
+            /// Per model without workers, why its last worker could not start (when that is known).
+            var workerErrors: [String: String]?
             enum CodingKeys: String, CodingKey {
                 case status
                 case modelsWithoutWorkers = "models_without_workers"
                 case stateStore = "state_store"
+                case workerErrors = "worker_errors"
             }
         }
-        let down = state.models.filter { $0.scheduler.snapshot.liveWorkers == 0 }.map(\.name)
+        let snapshots = state.models.map { ($0.name, $0.scheduler.snapshot) }.filter { $0.1.liveWorkers == 0 }
+        let down = snapshots.map(\.0)
+        let failures = Dictionary(snapshots.compactMap { name, snapshot in snapshot.startFailure.map { (name, $0) } }) {
+            first, _ in first
+        }
         var response = try Self.json(
             encoding:
                 Readiness(
                     status: down.isEmpty ? "ready" : "not_ready", modelsWithoutWorkers: down,
-                    stateStore: state.cluster.map { $0.storeUp ? "ok" : "lost" }))
+                    stateStore: state.cluster.map { $0.storeUp ? "ok" : "lost" },
+                    workerErrors: failures.isEmpty ? nil : failures))
         if !down.isEmpty { response.status = .serviceUnavailable }
         return response
     }

@@ -51,6 +51,10 @@ extension MetricDescription {
         .init("batchgate_num_preemptions_total", "Sequences preempted for KV blocks (recomputed later)."),
         .init("batchgate_worker_restarts_total", "Worker processes restarted after an exit, a signal or a stall."),
         .init(
+            "batchgate_worker_hangs_total",
+            "Worker processes killed for hanging: heartbeat stale or a step past its deadline, the process still there."
+        ),
+        .init(
             "batchgate_poisoned_requests_total",
             "Requests refused after their sequence was in flight on too many workers that died."),
         .init(

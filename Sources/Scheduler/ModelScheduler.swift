@@ -29,6 +29,8 @@ public final class ModelScheduler: Service, Sendable {
         var wakers: [AsyncStream<Void>.Continuation?]
         var links: [(any WorkerLink)?]
         var restarts = 0
+        /// Why the last worker could not start (`WorkerStartFailure`), until a worker says hello.
+        var startFailure: String?
         /// The step observers of the held requests that have one (`GenerationRequest.stepObserver`).
         var observers: [UInt64: any GenerationStepObserver] = [:]
     }
@@ -94,7 +96,7 @@ public final class ModelScheduler: Service, Sendable {
                 waiting: state.core.waitingCount, running: state.core.runningCount,
                 liveWorkers: (0..<workerCount).filter { state.core.isLive($0) }.count, workers: workerCount,
                 kvBlocksFree: (0..<workerCount).map { state.core.isLive($0) ? state.core.kvBlocksFree(on: $0) : 0 },
-                preemptions: state.core.preemptions, workerRestarts: state.restarts)
+                preemptions: state.core.preemptions, workerRestarts: state.restarts, startFailure: state.startFailure)
         }
     }
 
@@ -187,7 +189,10 @@ public final class ModelScheduler: Service, Sendable {
                 state.withLock { $0.links[index] = launched }
                 let hello = try await launched.hello()
                 let moment = now
-                state.withLock { $0.core.workerStarted(index, hello: hello, at: moment) }
+                state.withLock {
+                    $0.core.workerStarted(index, hello: hello, at: moment)
+                    $0.startFailure = nil
+                }
                 logger.info(
                     "worker ready",
                     metadata: [
@@ -204,10 +209,12 @@ public final class ModelScheduler: Service, Sendable {
                     let effects = Effects(state.core.workerDied(index, at: moment), in: &state)
                     state.links[index] = nil
                     state.restarts += 1
+                    if error is WorkerStartFailure { state.startFailure = "\(error)" }
                     return effects
                 }
                 perform(effects)
                 metrics.workerRestarts.increment()
+                if error is WorkerHang { metrics.workerHangs.increment() }
                 let poisoned = effects.restart?.poisoned ?? []
                 if !poisoned.isEmpty {
                     metrics.poisonedSequences.increment(by: poisoned.count)
@@ -219,6 +226,8 @@ public final class ModelScheduler: Service, Sendable {
                     "worker died; its sequences are requeued",
                     metadata: ["worker": "\(index)", "error": "\(error)", "restart_in": "\(backoff)"])
                 if ContinuousClock.now - started > .seconds(30) { backoff = restartBackoff.lowerBound }
+                // The same failure would come back at once: no quick restart loop.
+                if error is WorkerStartFailure { backoff = restartBackoff.upperBound }
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, restartBackoff.upperBound)
             }
@@ -332,4 +341,6 @@ public struct SchedulerSnapshot: Sendable, Equatable {
     public var preemptions: Int
     /// Worker restarts so far.
     public var workerRestarts: Int
+    /// Why the last worker could not start, while no worker has started since (`WorkerStartFailure`).
+    public var startFailure: String? = nil
 }

@@ -12,6 +12,7 @@ struct SchedulerMetrics: Sendable {
     let running: Gauge
     let preemptions: Counter
     let workerRestarts: Counter
+    let workerHangs: Counter
     let poisonedSequences: Counter
     let queueTime: Metrics.Timer
     let kvUsage: Gauge
@@ -42,6 +43,7 @@ struct SchedulerMetrics: Sendable {
         running = Gauge(label: "batchgate_num_requests_running", dimensions: dimensions, factory: factory)
         preemptions = Counter(label: "batchgate_num_preemptions_total", dimensions: dimensions, factory: factory)
         workerRestarts = Counter(label: "batchgate_worker_restarts_total", dimensions: dimensions, factory: factory)
+        workerHangs = Counter(label: "batchgate_worker_hangs_total", dimensions: dimensions, factory: factory)
         poisonedSequences = Counter(
             label: "batchgate_poisoned_requests_total", dimensions: dimensions, factory: factory)
         queueTime = Metrics.Timer(

@@ -1,5 +1,6 @@
 import Basics
 import GGUF
+import Glibc
 import InferenceCore
 import WorkerTransport
 
@@ -45,6 +46,7 @@ public enum WorkerProcess {
                 kvBlocksTotal: max(64, arguments.kvCacheMiB * 64), kvBlockSize: 16,
                 maxBatchTokens: arguments.maxBatchTokens, maxRunning: 1 << 16)
         } else {
+            try reserveKVCache(mebibytes: arguments.kvCacheMiB)
             do {
                 var engineOptions = EngineOptions()
                 engineOptions.threads = arguments.threads
@@ -105,6 +107,22 @@ extension WorkerProcess {
     }
 }
 
+extension WorkerProcess {
+    /// Throws `kvCacheUnavailable` when a KV cache of `mebibytes` cannot be allocated (more than the machine's
+    /// memory, or than the process's address-space limit allows), instead of the engine's allocation trapping (or,
+    /// with overcommit, the machine running out of memory later); the memory is given back at once, for the engine.
+    static func reserveKVCache(mebibytes: Int) throws(WorkerProcessError) {
+        let (bytes, overflow) = max(1, mebibytes).multipliedReportingOverflow(by: 1 << 20)
+        let physical = sysconf(Int32(_SC_PHYS_PAGES)) * sysconf(Int32(_SC_PAGESIZE))
+        guard !overflow, physical <= 0 || bytes <= physical, let memory = malloc(bytes) else {
+            throw WorkerProcessError(
+                .kvCacheUnavailable,
+                "cannot allocate the KV cache of \(mebibytes) MiB (kv_cache_mib): not enough memory or address space")
+        }
+        free(memory)
+    }
+}
+
 /// Why a worker process stopped other than by its gateway going away.
 public struct WorkerProcessError: Error, CustomStringConvertible, Sendable {
     /// The kind of failure.
@@ -113,14 +131,22 @@ public struct WorkerProcessError: Error, CustomStringConvertible, Sendable {
         case segmentUnavailable
         /// The model file could not be loaded.
         case modelUnavailable
+        /// The KV cache could not be allocated.
+        case kvCacheUnavailable
         /// The step loop failed (a bad message, a broken link).
         case stopped
     }
 
     /// The kind of failure.
     public let code: Code
-    /// What went wrong, in words (the line the worker logs before exiting 1).
+    /// What went wrong, in words (the line the worker logs before exiting).
     public let description: String
+
+    /// The status the worker exits with: `WorkerExitStatus.cannotStart` when a restart would meet the same failure,
+    /// else 1.
+    public var exitStatus: Int32 {
+        code == .modelUnavailable || code == .kvCacheUnavailable ? WorkerExitStatus.cannotStart : 1
+    }
 
     /// An error of kind `code`.
     public init(_ code: Code, _ description: String) {

@@ -53,10 +53,28 @@ public final class ProcessWorkerLink: WorkerLink, @unchecked Sendable {
         }
     }
 
-    /// Reads the worker's `Hello` (waits at most the hello timeout).
+    /// Reads the worker's `Hello` (waits at most the hello timeout). A worker that exited with
+    /// `WorkerExitStatus.cannotStart` throws `WorkerStartFailure`.
     public func hello() async throws -> Hello {
         try await onQueue { [self] in
-            let hello = try Hello(decoding: fromWorker.read(timeout: helloTimeout))
+            let message: [UInt8]
+            do {
+                message = try fromWorker.read(timeout: helloTimeout)
+            } catch {
+                var status: Int32 = 0
+                if waitpid(pid, &status, WNOHANG) == pid {
+                    stopped = true
+                    // WIFEXITED and WEXITSTATUS, which Swift does not import.
+                    if status & 0x7F == 0, (status >> 8) & 0xFF == WorkerExitStatus.cannotStart {
+                        throw WorkerStartFailure(
+                            "worker process \(pid) cannot start: its model file cannot be loaded or its KV cache "
+                                + "cannot be allocated (exit status \(WorkerExitStatus.cannotStart); its reason is in the log)"
+                        )
+                    }
+                }
+                throw error
+            }
+            let hello = try Hello(decoding: message)
             guard hello.protocolVersion == MessageHeader.currentVersion else {
                 throw WorkerLinkError(
                     "worker speaks protocol \(hello.protocolVersion), not \(MessageHeader.currentVersion)")
@@ -65,33 +83,55 @@ public final class ProcessWorkerLink: WorkerLink, @unchecked Sendable {
         }
     }
 
-    /// Writes the step and waits for its result, at most the step timeout.
+    /// Writes the step and waits for its result, at most the step timeout. A worker whose heartbeat stood still
+    /// or that ran past the step timeout while its process is still there throws `WorkerHang`.
     public func step(_ step: Step) async throws -> StepResult {
         let bytes = step.encoded()
         return try await onQueue { [self] in
-            try toWorker.write(bytes, timeout: .seconds(10))
-            let result = try StepResult(decoding: fromWorker.read(timeout: stepTimeout))
-            guard result.stepID == step.stepID else {
-                throw WorkerLinkError("worker answered step \(result.stepID) to step \(step.stepID)")
+            do {
+                try toWorker.write(bytes, timeout: .seconds(10))
+                let result = try StepResult(decoding: fromWorker.read(timeout: stepTimeout))
+                guard result.stepID == step.stepID else {
+                    throw WorkerLinkError("worker answered step \(result.stepID) to step \(step.stepID)")
+                }
+                return result
+            } catch let error as SharedMemoryError where error.code == .peerDied || error.code == .timedOut {
+                throw hangOrDeath(error)
             }
-            return result
         }
     }
 
-    /// Throws when the worker process has exited (it is reaped then; `stop` copes with that).
+    /// Throws when the worker process has exited (it is reaped then; `stop` copes with that), or `WorkerHang` when
+    /// it is still there but its heartbeat has stood still past the bound (a stopped or wedged idle worker, which
+    /// would otherwise count as live until the next step found it).
     public func checkAlive() throws {
         var status: Int32 = 0
         if waitpid(pid, &status, WNOHANG) == pid {
             throw WorkerLinkError("worker process \(pid) exited while idle (wait status \(status))")
         }
+        // The monitor is the queue's; an idle link's queue has nothing else to do.
+        try queue.sync { [self] in
+            do {
+                try monitor.checkPeer()
+            } catch let error as SharedMemoryError {
+                throw hangOrDeath(error)
+            }
+        }
+    }
+
+    /// `error` as a `WorkerHang` when the worker process is still there (neither exited nor a zombie), else as is.
+    private func hangOrDeath(_ error: SharedMemoryError) -> any Error {
+        guard ProcessIdentity(pid: pid, startTime: 0).isAlive else { return error }
+        return WorkerHang("worker process \(pid) is still there but hung: \(error.description)")
     }
 
     /// Kills the process and reaps it.
     public func stop() async {
         _ = try? await onQueue { [self] in
+            heartbeat.stop()
+            // Reaped already (it exited before its hello): its pid may belong to another process by now.
             guard !stopped else { return }
             stopped = true
-            heartbeat.stop()
             kill(pid, SIGKILL)
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

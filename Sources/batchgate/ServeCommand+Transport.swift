@@ -19,7 +19,8 @@ extension ServeCommand {
                 ringCapacity: WorkerProcessLauncher.ringCapacity(
                     maxRunning: plan.model.maxRunning, maxBatchTokens: plan.model.maxBatchTokens,
                     logitBiases: plan.vocabularySize, stopTokens: plan.largestStopTokenCount),
-                helloTimeout: plan.helloTimeout)
+                helloTimeout: plan.helloTimeout, stalenessBound: plan.model.workerHeartbeatTimeout,
+                stepTimeout: plan.model.stepTimeout)
         }
     }
 }

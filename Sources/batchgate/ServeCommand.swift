@@ -98,6 +98,9 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap(LogFormatting.factory(start.configuration.logging))
         let logger = Logger(label: "batchgate.gateway")
         for warning in start.configuration.warnings { logger.warning("\(warning)") }
+        if let (before, after) = DescriptorLimit.raiseSoftToHard(), after != before {
+            logger.info("open-descriptor limit raised from \(before) to \(after) (the hard limit)")
+        }
         // A model no worker could load is refused here, once, rather than restarted forever.
         let problems = ModelFileCheck.problems(in: start.configuration)
         if !problems.isEmpty {
@@ -129,7 +132,15 @@ struct ServeCommand: AsyncParsableCommand {
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = start.configuration.listener.drainTimeout
-        try await ServiceGroup(configuration: groupConfiguration).run()
+        do {
+            try await ServiceGroup(configuration: groupConfiguration).run()
+        } catch {
+            // A service that fails at once (the listener's port in use) stops the group before the cluster service
+            // could close the store; an open SQLite connection left to its deinit traps in debug builds.
+            await cluster.store.close()
+            logger.critical("cannot serve: \(error)")
+            throw ExitCode.failure
+        }
         logger.notice("stopped")
     }
 

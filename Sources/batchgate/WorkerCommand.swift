@@ -86,7 +86,7 @@ struct WorkerCommand: ParsableCommand {
                 say: say)
         } catch {
             say(error.description)
-            throw ExitCode(1)
+            throw ExitCode(error.exitStatus)
         }
     }
 

@@ -228,6 +228,13 @@ let brokenCases: [BrokenCase] = [
         ]
     ),
     BrokenCase(
+        name: "zero worker heartbeat timeout",
+        yaml: baseYAML + "    worker_heartbeat_timeout: 0s\n",
+        expected: [
+            .init(7, 31, "models[0].worker_heartbeat_timeout", "must be greater than 0, found 0s", .outOfRange)
+        ]
+    ),
+    BrokenCase(
         name: "zero queue timeout",
         yaml: baseYAML + "    queue_timeout: 0s\n",
         expected: [.init(7, 20, "models[0].queue_timeout", "must be greater than 0, found 0s", .outOfRange)]

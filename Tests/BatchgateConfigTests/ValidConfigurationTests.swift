@@ -58,6 +58,8 @@ struct ValidConfigurationTests {
         #expect(model.unavailableGrace == .seconds(30))
         #expect(model.prefixCache == true)
         #expect(model.prefixCacheMaxShare == 1)
+        #expect(model.workerHeartbeatTimeout == .seconds(5))
+        #expect(model.stepTimeout == .seconds(600))
 
         #expect(configuration.keys.isEmpty)
         #expect(configuration.metrics.enabled == true)
@@ -134,6 +136,8 @@ struct ValidConfigurationTests {
                 unavailable_grace: 0s
                 prefix_cache: false
                 prefix_cache_max_share: 0.25
+                worker_heartbeat_timeout: 2s
+                step_timeout: 90s
               - name: other
                 path: model.gguf
                 kv_cache_mib: auto
@@ -216,7 +220,9 @@ struct ValidConfigurationTests {
                     chatTemplate: .chatml,
                     unavailableGrace: .zero,
                     prefixCache: false,
-                    prefixCacheMaxShare: 0.25
+                    prefixCacheMaxShare: 0.25,
+                    workerHeartbeatTimeout: .seconds(2),
+                    stepTimeout: .seconds(90)
                 ),
                 .init(name: "other", path: directory + "/model.gguf"),
             ]

@@ -20,13 +20,15 @@ final class LiveGateway {
     /// `listener` holds extra lines for the `listener:` block (each `  key: value`); `prepare` runs in the gateway's
     /// folder before it starts and returns extra lines for the `tls:` block and extra arguments for every curl (a
     /// client certificate). `modelFile` serves that model file instead of a tiny random one, with `chatTemplate`.
-    /// `sections` holds extra top-level YAML sections (a `tracing:` block); `logLevel` is `logging.level`; `context` is
-    /// the tiny model's context length; `modelLines` extra lines for the model's entry (indented by the entry's four
-    /// spaces on its first line only: give the lines after it in full).
+    /// `sections` holds extra top-level YAML sections (a `tracing:` block), `modelLines` extra lines for the model,
+    /// each indented in full (`    key: value`). `logLevel` is `logging.level`; `context` is the tiny model's context
+    /// length. `log` puts the gateway's output in that file instead of the folder's `gateway.log`; with
+    /// `waitForReady` false, any answer of `/health/ready` will do.
     init(
         workers: Int = 1, maxRunning: Int = 8, maxQueue: Int = 64, keys: String? = nil, vocabulary: Int? = 512,
         listener: String = "", modelFile: String? = nil, chatTemplate: String = "llama2", kvCacheMiB: Int = 8,
         sections: String = "", logLevel: String = "info", context: Int = 4096, modelLines: String = "",
+        log logFile: URL? = nil, waitForReady: Bool = true,
         prepare: (URL) throws -> (tls: String, curl: [String]) = { _ in ("", []) }
     ) throws {
         let model: String
@@ -64,7 +66,7 @@ final class LiveGateway {
                 max_queue: \(maxQueue)
                 kv_cache_mib: \(kvCacheMiB)
                 chat_template: \(chatTemplate)
-                \(modelLines)
+            \(modelLines)
             keys:
             \(keys ?? Self.keysYAML())
             logging:
@@ -73,7 +75,7 @@ final class LiveGateway {
             """
         let config = folder.appendingPathComponent("batchgate.yaml")
         try yaml.write(to: config, atomically: true, encoding: .utf8)
-        log = folder.appendingPathComponent("gateway.log")
+        log = logFile ?? folder.appendingPathComponent("gateway.log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: try WorkerSupport.executable())
@@ -84,7 +86,8 @@ final class LiveGateway {
         try process.run()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if try curl(["-o", "/dev/null", "-w", "%{http_code}", url("/health/ready")]).output == "200" { return }
+            let status = try curl(["-o", "/dev/null", "-w", "%{http_code}", url("/health/ready")]).output
+            if status == "200" || (!waitForReady && status != "000") { return }
             guard process.isRunning else { break }
             usleep(100_000)
         }

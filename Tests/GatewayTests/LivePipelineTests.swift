@@ -68,8 +68,8 @@ struct LivePipelineTests {
         var stageLog: URL?
         let gateway = try LiveGateway(
             kvCacheMiB: 16,
-            // After the entry's indentation: `pipeline:` then its items, indented in full.
-            modelLines: "pipeline:\n      - host: local\n        layers: \"0-0\"\n"
+            // `pipeline:` and its items, each line indented in full.
+            modelLines: "    pipeline:\n      - host: local\n        layers: \"0-0\"\n"
                 + "      - host: 127.0.0.1:\(port)\n        layers: \"1-1\"\n"
         ) { folder in
             stageLog = folder.appendingPathComponent("stage.log")
