@@ -23,12 +23,13 @@ final class LiveGateway {
     /// `sections` holds extra top-level YAML sections (a `tracing:` block), `modelLines` extra lines for the model,
     /// each indented in full (`    key: value`). `logLevel` is `logging.level`; `context` is the tiny model's context
     /// length. `log` puts the gateway's output in that file instead of the folder's `gateway.log`; with
-    /// `waitForReady` false, any answer of `/health/ready` will do.
+    /// `waitForReady` false, any answer of `/health/ready` will do. `launcher` runs the gateway through a command
+    /// (`prlimit --nofile=…`), which must exec it in its own process.
     init(
         workers: Int = 1, maxRunning: Int = 8, maxQueue: Int = 64, keys: String? = nil, vocabulary: Int? = 512,
         listener: String = "", modelFile: String? = nil, chatTemplate: String = "llama2", kvCacheMiB: Int = 8,
         sections: String = "", logLevel: String = "info", context: Int = 4096, modelLines: String = "",
-        log logFile: URL? = nil, waitForReady: Bool = true,
+        log logFile: URL? = nil, waitForReady: Bool = true, launcher: [String] = [],
         prepare: (URL) throws -> (tls: String, curl: [String]) = { _ in ("", []) }
     ) throws {
         let model: String
@@ -78,8 +79,10 @@ final class LiveGateway {
         log = logFile ?? folder.appendingPathComponent("gateway.log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         process = Process()
-        process.executableURL = URL(fileURLWithPath: try WorkerSupport.executable())
-        process.arguments = ["serve", "--config", config.path]
+        let serve = [try WorkerSupport.executable(), "serve", "--config", config.path]
+        let command = launcher + serve
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle

@@ -20,10 +20,12 @@ struct FrontDoor: Sendable {
     /// `listener.http2_max_stream_resets`, counted in `BatchgateConfiguration.Listener.http2ResetWindow`.
     let http2MaxStreamResets: Int
 
-    /// The bounds of `listener`, counted in `metrics`.
+    /// The bounds of `listener`, counted in `metrics`. The connection bound is also held under what the descriptor
+    /// limit leaves (`DescriptorLimit.connectionBudget`): a process out of descriptors is killed by libdispatch.
     init(listener: BatchgateConfiguration.Listener, metrics: FrontDoorMetrics) {
         gate = ConnectionGate(
-            maxConnections: listener.maxConnections, maxPerClient: listener.maxConnectionsPerClient)
+            maxConnections: DescriptorLimit.connectionBudget(configured: listener.maxConnections),
+            maxPerClient: listener.maxConnectionsPerClient)
         self.metrics = metrics
         maxHeaderBytes = listener.maxHeaderBytes
         maxHeaderCount = listener.maxHeaderCount
