@@ -31,7 +31,7 @@ final class ClusterNode: @unchecked Sendable {
     /// Starts `batchgate serve` (the log is appended to).
     func start() throws {
         if !FileManager.default.fileExists(atPath: log.path) {
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()

@@ -19,7 +19,9 @@ struct ClusterTests {
         let start = Date(timeIntervalSince1970: ((now + 1) / 60).rounded(.up) * 60)
         try await sleep(until: start.addingTimeInterval(0.3))
         let end = start.addingTimeInterval(59.5)
-        let answers = await withTaskGroup(of: (String, [HTTPClient.Answer]).self) { group in
+        let answers: [String: [HTTPClient.Answer]] = await withTaskGroup(
+            of: (String, [HTTPClient.Answer]).self
+        ) { group in
             for node in cluster.nodes {
                 group.addTask {
                     var answers: [HTTPClient.Answer] = []
@@ -94,7 +96,7 @@ struct ClusterTests {
         let fourth = await HTTPClient.shared.chat(cluster.node("c"), key: key.secret)
         #expect(fourth.status == 429, "a fourth concurrent request is refused: \(fourth.status) \(fourth.body)")
         #expect(fourth.body.contains("3 concurrent requests"))
-        #expect(running.allSatisfy(\.isRunning), "the three streams were still running at the check")
+        #expect(running.allSatisfy { $0.isRunning }, "the three streams were still running at the check")
         for stream in running { stream.waitUntilExit() }
     }
 
@@ -110,7 +112,7 @@ struct ClusterTests {
         let stopAt = Date().addingTimeInterval(3)
         let startAt = stopAt.addingTimeInterval(30)
         let end = startAt.addingTimeInterval(25)
-        let recovered = Mutex<[String: Date]>([:])
+        let recovered = FirstSeen()
         let load = Task {
             await withTaskGroup(of: [(key: String, answer: HTTPClient.Answer)].self) { group in
                 for node in cluster.nodes {
@@ -121,7 +123,7 @@ struct ClusterTests {
                                 let answer = await HTTPClient.shared.chat(node, key: key.secret)
                                 answers.append((key.name, answer))
                                 if key.name == "limited", answer.status == 200, answer.sentAt > startAt {
-                                    recovered.withLock { if $0[node.name] == nil { $0[node.name] = answer.sentAt } }
+                                    recovered.note(node.name, answer.sentAt)
                                 }
                             }
                             try? await Task.sleep(for: .milliseconds(200))
@@ -159,7 +161,7 @@ struct ClusterTests {
             whileLost.allSatisfy { $0.status == 503 && $0.body.contains("quota_store_unavailable") },
             "once the leases ran out, limited requests get the documented 503: \(Set(whileLost.map(\.status)))")
         #expect(openAnswers.allSatisfy { $0.status == 200 }, "an unlimited key is never affected")
-        let back = recovered.withLock { $0 }
+        let back = recovered.dates.withLock { $0 }
         for node in cluster.nodes {
             let at = back[node.name]
             #expect(at != nil, "\(node.name) admits limited requests again after PostgreSQL is back")
@@ -190,7 +192,8 @@ struct ClusterTests {
             }
             try await Task.sleep(for: .milliseconds(250))
         }
-        throw ClusterError("no stream admitted on \(node.name): \((try? String(contentsOf: output)) ?? "")")
+        throw ClusterError(
+            "no stream admitted on \(node.name): \((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
     }
 
     /// Waits (up to 20 s: usage is written every second) until `batchgate usage` shows `expected` per key/model.
@@ -210,5 +213,15 @@ struct ClusterTests {
             #expect(usage[group]?.requests == want.requests, "\(group): usage \(String(describing: usage[group]))")
             #expect(usage[group]?.errors == want.errors, "\(group): errors")
         }
+    }
+}
+
+/// The first time each node did something, noted from concurrent tasks.
+final class FirstSeen: Sendable {
+    let dates = Mutex<[String: Date]>([:])
+
+    /// Notes `date` for `node` unless one is noted already.
+    func note(_ node: String, _ date: Date) {
+        dates.withLock { if $0[node] == nil { $0[node] = date } }
     }
 }

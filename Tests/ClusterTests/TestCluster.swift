@@ -31,9 +31,11 @@ final class TestCluster: @unchecked Sendable {
     init(
         names: [String] = ["a", "b", "c"], keys: [TestKey], cluster: String = "", models: String? = nil
     ) async throws {
-        postgres = try TemporaryPostgres()
+        let postgres = try TemporaryPostgres()
+        self.postgres = postgres
         let model = try WorkerSupport.tinyModel(context: 4096)
-        folder = URL(fileURLWithPath: (model as NSString).deletingLastPathComponent)
+        let folder = URL(fileURLWithPath: (model as NSString).deletingLastPathComponent)
+        self.folder = folder
         let passwordFile = folder.appendingPathComponent("pgpass")
         try Data(postgres.password.utf8).write(to: passwordFile)
         let port = try LoopbackPort.free()
