@@ -164,7 +164,8 @@ struct ClusterTests {
         let back = recovered.dates.withLock { $0 }
         for node in cluster.nodes {
             let at = back[node.name]
-            #expect(at != nil, "\(node.name) admits limited requests again after PostgreSQL is back")
+            let exited = node.isRunning ? "" : "; it exited:\n\(node.logText.suffix(6000))"
+            #expect(at != nil, "\(node.name) admits limited requests again after PostgreSQL is back\(exited)")
             if let at { #expect(at.timeIntervalSince(restarted) < 15, "\(node.name) recovered within 15 s") }
             let ready = await HTTPClient.shared.get(node.url("/health/ready"))
             #expect(ready.body.contains(#""state_store":"ok""#), "\(node.name): \(ready.body)")

@@ -97,7 +97,10 @@ final class TestCluster: @unchecked Sendable {
     func shutdown() {
         for node in nodes { node.stop() }
         postgres.stop()
-        try? FileManager.default.removeItem(at: folder)
+        // BATCHGATE_KEEP_CLUSTER=1 keeps the nodes' configurations and logs for a look after a failure.
+        if ProcessInfo.processInfo.environment["BATCHGATE_KEEP_CLUSTER"] != "1" {
+            try? FileManager.default.removeItem(at: folder)
+        }
     }
 
     /// `batchgate usage --config (first node's) --since 1h --by DIMENSIONS --csv`: the requests per group, with
