@@ -123,7 +123,17 @@ final class TestCluster: @unchecked Sendable {
 
     /// The concurrency slots each node holds of `bucket` (`key/model/concurrency`), as the store has them; the
     /// total over all nodes is under "".
+    /// Tries again for up to 15 s: on a loaded machine a connection can time out.
     func slots(_ bucket: String) async throws -> [String: Int] {
+        let deadline = Date().addingTimeInterval(15)
+        while true {
+            do { return try await slotsOnce(bucket) } catch  where Date() < deadline {
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    private func slotsOnce(_ bucket: String) async throws -> [String: Int] {
         let store = try await StateStoreLocation.postgres(
             PostgresSettings(
                 host: "127.0.0.1", port: postgres.port, user: postgres.user, database: postgres.database,
