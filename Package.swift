@@ -238,6 +238,10 @@ let package = Package(
         ),
         .testTarget(
             name: "StateStoreTests", dependencies: ["StateStore", "BatchgateTestSupport"], swiftSettings: strict),
+        // Three `batchgate serve` processes on one PostgreSQL (Docs/cluster.md, "The cluster test").
+        .testTarget(
+            name: "ClusterTests", dependencies: ["BatchgateConfig", "BatchgateTestSupport", "StateStore"],
+            swiftSettings: strict),
         .testTarget(name: "BatchgateConfigTests", dependencies: ["BatchgateConfig"], swiftSettings: strict),
         .testTarget(
             name: "CLITests", dependencies: ["batchgate", "BatchgateTestSupport", "StateStore"], swiftSettings: strict),

@@ -12,6 +12,8 @@ public actor PostgresBackend: SQLBackend {
     private let settings: PostgresSettings
     private let logger: Logger
     private var connection: PostgresConnection?
+    /// The connection attempt under way: callers arriving meanwhile wait for it rather than open a second one.
+    private var connecting: Task<PostgresConnection, any Error>?
     private var nextAttempt = ContinuousClock.now
     private var backoff = Duration.milliseconds(250)
     private var connectionCount = 0
@@ -71,7 +73,16 @@ public actor PostgresBackend: SQLBackend {
 
     private func connected() async throws -> PostgresConnection {
         if let connection, !connection.isClosed { return connection }
-        connection = nil
+        if let stale = connection {
+            // The server closed it (a restart): close our end too; PostgresNIO requires it before release.
+            connection = nil
+            try? await stale.close()
+        }
+        if let connecting {
+            do { return try await connecting.value } catch {
+                throw StateStoreError.unavailable("\(settings.host):\(settings.port): \(String(reflecting: error))")
+            }
+        }
         let now = ContinuousClock.now
         guard now >= nextAttempt else {
             throw StateStoreError.unavailable("reconnecting to \(settings.host):\(settings.port) (backing off)")
@@ -86,9 +97,14 @@ public actor PostgresBackend: SQLBackend {
             database: settings.database, tls: tls)
         configuration.options.connectTimeout = .seconds(3)
         connectionCount += 1
+        let (id, logger) = (connectionCount, logger)
+        let attempt = Task {
+            try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
+        }
+        connecting = attempt
+        defer { connecting = nil }
         do {
-            let fresh = try await PostgresConnection.connect(
-                configuration: configuration, id: connectionCount, logger: logger)
+            let fresh = try await attempt.value
             connection = fresh
             backoff = .milliseconds(250)
             return fresh

@@ -32,8 +32,21 @@ public enum SchemaMigrations {
         """,
     ]
 
+    /// Version 2: concurrency slots held per node (one row per bucket and node, until `expires_at_ms`), and one
+    /// row per bucket with node "" keeping the total over all nodes.
+    static let concurrencyTables = [
+        """
+        CREATE TABLE concurrency_leases (
+            bucket TEXT NOT NULL, node TEXT NOT NULL, slots BIGINT NOT NULL, expires_at_ms BIGINT NOT NULL,
+            last_grant BIGINT NOT NULL, PRIMARY KEY (bucket, node))
+        """
+    ]
+
     /// Every step, oldest first.
-    static let steps = [Step(version: 1, sqlite: commonTables, postgres: commonTables)]
+    static let steps = [
+        Step(version: 1, sqlite: commonTables, postgres: commonTables),
+        Step(version: 2, sqlite: concurrencyTables, postgres: concurrencyTables),
+    ]
 
     /// The newest version this build knows.
     public static var latest: Int { steps.last?.version ?? 0 }

@@ -11,6 +11,8 @@ public protocol StateStore: Sendable {
     func takeLease(_ request: LeaseRequest) async throws -> Int
     /// Gives back `amount` unused units of a bucket's window.
     func returnLease(bucket: String, windowStart: Date, amount: Int) async throws
+    /// Changes this node's hold on a concurrency quota's slots (see `SlotRequest`); returns what it holds now.
+    func leaseSlots(_ request: SlotRequest) async throws -> SlotHolding
     /// Records this node's heartbeat.
     func heartbeat(_ member: Member) async throws
     /// The nodes whose last heartbeat is at or after `seenSince`.

@@ -79,7 +79,7 @@ enum ClusterSetup {
                 settings: LeaseSettings(
                     leaseTime: cluster.leaseTime, sliceFraction: cluster.leaseFraction,
                     onDatabaseLoss: cluster.onDatabaseLoss == .failOpen ? .failOpen : .failClosed),
-                logger: logger, onStoreChange: { up in storeUp.record(up ? 1 : 0) })
+                logger: logger, node: nodeName(cluster), onStoreChange: { up in storeUp.record(up ? 1 : 0) })
         }
         let membership = cluster.database == nil ? nil : (address: advertised, interval: cluster.heartbeatInterval)
         return ClusterState(

@@ -37,6 +37,10 @@ final class SwitchableStore: StateStore {
         try check()
         try await inner.returnLease(bucket: bucket, windowStart: windowStart, amount: amount)
     }
+    func leaseSlots(_ request: SlotRequest) async throws -> SlotHolding {
+        try check()
+        return try await inner.leaseSlots(request)
+    }
     func heartbeat(_ member: Member) async throws {
         try check()
         try await inner.heartbeat(member)

@@ -17,6 +17,7 @@ final class FlakyStore: StateStore {
     func usage(_ query: UsageQuery) async throws -> UsageReport { UsageReport(query: query, rows: []) }
     func takeLease(_ request: LeaseRequest) async throws -> Int { 0 }
     func returnLease(bucket: String, windowStart: Date, amount: Int) async throws {}
+    func leaseSlots(_ request: SlotRequest) async throws -> SlotHolding { SlotHolding(held: 0, clusterHeld: 0) }
     func heartbeat(_ member: Member) async throws {}
     func members(seenSince: Date) async throws -> [Member] { [] }
     func close() async {}

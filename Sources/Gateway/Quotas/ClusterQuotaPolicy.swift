@@ -5,12 +5,11 @@ import HTTPTypes
 import Synchronization
 
 /// Quotas that hold across the cluster: requests and tokens per minute are spent from slices this node leases from
-/// the state store (`LeaseKeeper`), in fixed minute windows shared by every node; concurrent requests are counted
-/// per node by the local limiter. Nothing on a request's path waits for the store.
+/// the state store (`LeaseKeeper`), in fixed minute windows shared by every node; concurrent requests take slots
+/// this node leases the same way (held until returned, lapsing after the lease time). Nothing on a request's path
+/// waits for the store.
 public final class ClusterQuotaPolicy: QuotaPolicy {
-    /// Per-node concurrency (the local limiter sees keys with only their concurrency limits).
-    let local: QuotaLimiter
-    /// The leased slices.
+    /// The leased slices and slots.
     public let keeper: LeaseKeeper
     private let models: [String]
     private let metrics: GatewayMetrics?
@@ -22,7 +21,6 @@ public final class ClusterQuotaPolicy: QuotaPolicy {
         self.keeper = keeper
         self.models = models
         self.metrics = metrics
-        local = QuotaLimiter(metrics: nil)
         register(keys)
     }
 
@@ -41,15 +39,11 @@ public final class ClusterQuotaPolicy: QuotaPolicy {
                 if let limit = quota.tokensPerMinute {
                     keeper.register(Self.bucket(key.name, model, .tokens), limit: limit)
                 }
+                if let limit = quota.concurrentRequests {
+                    keeper.registerSlots(Self.bucket(key.name, model, .concurrency), limit: limit)
+                }
             }
         }
-    }
-
-    /// `key` with only its concurrency limits, for the local limiter.
-    static func concurrencyOnly(_ key: BatchgateConfiguration.APIKey) -> BatchgateConfiguration.APIKey {
-        var key = key
-        key.quotas = key.quotas.mapValues { .init(concurrentRequests: $0.concurrentRequests) }
-        return key
     }
 
     /// Admits a request from the leased slices, or refuses it: 429 when the slices are spent, 503 when the store
@@ -58,22 +52,42 @@ public final class ClusterQuotaPolicy: QuotaPolicy {
         -> any QuotaLease
     {
         guard let quota = key.quota(for: model) else { return UnlimitedQuotas.Lease() }
-        let slot = try local.admit(key: Self.concurrencyOnly(key), model: model, promptTokens: promptTokens)
-        var spent: [(String, Int)] = []
+        var uncounted = false
+        var slot: String?
         func refuse(_ error: GatewayError) -> GatewayError {
-            for (bucket, amount) in spent { keeper.unspend(bucket, amount) }
-            slot.release()
             metrics?.quotaRejection(model: model, key: key.name, kind: error.codeLabel)
             return error
         }
-        var uncounted = false
+        if let limit = quota.concurrentRequests {
+            let bucket = Self.bucket(key.name, model, .concurrency)
+            switch keeper.takeSlot(bucket) {
+            case .taken:
+                slot = bucket
+            case .short:
+                throw refuse(
+                    GatewayError(
+                        .rateLimited,
+                        "the API key's quota of \(limit) concurrent requests across the cluster is in use; retry later",
+                        retryAfter: .seconds(1), label: QuotaLimiter.Kind.concurrency.rawValue))
+            case .storeLost:
+                guard keeper.settings.onDatabaseLoss == .failOpen else { throw refuse(Self.storeUnavailable) }
+                _ = keeper.takeSlot(bucket, uncounted: true)
+                slot = bucket
+            }
+        }
+        var spent: [(String, Int)] = []
+        func refuseSpent(_ error: GatewayError) -> GatewayError {
+            for (bucket, amount) in spent { keeper.unspend(bucket, amount) }
+            if let slot { keeper.freeSlot(slot) }
+            return refuse(error)
+        }
         for (kind, limit, amount) in [
             (QuotaLimiter.Kind.requests, quota.requestsPerMinute, 1), (.tokens, quota.tokensPerMinute, promptTokens),
         ] {
             guard let limit else { continue }
             let bucket = Self.bucket(key.name, model, kind)
             if amount > limit {
-                throw refuse(
+                throw refuseSpent(
                     Self.refusal(kind, limit: limit, retryAfter: nil, neverFits: true, amount: amount))
             }
             switch keeper.spend(bucket, amount) {
@@ -81,18 +95,14 @@ public final class ClusterQuotaPolicy: QuotaPolicy {
                 spent.append((bucket, amount))
             case .short(let exhausted):
                 let wait = exhausted ? keeper.holding(bucket)?.windowEnds ?? .seconds(1) : .seconds(1)
-                throw refuse(Self.refusal(kind, limit: limit, retryAfter: wait, neverFits: false, amount: amount))
+                throw refuseSpent(
+                    Self.refusal(kind, limit: limit, retryAfter: wait, neverFits: false, amount: amount))
             case .storeLost:
                 switch keeper.settings.onDatabaseLoss {
                 case .failOpen:
                     uncounted = true
                 case .failClosed:
-                    throw refuse(
-                        GatewayError(
-                            .overloaded,
-                            "the quota store is unreachable and this node's leases of the key's quota have run out "
-                                + "(cluster.on_database_loss: fail_closed); retry later",
-                            retryAfter: .seconds(5), label: "quota_store_unavailable"))
+                    throw refuseSpent(Self.storeUnavailable)
                 }
             }
         }
@@ -100,6 +110,15 @@ public final class ClusterQuotaPolicy: QuotaPolicy {
             policy: self, slot: slot,
             tokens: quota.tokensPerMinute == nil || uncounted ? nil : Self.bucket(key.name, model, .tokens),
             charged: promptTokens)
+    }
+
+    /// The 503 once the store is lost, the leases ran out and `on_database_loss` is `fail_closed`.
+    static var storeUnavailable: GatewayError {
+        GatewayError(
+            .overloaded,
+            "the quota store is unreachable and this node's leases of the key's quota have run out "
+                + "(cluster.on_database_loss: fail_closed); retry later",
+            retryAfter: .seconds(5), label: "quota_store_unavailable")
     }
 
     static func refusal(_ kind: QuotaLimiter.Kind, limit: Int, retryAfter: Duration?, neverFits: Bool, amount: Int)
@@ -120,7 +139,7 @@ public final class ClusterQuotaPolicy: QuotaPolicy {
     /// `x-ratelimit-limit-*` (the cluster-wide limit), `-remaining-*` (what this node holds now) and `-reset-*`
     /// (the end of the minute window).
     public func headers(key: BatchgateConfiguration.APIKey, model: String) -> HTTPFields {
-        var fields = local.headers(key: Self.concurrencyOnly(key), model: model)
+        var fields = HTTPFields()
         for kind in [QuotaLimiter.Kind.requests, .tokens] {
             guard let held = keeper.holding(Self.bucket(key.name, model, kind)) else { continue }
             fields[HTTPField.Name("x-ratelimit-limit-\(kind.rawValue)")!] = "\(held.limit)"
@@ -132,10 +151,7 @@ public final class ClusterQuotaPolicy: QuotaPolicy {
 
     /// The key's quotas: limits, what this node holds, and the slots in use here.
     public func report(key: BatchgateConfiguration.APIKey, models: [String]) -> [QuotaReport.Entry] {
-        let slots = Dictionary(
-            local.report(key: Self.concurrencyOnly(key), models: models).map { ($0.model, $0.concurrentRequests) },
-            uniquingKeysWith: { first, _ in first })
-        return models.compactMap { model in
+        models.compactMap { model in
             guard key.quota(for: model) != nil else { return nil }
             func bucket(_ kind: QuotaLimiter.Kind) -> QuotaReport.Bucket? {
                 keeper.holding(Self.bucket(key.name, model, kind)).map {
@@ -144,24 +160,26 @@ public final class ClusterQuotaPolicy: QuotaPolicy {
             }
             return QuotaReport.Entry(
                 model: model, requestsPerMinute: bucket(.requests), tokensPerMinute: bucket(.tokens),
-                concurrentRequests: slots[model] ?? nil)
+                concurrentRequests: keeper.slots(Self.bucket(key.name, model, .concurrency)).map {
+                    QuotaReport.Slots(limit: $0.limit, inUse: $0.inUse)
+                })
         }
     }
 
     /// Keeps the new keys' buckets (the old ones' slices run out with their window).
     public func keysReloaded(_ keys: [BatchgateConfiguration.APIKey]) {
-        local.keysReloaded(keys)
         register(keys)
     }
 
     /// One admitted request's hold: its concurrency slot, and generated tokens charged to the leased slice.
     final class Lease: QuotaLease {
         let policy: ClusterQuotaPolicy
-        let slot: any QuotaLease
+        let slot: String?
         let tokens: String?
         private let charged: Atomic<Int>
+        private let released = Atomic<Bool>(false)
 
-        init(policy: ClusterQuotaPolicy, slot: any QuotaLease, tokens: String?, charged: Int) {
+        init(policy: ClusterQuotaPolicy, slot: String?, tokens: String?, charged: Int) {
             self.policy = policy
             self.slot = slot
             self.tokens = tokens
@@ -181,7 +199,10 @@ public final class ClusterQuotaPolicy: QuotaPolicy {
             return true
         }
 
-        func release() { slot.release() }
+        func release() {
+            guard let slot, !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+            policy.keeper.freeSlot(slot)
+        }
 
         var chargedTokens: Int? { charged.load(ordering: .relaxed) }
     }

@@ -10,6 +10,7 @@ import Synchronization
 public final class LeaseKeeper: Sendable {
     struct State {
         var ledger = LeaseLedger()
+        var slots = SlotLedger()
         var storeUp = true
         var lostSince: Date?
         var lastContact = Date.distantPast
@@ -19,19 +20,23 @@ public final class LeaseKeeper: Sendable {
     public let store: any StateStore
     /// Lease time, slice size, what to do without the store.
     public let settings: LeaseSettings
+    /// This node's name, which its concurrency slots are held under.
+    public let node: String
     private let state = Mutex(State())
     private let now: @Sendable () -> Date
     private let logger: Logger
     private let onStoreChange: @Sendable (Bool) -> Void
 
     /// A keeper leasing from `store`; `now` is the wall clock (windows are shared minutes, so nodes' clocks must
-    /// agree to well under a second); `onStoreChange` hears when the store is lost (false) or back (true).
+    /// agree to well under a second); `onStoreChange` hears when the store is lost (false) or back (true); `node`
+    /// names this node's concurrency slots in the store (unique in the cluster).
     public init(
         store: any StateStore, settings: LeaseSettings, logger: Logger, now: @escaping @Sendable () -> Date = Date.init,
-        onStoreChange: @escaping @Sendable (Bool) -> Void = { _ in }
+        node: String = ProcessInfo.processInfo.hostName, onStoreChange: @escaping @Sendable (Bool) -> Void = { _ in }
     ) {
         self.store = store
         self.settings = settings
+        self.node = node
         self.logger = logger
         self.now = now
         self.onStoreChange = onStoreChange
@@ -54,6 +59,34 @@ public final class LeaseKeeper: Sendable {
     /// Puts back units spent by a request refused on another bucket.
     func unspend(_ bucket: String, _ amount: Int) {
         state.withLock { $0.ledger.unspend(bucket, amount) }
+    }
+
+    /// Keeps the concurrency slots of `bucket`, whose limit across the cluster is `limit`.
+    func registerSlots(_ bucket: String, limit: Int) {
+        state.withLock { $0.slots.register(bucket, limit: limit) }
+    }
+
+    /// Takes one of this node's held slots of `bucket`; never waits. With `uncounted` (`fail_open` without the
+    /// store) the slot is only counted here.
+    func takeSlot(_ bucket: String, uncounted: Bool = false) -> SlotLedger.Outcome {
+        let now = now()
+        return state.withLock { state in
+            if uncounted {
+                state.slots.takeUncounted(bucket)
+                return .taken
+            }
+            return state.slots.take(bucket, now: now, storeUp: state.storeUp)
+        }
+    }
+
+    /// Frees a slot of `bucket` that a finished request used (it stays held for the next request).
+    func freeSlot(_ bucket: String) {
+        state.withLock { $0.slots.free(bucket) }
+    }
+
+    /// The slots of `bucket`: the cluster-wide limit, the slots in use here and those held here.
+    func slots(_ bucket: String) -> (limit: Int, inUse: Int, held: Int)? {
+        state.withLock { state in state.slots.buckets[bucket].map { ($0.limit, $0.inUse, $0.held) } }
     }
 
     /// What `bucket` holds now, and when its window ends.
@@ -86,7 +119,19 @@ public final class LeaseKeeper: Sendable {
             }
             return (returns, topUps)
         }
+        let slotChanges = state.withLock { $0.slots.changes(now: now, slice: settings.slice(of:)) }
+        let renewAt = now.addingTimeInterval(settings.leaseTime.inSeconds / 2)
         do {
+            for change in slotChanges {
+                let holding = try await store.leaseSlots(
+                    SlotRequest(
+                        bucket: change.bucket, node: node, limit: change.limit, amount: change.amount,
+                        expires: renewal, now: now))
+                state.withLock {
+                    $0.slots.applied(
+                        change, holding: (holding.held, holding.clusterHeld), expires: renewal, renewAt: renewAt)
+                }
+            }
             for (bucket, window, units) in returns {
                 try await store.returnLease(bucket: bucket, windowStart: LeaseLedger.start(of: window), amount: units)
             }
@@ -100,11 +145,12 @@ public final class LeaseKeeper: Sendable {
                 }
             }
             let probe = state.withLock { !$0.storeUp || now.timeIntervalSince($0.lastContact) >= 1 }
-            if returns.isEmpty && topUps.isEmpty && probe {
+            let asked = !(returns.isEmpty && topUps.isEmpty && slotChanges.isEmpty)
+            if !asked && probe {
                 // Nothing to ask for: see, at most once a second, whether the store still answers (or is back).
                 _ = try await store.members(seenSince: now)
             }
-            if !(returns.isEmpty && topUps.isEmpty && !probe) { state.withLock { $0.lastContact = now } }
+            if asked || probe { state.withLock { $0.lastContact = now } }
             markStore(up: true, at: now)
         } catch {
             markStore(up: false, at: now, error: error)
