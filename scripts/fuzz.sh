@@ -28,7 +28,7 @@ for target in "${targets[@]}"; do
     mkdir -p "$corpus" "$crashes" "$scratch"
     if [ -z "$(ls -A "$corpus")" ]; then FUZZ_TARGET=$target "$binary" --write-seeds "$corpus"; fi
     echo "== $target: ${seconds}s, corpus $(ls "$corpus" | wc -l) files"
-    FUZZ_TARGET=$target "$binary" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
+    FUZZ_TARGET=$target "$binary" -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" -print_final_stats=1 \
         -artifact_prefix="$crashes/" "$scratch" "$corpus" >"$log" 2>&1
     status=$?
     grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|Fatal error)' \

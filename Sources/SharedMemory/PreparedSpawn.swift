@@ -3,7 +3,8 @@ import Glibc
 /// A `posix_spawn` made ready in advance: the arguments, and the descriptors the child gets, each duplicated
 /// onto a chosen number in the child only.
 ///
-/// The parent's descriptors stay close-on-exec the whole time, so a child spawned at the same moment by another
+/// The child gets standard input, output and error and those descriptors, nothing else. The parent's descriptors stay
+/// close-on-exec the whole time, so a child spawned at the same moment by another
 /// thread (another worker, another test) never inherits a segment that is not its own: a segment then goes away
 /// exactly when its two processes do. Everything is allocated in `init`, so `spawn()` makes only
 /// async-signal-safe calls and may run in a child between `fork` and `exit`.
@@ -35,6 +36,12 @@ public final class PreparedSpawn {
             guard status == 0 else {
                 throw SharedMemoryError(.creationFailed, "posix_spawn_file_actions_adddup2: \(errnoText(status))")
             }
+        }
+        // Nothing else crosses: a descriptor some library opened without close-on-exec (the listening socket was
+        // one) would otherwise live on in every worker, and keep the gateway's port bound after the gateway died.
+        let status = posix_spawn_file_actions_addclosefrom_np(&actions, max(2, targets.max() ?? 2) + 1)
+        guard status == 0 else {
+            throw SharedMemoryError(.creationFailed, "posix_spawn_file_actions_addclosefrom_np: \(errnoText(status))")
         }
     }
 

@@ -87,6 +87,23 @@ struct ChaosResourceTests {
         #expect(gateway.process.isRunning)
     }
 
+    @Test("Workers inherit none of the gateway's sockets: the port is free again as soon as the gateway is gone")
+    func workersHoldNoSockets() throws {
+        let gateway = try LiveGateway(workers: 2)
+        // A connection open while the workers run, so that a leaked accepted socket would show too.
+        try gateway.curl(["-o", "/dev/null", gateway.url("/health/ready")])
+        let workers = gateway.workerPIDs
+        try #require(workers.count == 2)
+        for pid in workers {
+            let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
+            let sockets = fds.compactMap {
+                try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")
+            }
+            .filter { $0.hasPrefix("socket:") }
+            #expect(sockets.isEmpty, "worker \(pid) holds \(sockets)")
+        }
+    }
+
     @Test("5,000 idle TLS connections: normal requests still succeed with normal latency")
     func idleConnections() throws {
         // The gateway inherits this process's descriptor limit: room for 5,000 connections and then some.
