@@ -1,25 +1,24 @@
-import BatchgateTestSupport
 import Foundation
 
 /// A throwaway PostgreSQL server from Debian's `postgresql` package: initdb into a temporary directory, started on
 /// a free loopback port with password (SCRAM) logins; as root it runs as the `postgres` user, which PostgreSQL
-/// requires. `stop()` removes it all.
-final class TemporaryPostgres: @unchecked Sendable {
+/// requires. `stop()` removes it all. Shared by the state store's tests and the multi-node gateway tests.
+public final class TemporaryPostgres: @unchecked Sendable {
     /// Debian's server programs.
-    static let binaries = "/usr/lib/postgresql/15/bin"
+    public static let binaries = "/usr/lib/postgresql/15/bin"
     /// Whether the server programs are installed (`make test` installs them).
-    static var installed: Bool { FileManager.default.isExecutableFile(atPath: binaries + "/pg_ctl") }
+    public static var installed: Bool { FileManager.default.isExecutableFile(atPath: binaries + "/pg_ctl") }
     /// Whether a missing server fails the tests instead of skipping them (`make test` sets it).
-    static var required: Bool { ProcessInfo.processInfo.environment["BATCHGATE_REQUIRE_POSTGRES"] == "1" }
+    public static var required: Bool { ProcessInfo.processInfo.environment["BATCHGATE_REQUIRE_POSTGRES"] == "1" }
 
-    let directory: String
-    let port: Int
-    let user = "batchgate"
-    let password = "test-\(UUID().uuidString.prefix(8))"
-    let database = "batchgate"
+    public let directory: String
+    public let port: Int
+    public let user = "batchgate"
+    public let password = "test-\(UUID().uuidString.prefix(8))"
+    public let database = "batchgate"
 
     /// Creates, starts and makes the database.
-    init() throws {
+    public init() throws {
         directory = "/tmp/batchgate-pg-\(UUID().uuidString.prefix(8))"
         port = try LoopbackPort.free()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -40,7 +39,7 @@ final class TemporaryPostgres: @unchecked Sendable {
     }
 
     /// Starts the server (again) on the same port.
-    func start() throws {
+    public func start() throws {
         try asServerUser(
             "pg_ctl",
             [
@@ -50,12 +49,12 @@ final class TemporaryPostgres: @unchecked Sendable {
     }
 
     /// Stops the server, fast (connections are cut).
-    func stopServer() throws {
+    public func stopServer() throws {
         try asServerUser("pg_ctl", ["-D", directory + "/data", "-m", "fast", "-w", "stop"])
     }
 
     /// Stops the server and removes its files.
-    func stop() {
+    public func stop() {
         try? stopServer()
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -98,7 +97,7 @@ final class TemporaryPostgres: @unchecked Sendable {
 }
 
 /// Why the temporary server could not be set up.
-struct TemporaryPostgresError: Error, CustomStringConvertible {
+public struct TemporaryPostgresError: Error, CustomStringConvertible {
     let message: String
-    var description: String { message }
+    public var description: String { message }
 }
