@@ -87,10 +87,12 @@ public final class PeerDirectory: Sendable {
         }
     }
 
-    /// The models the fresh peers serve, each once, sorted.
+    /// The models the fresh peers with a live worker serve (what a request could be forwarded for), each once, sorted.
     public func models(now: Date = Date()) -> [String] {
         let oldest = now.addingTimeInterval(-freshness.inSeconds)
-        let names = view.withLock { view in view.members.filter { $0.seenAt >= oldest }.flatMap(\.models) }
+        let names = view.withLock { view in
+            view.members.filter { $0.seenAt >= oldest && $0.workers > 0 }.flatMap(\.models)
+        }
         return Set(names).sorted()
     }
 
