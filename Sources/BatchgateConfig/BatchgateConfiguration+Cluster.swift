@@ -56,6 +56,11 @@ extension BatchgateConfiguration {
         public var advertiseAddress: String?
         /// How often the node writes its heartbeat (with PostgreSQL); default 2 s.
         public var heartbeatInterval: Duration
+        /// A file whose first line is the secret the nodes share to sign forwarded requests; with `database`, setting
+        /// it turns routing between nodes on.
+        public var peerSecretFile: String?
+        /// A PEM bundle of the certificates (or CA) a peer's listener may present; default the listener's own chain.
+        public var peerCAFile: String?
 
         /// `cluster.on_database_loss`.
         public enum DatabaseLoss: String, Sendable, Equatable, CaseIterable {
@@ -70,7 +75,8 @@ extension BatchgateConfiguration {
             nodeName: String? = nil, dataDirectory: String? = nil, database: Database? = nil,
             passwordFile: String? = nil, passwordEnvironment: String? = nil, usageBuffer: Int = 10_000,
             leaseTime: Duration = .seconds(10), leaseFraction: Double = 0.1, onDatabaseLoss: DatabaseLoss = .failClosed,
-            advertiseAddress: String? = nil, heartbeatInterval: Duration = .seconds(2)
+            advertiseAddress: String? = nil, heartbeatInterval: Duration = .seconds(2), peerSecretFile: String? = nil,
+            peerCAFile: String? = nil
         ) {
             self.nodeName = nodeName
             self.dataDirectory = dataDirectory
@@ -83,6 +89,8 @@ extension BatchgateConfiguration {
             self.onDatabaseLoss = onDatabaseLoss
             self.advertiseAddress = advertiseAddress
             self.heartbeatInterval = heartbeatInterval
+            self.peerSecretFile = peerSecretFile
+            self.peerCAFile = peerCAFile
         }
     }
 }

@@ -5,6 +5,7 @@ extension NodeReader {
     static let clusterKeys = [
         "node_name", "data_directory", "database_url", "password_file", "password_env", "usage_buffer", "lease_time",
         "lease_fraction", "on_database_loss", "advertise_address", "heartbeat_interval",
+        "peer_secret_file", "peer_ca_file",
     ]
 
     mutating func readCluster(_ node: Node, path: String, baseDirectory: String) -> BatchgateConfiguration.Cluster {
@@ -40,6 +41,13 @@ extension NodeReader {
                     path: entry.path)
             }
         }
+        cluster.peerSecretFile = readableFile(fields, "peer_secret_file", what: "peer secret", base: baseDirectory)
+        cluster.peerCAFile = readableFile(fields, "peer_ca_file", what: "peer CA bundle", base: baseDirectory)
+        if cluster.database == nil, let entry = fields["peer_secret_file"] {
+            report(
+                .invalidValue, "routing between nodes needs database_url (the membership table)", at: entry.keyNode,
+                path: entry.path)
+        }
         cluster.passwordEnvironment = fields["password_env"].flatMap { string($0.value, path: $0.path) }
         if let file = fields["password_file"], fields["password_env"] != nil {
             report(.invalidValue, "give password_file or password_env, not both", at: file.keyNode, path: file.path)
@@ -67,6 +75,22 @@ extension NodeReader {
         cluster.heartbeatInterval = duration(
             fields, "heartbeat_interval", default: defaults.heartbeatInterval, allowZero: false)
         return cluster
+    }
+
+    /// The path under `name`, resolved against `base` and reported when it cannot be read.
+    mutating func readableFile(
+        _ fields: Fields, _ name: String, what: String, base: String
+    ) -> String? {
+        guard let entry = fields[name], let path = string(entry.value, path: entry.path)?.resolvedPath(relativeTo: base)
+        else { return nil }
+        switch FileProbe.probe(path, prefixLength: 1) {
+        case .readable: break
+        case .missing:
+            report(.fileMissing, "\(what) not readable: \(path) (no such file)", at: entry.value, path: entry.path)
+        case .unreadable(let reason):
+            report(.fileUnreadable, "\(what) not readable: \(path) (\(reason))", at: entry.value, path: entry.path)
+        }
+        return path
     }
 
     /// A configuration problem in `database_url`.

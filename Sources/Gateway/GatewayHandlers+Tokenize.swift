@@ -28,6 +28,11 @@ extension GatewayHandlers {
         }
     }
 
+    /// The `model` field of a body, read before the rest (to route it).
+    struct ModelField: Decodable {
+        var model: String?
+    }
+
     /// `POST /detokenize` body and answer.
     struct DetokenizeRequest: Decodable {
         var model: String?

@@ -76,6 +76,10 @@ public struct GatewayHandlers: Sendable {
         guard let record = context.record else { throw GatewayError(.internalError, "the request has no record") }
         let body = try await readBody(request)
         let decoded = try OpenAIRequest.decode(body.readableBytesView, chat: kind == .chat)
+        if let answer = try await forwardIfNeeded(request, body: body, model: decoded.model, key: key, context: context)
+        {
+            return answer
+        }
         let model = try self.model(named: decoded.model, for: key)
         record.update { $0.model = model.name }
         do {
@@ -88,13 +92,15 @@ public struct GatewayHandlers: Sendable {
         }
     }
 
-    /// `GET /v1/models`: the models the key may use.
+    /// `GET /v1/models`: the models the key may use, this node's and then, with routing, those only its peers serve
+    /// (`created` 0: this node does not know when a peer started serving one).
     func models(context: Context) throws -> Response {
         let key = try context.requireKey()
+        let peers = (state.cluster?.routing?.directory.models() ?? []).filter { state.model($0) == nil }
         let list = ModelList(
             data: state.models.filter { key.models.allows($0.name) }.map {
                 ModelList.Entry(id: $0.name, created: $0.created)
-            })
+            } + peers.filter { key.models.allows($0) }.map { ModelList.Entry(id: $0, created: 0) })
         return try Self.json(encoding: list)
     }
 
@@ -105,10 +111,18 @@ public struct GatewayHandlers: Sendable {
         return try Self.json(encoding: QuotaReport(key: key.name, data: state.quotas.report(key: key, models: models)))
     }
 
-    /// `POST /tokenize` and `POST /detokenize`.
+    /// `POST /tokenize` and `POST /detokenize`; with routing, for a model only a peer serves, the peer's answer.
     func tokenization(_ request: Request, context: Context) async throws -> Response {
         let key = try context.requireKey()
         let body = try await readBody(request)
+        let named =
+            state.cluster?.routing == nil
+            ? nil : try? JSONDecoder().decode(ModelField.self, from: Data(body.readableBytesView))
+        if let answer = try await forwardIfNeeded(
+            request, body: body, model: named?.model, key: key, context: context, completion: false)
+        {
+            return answer
+        }
         return try tokenization(request.uri.path, body: body, key: key)
     }
 

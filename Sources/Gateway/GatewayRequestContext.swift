@@ -19,6 +19,8 @@ public struct GatewayRequestContext: RequestContext {
     var key: BatchgateConfiguration.APIKey?
     /// The request's trace (`TracingMiddleware`); `nil` unless tracing is on.
     var trace: RequestTrace?
+    /// The peer node that forwarded the request (`AuthenticationMiddleware`); such a request is never forwarded again.
+    var forwardedFrom: String?
 
     /// A context for a request arriving on `source.channel`.
     public init(source: ApplicationRequestContextSource) {

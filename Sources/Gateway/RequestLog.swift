@@ -20,6 +20,8 @@ struct RequestLog: Sendable {
     var total: Duration = .zero
     /// The request's trace id (32 hex digits) when tracing is on.
     var traceID: String?
+    /// The peer node that answered the request (routing): that node counts and records it, this one only logs it.
+    var answeredBy: String?
     /// Whether the line is written, or a completion took it over to write when it ends (a stream when it ends, not
     /// when its head is sent; a whole response with its token counts): `RequestRecord` writes it once.
     var written = false
@@ -38,6 +40,7 @@ struct RequestLog: Sendable {
         if let error { metadata["error"] = "\(error)" }
         if let chargedTokens { metadata["charged_tokens"] = "\(chargedTokens)" }
         if let traceID { metadata["trace_id"] = "\(traceID)" }
+        if let answeredBy { metadata["answered_by"] = "\(answeredBy)" }
         return metadata
     }
 }

@@ -100,6 +100,12 @@ public final class ModelScheduler: Service, Sendable {
         }
     }
 
+    /// Whether a new request would be refused now for want of room (queue full, no live worker, draining).
+    public var refusesForCapacity: Bool {
+        let moment = now
+        return state.withLock { $0.core.refusesForCapacity(at: moment) }
+    }
+
     /// The current link of worker `index` (nil while it is down), for tests and diagnostics.
     public func link(ofWorker index: Int) -> (any WorkerLink)? {
         state.withLock { $0.links[index] }

@@ -85,4 +85,21 @@ enum ClusterSetup {
         return ClusterState(
             nodeName: nodeName(cluster), store: store, usage: recorder, leases: leases, membership: membership)
     }
+
+    /// Routing between nodes for `state`, when `configuration` has PostgreSQL and `cluster.peer_secret_file`; made
+    /// after the runtime, whose TLS store writes a self-signed certificate the peers may be trusted by.
+    static func routing(
+        _ configuration: BatchgateConfiguration, state: ClusterState, factory: any MetricsFactory, logger: Logger
+    ) throws -> PeerRouting? {
+        let cluster = configuration.cluster
+        guard cluster.database != nil, let secret = cluster.peerSecretFile else { return nil }
+        logger.info("routing between nodes: on (peers read every \(cluster.heartbeatInterval))")
+        return PeerRouting(
+            directory: PeerDirectory(
+                node: state.nodeName, store: state.store, interval: cluster.heartbeatInterval, logger: logger),
+            credential: try PeerCredential(file: secret, node: state.nodeName),
+            proxy: try PeerProxy(
+                listener: configuration.listener, tls: configuration.tls, peerCAFile: cluster.peerCAFile),
+            factory: factory)
+    }
 }

@@ -119,10 +119,18 @@ struct ServeCommand: AsyncParsableCommand {
             logger.critical("cannot serve: \(error)")
             throw ExitCode.failure
         }
-        let runtime = try GatewayRuntime(
+        var runtime = try GatewayRuntime(
             configuration: start.configuration, configurationPath: start.path,
             launchers: Self.processLaunchers(executable: Self.executablePath(), fakeEngine: fakeEngine),
             registry: registry, logger: logger, cluster: cluster)
+        do {
+            runtime.state.cluster?.routing = try ClusterSetup.routing(
+                start.configuration, state: cluster, factory: DescribedMetricsFactory(registry: registry),
+                logger: logger)
+        } catch {
+            logger.critical("cannot serve: \(error)")
+            throw ExitCode.failure
+        }
         if fakeEngine { logger.warning("--fake-engine: workers run no model; for measuring the gateway only") }
         let banner = start.banner
         let services = try runtime.services { _ in

@@ -49,6 +49,48 @@ struct ClusterTests {
         try await expectUsage(cluster, ["rpm/tiny": (all.count, refused)])
     }
 
+    @Test("A model only node B serves answers through node A, streamed token by token; B records it, once")
+    func modelOnlyOnePeerServes() async throws {
+        let key = TestKey(name: "route", quota: nil)
+        let secret = FileManager.default.temporaryDirectory.appendingPathComponent("peer-secret-\(UUID().uuidString)")
+        try Data("cluster-test-peer-secret-\(UUID().uuidString)".utf8).write(to: secret)
+        defer { try? FileManager.default.removeItem(at: secret) }
+        let solo = """
+              - name: solo
+                path: {path}
+                workers: 1
+                threads: 1
+                kv_cache_mib: 8
+                chat_template: llama2
+            """
+        let cluster = try await TestCluster(
+            keys: [key], cluster: "  peer_secret_file: \(secret.path)", onlyOn: ["b": solo])
+        defer { cluster.shutdown() }
+        let a = cluster.node("a")
+        // A learns B's models from the membership table, re-read every heartbeat.
+        let deadline = Date().addingTimeInterval(30)
+        while !(await HTTPClient.shared.get(a.url("/v1/models"), key: key.secret).body.contains("\"solo\"")),
+            Date() < deadline
+        {
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        let output = cluster.folder.appendingPathComponent("routed-stream.txt")
+        let stream = try HTTPClient.startStream(a, key: key.secret, model: "solo", maxTokens: 24, output: output)
+        stream.waitUntilExit()
+        let body = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        let events = body.components(separatedBy: "\n\n").filter { $0.hasPrefix("data: ") }
+        #expect(stream.terminationStatus == 0, "curl: \(stream.terminationStatus)")
+        #expect(events.last == "data: [DONE]", "\(body.suffix(500))")
+        // One event per token (the first may carry the role alone), then the finish and [DONE].
+        let content = events.filter { $0.contains("\"content\"") && $0.contains("\"model\":\"solo\"") }
+        #expect(content.count >= 24, "\(content.count) content events of 24 tokens: \(body.prefix(800))")
+        #expect(!body.contains("\"error\""), "\(body.suffix(800))")
+        // Node A does not serve it: B ran it and recorded it, nobody else did.
+        try await expectUsage(cluster, ["route/solo/b": (1, 0)], by: "key,model,node")
+        let usage = try await cluster.usage(by: "key,model,node")
+        #expect(usage["route/solo/a"] == nil && usage["route/solo/c"] == nil)
+    }
+
     @Test(
         "SIGKILL of node B mid-stream fails only B's stream; B's concurrency slot returns after the lease time")
     func nodeDiesMidStream() async throws {
@@ -198,9 +240,11 @@ struct ClusterTests {
     }
 
     /// Waits (up to 20 s: usage is written every second) until `batchgate usage` shows `expected` per key/model.
-    func expectUsage(_ cluster: TestCluster, _ expected: [String: (requests: Int, errors: Int)]) async throws {
+    func expectUsage(
+        _ cluster: TestCluster, _ expected: [String: (requests: Int, errors: Int)], by dimensions: String = "key,model"
+    ) async throws {
         let deadline = Date().addingTimeInterval(20)
-        var usage = try await cluster.usage()
+        var usage = try await cluster.usage(by: dimensions)
         func matches() -> Bool {
             expected.allSatisfy {
                 usage[$0.key]?.requests == $0.value.requests && usage[$0.key]?.errors == $0.value.errors
@@ -208,7 +252,7 @@ struct ClusterTests {
         }
         while !matches(), Date() < deadline {
             try await Task.sleep(for: .seconds(1))
-            usage = try await cluster.usage()
+            usage = try await cluster.usage(by: dimensions)
         }
         for (group, want) in expected {
             #expect(usage[group]?.requests == want.requests, "\(group): usage \(String(describing: usage[group]))")

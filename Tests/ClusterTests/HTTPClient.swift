@@ -58,13 +58,15 @@ final class HTTPClient: Sendable {
 
     /// Starts a streamed chat completion of `maxTokens` with curl in the background, the SSE body going to
     /// `output`; the process ends when the stream does (its status says how).
-    static func startStream(_ node: ClusterNode, key: String, maxTokens: Int, output: URL) throws -> Process {
+    static func startStream(
+        _ node: ClusterNode, key: String, model: String = "tiny", maxTokens: Int, output: URL
+    ) throws -> Process {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         curl.arguments = [
             "-s", "-N", "--max-time", "120", "-o", output.path, node.url("/v1/chat/completions").absoluteString,
             "-H", "Authorization: Bearer \(key)", "-H", "Content-Type: application/json", "-d",
-            #"{"model":"tiny","messages":[{"role":"user","content":"go"}],"stream":true,"ignore_eos":true,"#
+            #"{"model":"\#(model)","messages":[{"role":"user","content":"go"}],"stream":true,"ignore_eos":true,"#
                 + #""max_tokens":\#(maxTokens)}"#,
         ]
         curl.standardOutput = FileHandle.nullDevice

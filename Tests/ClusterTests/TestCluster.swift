@@ -27,9 +27,11 @@ final class TestCluster: @unchecked Sendable {
 
     /// Starts PostgreSQL and one node per name (`a` on 127.0.0.2, `b` on 127.0.0.3, …), and waits until every node
     /// is ready. `cluster` holds extra lines for every node's `cluster:` block (each `  key: value`), `models` the
-    /// `models:` entries when a case wants other than the one tiny model.
+    /// `models:` entries when a case wants other than the one tiny model, `onlyOn` more entries for single nodes by
+    /// name (`{path}` in them stands for the tiny model's file).
     init(
-        names: [String] = ["a", "b", "c"], keys: [TestKey], cluster: String = "", models: String? = nil
+        names: [String] = ["a", "b", "c"], keys: [TestKey], cluster: String = "", models: String? = nil,
+        onlyOn: [String: String] = [:]
     ) async throws {
         let postgres = try TemporaryPostgres()
         self.postgres = postgres
@@ -65,6 +67,7 @@ final class TestCluster: @unchecked Sendable {
                       drain_timeout: 2s
                     models:
                     \(modelsYAML)
+                    \(onlyOn[name]?.replacingOccurrences(of: "{path}", with: model) ?? "")
                     keys:
                     \(keysYAML)
                     logging:

@@ -1,3 +1,4 @@
+import BatchgateTestSupport
 import Foundation
 import Logging
 import Synchronization

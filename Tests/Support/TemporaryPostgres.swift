@@ -2,7 +2,7 @@ import Foundation
 
 /// A throwaway PostgreSQL server from Debian's `postgresql` package: initdb into a temporary directory, started on
 /// a free loopback port with password (SCRAM) logins; as root it runs as the `postgres` user, which PostgreSQL
-/// requires. `stop()` removes it all.
+/// requires. `stop()` removes it all. Shared by the state store's tests and the multi-node tests.
 public final class TemporaryPostgres: @unchecked Sendable {
     /// Debian's server programs.
     public static let binaries = "/usr/lib/postgresql/15/bin"

@@ -3,7 +3,7 @@ import ServiceLifecycle
 import StateStore
 
 /// Runs the node's background work on the state store for the life of the server: the usage recorder's writer
-/// and, with PostgreSQL, the lease keeper. It is placed first in the service group, so on shutdown it stops last:
+/// and, with PostgreSQL, the lease keeper, the heartbeat and (with routing) the reads of the peers' heartbeats. It is placed first in the service group, so on shutdown it stops last:
 /// after the listener has drained, it writes the last usage records and closes the store.
 struct ClusterService: Service {
     let cluster: ClusterState
@@ -14,6 +14,7 @@ struct ClusterService: Service {
     func run() async throws {
         let writer = Task { await cluster.usage.run() }
         let leases = cluster.leases.map { keeper in Task { await keeper.run() } }
+        let directory = cluster.routing.map { routing in Task { await routing.directory.run() } }
         let beat = cluster.membership.map { membership in
             Task {
                 await Heartbeat(
@@ -27,6 +28,7 @@ struct ClusterService: Service {
                 await writer.value
             } onGracefulShutdown: {
                 beat?.cancel()
+                directory?.cancel()
                 leases?.cancel()
                 writer.cancel()
             }
@@ -36,6 +38,8 @@ struct ClusterService: Service {
             writer.cancel()
         }
         await beat?.value
+        await directory?.value
+        await cluster.routing?.proxy.shutdown()
         await leases?.value
         await cluster.store.close()
     }

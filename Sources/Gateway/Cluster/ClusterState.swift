@@ -15,6 +15,8 @@ public struct ClusterState: Sendable {
     public var leases: LeaseKeeper?
     /// Where peers reach this node and how often it says so; nil writes no heartbeat (one node on SQLite).
     public var membership: (address: String, interval: Duration)?
+    /// Routing between nodes; nil forwards nothing and refuses forwarded requests.
+    public var routing: PeerRouting?
 
     /// Creates the state.
     public init(
@@ -31,9 +33,9 @@ public struct ClusterState: Sendable {
     /// Whether the store answered last time (the lease keeper's view, else the usage writer's).
     public var storeUp: Bool { leases?.storeUp ?? !usage.storeDown }
 
-    /// Records one finished API request (one that named a key and a model); never waits.
+    /// Records one finished API request (one that named a key and a model, and that no peer answered); never waits.
     func record(_ line: RequestLog) {
-        guard let key = line.key, let model = line.model else { return }
+        guard let key = line.key, let model = line.model, line.answeredBy == nil else { return }
         usage.record(
             UsageRecord(
                 requestID: line.id, key: key, model: model, promptTokens: line.promptTokens,

@@ -43,6 +43,9 @@ extension MetricDescription {
             "batchgate_state_store_up",
             "1 while the state store (SQLite, or the cluster's PostgreSQL) answers, 0 once lost."),
         .init(
+            "batchgate_requests_forwarded_total",
+            "Requests forwarded to a peer node, by peer and outcome (answered, unreachable, failed, client_gone)."),
+        .init(
             "batchgate_usage_records_dropped_total",
             "Usage records dropped because the buffer was full while the state store could not be written."),
     ]

@@ -21,7 +21,10 @@ struct RequestLogMiddleware: RouterMiddleware {
         let record = RequestRecord(
             id: context.requestID, path: request.uri.path, started: ContinuousClock.now
         ) { [metrics, logger, dashboard, cluster] line in
-            if let model = line.model { metrics.request(model: model, status: line.status, key: line.key) }
+            // A request a peer answered is counted and recorded there.
+            if let model = line.model, line.answeredBy == nil {
+                metrics.request(model: model, status: line.status, key: line.key)
+            }
             dashboard?.recent.add(line, ended: Date().timeIntervalSince1970)
             logger.info("request", metadata: line.metadata)
             cluster?.record(line)

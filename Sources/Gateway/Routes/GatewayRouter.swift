@@ -26,7 +26,7 @@ enum GatewayRouter {
     ) {
         let handlers = GatewayHandlers(state: state)
         var table = RouteTable()
-        let authentication = AuthenticationMiddleware(keys: state.keys)
+        let authentication = AuthenticationMiddleware(keys: state.keys, peers: state.cluster?.routing?.credential)
         var collections = [
             HealthRoutes.collection(handlers, table: &table),
             OpenAIRoutes.collection(handlers, authentication: authentication, table: &table),
