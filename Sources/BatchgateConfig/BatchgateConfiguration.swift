@@ -120,7 +120,7 @@ public struct BatchgateConfiguration: Sendable, Equatable {
             maxConnectionsPerClient: Int = 0,
             maxHeaderBytes: Int = 65536,
             maxHeaderCount: Int = 100,
-            maxRequestsPerSecondPerConnection: Int = 100,
+            maxRequestsPerSecondPerConnection: Int = 0,
             writeTimeout: Duration = .seconds(60),
             http2MaxConcurrentStreams: Int = 100,
             http2MaxStreamResets: Int = 100

@@ -6,6 +6,7 @@
 #include <linux/futex.h>
 #include <malloc.h>
 #include <sched.h>
+#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -63,3 +64,7 @@ int bg_pin_to_allowed_cpu(int index) {
 }
 
 int bg_release_free_heap(void) { return malloc_trim(0); }
+
+int bg_spawn_close_from(void *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, from);
+}

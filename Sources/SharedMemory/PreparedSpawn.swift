@@ -1,3 +1,4 @@
+import CShims
 import Glibc
 
 /// A `posix_spawn` made ready in advance: the arguments, and the descriptors the child gets, each duplicated
@@ -39,7 +40,7 @@ public final class PreparedSpawn {
         }
         // Nothing else crosses: a descriptor some library opened without close-on-exec (the listening socket was
         // one) would otherwise live on in every worker, and keep the gateway's port bound after the gateway died.
-        let status = posix_spawn_file_actions_addclosefrom_np(&actions, max(2, targets.max() ?? 2) + 1)
+        let status = bg_spawn_close_from(&actions, max(2, targets.max() ?? 2) + 1)
         guard status == 0 else {
             throw SharedMemoryError(.creationFailed, "posix_spawn_file_actions_addclosefrom_np: \(errnoText(status))")
         }

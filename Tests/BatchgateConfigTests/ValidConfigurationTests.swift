@@ -29,7 +29,7 @@ struct ValidConfigurationTests {
         #expect(listener.maxConnectionsPerClient == 0)
         #expect(listener.maxHeaderBytes == 65536)
         #expect(listener.maxHeaderCount == 100)
-        #expect(listener.maxRequestsPerSecondPerConnection == 100)
+        #expect(listener.maxRequestsPerSecondPerConnection == 0)
         #expect(listener.writeTimeout == .seconds(60))
         #expect(listener.http2MaxConcurrentStreams == 100)
         #expect(listener.http2MaxStreamResets == 100)

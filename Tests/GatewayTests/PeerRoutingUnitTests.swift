@@ -155,6 +155,7 @@ final class FakeMembers: StateStore, @unchecked Sendable {
     func usage(_ query: UsageQuery) async throws -> UsageReport { UsageReport(query: query, rows: []) }
     func takeLease(_ request: LeaseRequest) async throws -> Int { 0 }
     func returnLease(bucket: String, windowStart: Date, amount: Int) async throws {}
+    func leaseSlots(_ request: SlotRequest) async throws -> SlotHolding { SlotHolding(held: 0, clusterHeld: 0) }
     func heartbeat(_ member: Member) async throws {}
     func close() async {}
 }

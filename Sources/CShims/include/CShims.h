@@ -95,4 +95,9 @@ static inline _Bool bg_compare_exchange_u64(uint64_t *p, uint64_t *expected, uin
 /// A full (sequentially consistent) fence.
 static inline void bg_fence_seq_cst(void) { atomic_thread_fence(memory_order_seq_cst); }
 
+/// Adds to a `posix_spawn_file_actions_t` (passed as `actions`) the action that closes every descriptor from `from`
+/// up in the child (glibc's `posix_spawn_file_actions_addclosefrom_np`, which Swift's Glibc module does not show).
+/// Returns 0 or an errno value.
+int bg_spawn_close_from(void *actions, int from);
+
 #endif

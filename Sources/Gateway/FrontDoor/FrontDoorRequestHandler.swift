@@ -50,7 +50,9 @@ final class FrontDoorRequestHandler: ChannelInboundHandler, RemovableChannelHand
         case .head(let head):
             if let refusal = refusal(head, now: context.eventLoop.now) {
                 refusing = true
-                refuse(refusal, context: context)
+                // Answered before routing, with the request id every other answer carries.
+                let id = head.headerFields[RequestIDMiddleware.header].flatMap(RequestIDMiddleware.usable)
+                refuse(refusal, id: id ?? RequestIDMiddleware.newID(), context: context)
                 return
             }
         case .body:
@@ -110,10 +112,11 @@ final class FrontDoorRequestHandler: ChannelInboundHandler, RemovableChannelHand
             "the request's headers take \(bytes) bytes; at most \(frontDoor.maxHeaderBytes) are accepted")
     }
 
-    /// Writes `error`'s answer; HTTP/1.1 closes the connection after it, HTTP/2 the stream.
-    private func refuse(_ error: GatewayError, context: ChannelHandlerContext) {
+    /// Writes `error`'s answer with request id `id`; HTTP/1.1 closes the connection after it, HTTP/2 the stream.
+    private func refuse(_ error: GatewayError, id: String, context: ChannelHandlerContext) {
         let body = ErrorBody(error).jsonBuffer()
         var fields: HTTPFields = [.contentType: "application/json", .contentLength: "\(body.readableBytes)"]
+        fields[RequestIDMiddleware.header] = id
         if let retryAfter = error.retryAfter {
             fields[.retryAfter] = "\(retryAfter.components.seconds)"
         }
