@@ -3,6 +3,7 @@
 # AddressSanitizer from the Swift toolchain's clang runtime. `make fuzz` runs it.
 #
 #   FUZZ_SECONDS=60 scripts/fuzz.sh [TARGET...]     (default: every target, each for FUZZ_SECONDS)
+#   FUZZ_TIMEOUT=60 ...                              (seconds one input may take; default 10)
 #
 # Builds Fuzz/Driver in its own scratch path (.build-fuzz, with BATCHGATE_FUZZ set so Package.swift adds it), seeds
 # an empty corpus with FuzzSeeds, runs each target on a scratch copy of its corpus, then merges into
@@ -12,7 +13,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(gguf tokenizer request-json config worker-protocol sse)
+[ ${#targets[@]} -gt 0 ] || targets=(gguf tokenizer request-json config worker-protocol sse stage-protocol)
 
 BATCHGATE_FUZZ=1 swift build --scratch-path .build-fuzz --product BatchgateFuzz || exit 1
 binary=.build-fuzz/debug/BatchgateFuzz
