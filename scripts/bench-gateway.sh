@@ -59,7 +59,9 @@ PY
 fi
 FAKE=--fake-engine
 [ "${ENGINE:-fake}" = real ] && FAKE=
-"$BIN" serve --config "$DIR/bench.yaml" $FAKE >"$DIR/serve.log" 2>&1 &
+# A state directory of its own: the usage records go to a fresh SQLite file (the default one under ~ grows with every
+# run, and a large table makes each insert dearer), and binaries of other schema versions run side by side.
+XDG_STATE_HOME="$DIR/state" "$BIN" serve --config "$DIR/bench.yaml" $FAKE >"$DIR/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 100); do
   curl -sk -o /dev/null "https://127.0.0.1:$PORT/health/ready" && break
