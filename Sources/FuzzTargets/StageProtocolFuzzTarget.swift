@@ -7,17 +7,8 @@ extension FuzzTarget {
     public static let stageProtocol = FuzzTarget(
         name: "stage-protocol", summary: "StageMessage.decode, then encode again"
     ) { bytes throws(FuzzFailure) in
-        let message: StageMessage
-        do {
-            message = try StageMessage.decode(bytes)
-        } catch {
-            return
-        }
-        var encoded: [UInt8] = []
-        message.encode(into: &encoded)
-        guard encoded.elementsEqual(bytes) else {
-            throw FuzzFailure(
-                "a \(message.kind) of \(bytes.count) bytes re-encodes to \(encoded.count) different bytes")
-        }
+        try roundTrip(
+            bytes, decode: { try StageMessage.decode($0) }, encode: { $0.encode(into: &$1) }, describe: { "\($0.kind)" }
+        )
     }
 }

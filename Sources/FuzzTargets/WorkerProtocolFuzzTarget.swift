@@ -6,17 +6,8 @@ extension FuzzTarget {
     public static let workerProtocol = FuzzTarget(
         name: "worker-protocol", summary: "WorkerMessage.decode, then encode again"
     ) { bytes throws(FuzzFailure) in
-        let message: WorkerMessage
-        do {
-            message = try WorkerMessage.decode(bytes)
-        } catch {
-            return
-        }
-        var encoded: [UInt8] = []
-        message.encode(into: &encoded)
-        guard encoded.elementsEqual(bytes) else {
-            throw FuzzFailure(
-                "a \(message.kind) of \(bytes.count) bytes re-encodes to \(encoded.count) different bytes")
-        }
+        try roundTrip(
+            bytes, decode: { try WorkerMessage.decode($0) }, encode: { $0.encode(into: &$1) },
+            describe: { "\($0.kind)" })
     }
 }
