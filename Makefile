@@ -30,11 +30,12 @@ run: deps $(SMOLLM2) build
 test: test-deps fixtures venv build lint deploy-check
 	@# One test at a time: tests run on Swift concurrency's threads, one per core, and the ones that run processes or
 	@# minutes of kernels would leave the scheduler's and the gateway's timing tests none (about 5 min).
-	BATCHGATE_PYTHON=$(CURDIR)/$(VENV)/bin/python BATCHGATE_REQUIRE_POSTGRES=1 \
-		$(SWIFT) test $(BUILD_FLAGS) --no-parallel --skip LoadGeneratorTests
+	@# scripts/swift-test.sh repeats the failures at the end of the output, where a CI log's tail shows them.
+	BATCHGATE_PYTHON=$(CURDIR)/$(VENV)/bin/python BATCHGATE_REQUIRE_POSTGRES=1 SWIFT=$(SWIFT) \
+		scripts/swift-test.sh $(BUILD_FLAGS) --no-parallel --skip LoadGeneratorTests
 	@# The load generator's tests compare measured latencies with the stub's exact timing: run alone, so that the
 	@# engine and ring tests do not take the cores they measure on.
-	$(SWIFT) test $(BUILD_FLAGS) --filter LoadGeneratorTests
+	SWIFT=$(SWIFT) scripts/swift-test.sh $(BUILD_FLAGS) --filter LoadGeneratorTests
 	$(BIN) config check Config/demo.yaml
 	$(BIN) config check Config/batchgate.yaml
 
