@@ -6,7 +6,7 @@
 #
 # Usage: scripts/soak.sh DURATION [CAPACITY_RPS]
 #   DURATION      e.g. 5m, 1h (the bench's duration syntax)
-#   CAPACITY_RPS  the gateway's measured capacity in requests/s; without it, a 30 s closed-loop bench measures it
+#   CAPACITY_RPS  the gateway's measured capacity in requests/s; without it, a 60 s closed-loop bench measures it
 # Environment:
 #   BATCHGATE_BIN  the batchgate binary (default: build and use .build/release/batchgate)
 #   MODEL          the GGUF model (default: the demo's, .cache/models/SmolLM2-135M-Instruct.Q4_1.gguf)
@@ -86,8 +86,8 @@ URL="https://localhost:$PORT"
 bench() { "$BATCHGATE_BIN" bench run --url "$URL" --api-key "$KEY" --model soak --endpoint chat --insecure --quiet \
     --prompt-tokens 64..256 --max-tokens 16..96 "$@"; }
 if [[ -z "$CAPACITY" ]]; then
-    echo "soak: measuring capacity (30 s, 16 clients)"
-    bench --concurrency 16 --duration 30s --json capacity.json > capacity.txt
+    echo "soak: measuring capacity (60 s, 16 clients)"
+    bench --concurrency 16 --duration 60s --json capacity.json > capacity.txt
     CAPACITY=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["request_throughput"])' capacity.json)
 fi
 RATE=$("$PYTHON" -c "print(round(float('$CAPACITY') * float('$LOAD_SHARE'), 3))")

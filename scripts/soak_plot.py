@@ -39,10 +39,45 @@ def summary(rows):
     p99 = [v for v in (number(r["p99_s"]) for r in warm) if v is not None]
     if p99:
         lines.append(f"p99 per window: {min(p99):.3f}..{max(p99):.3f} s, median window {sorted(p99)[len(p99) // 2]:.3f} s")
+    lines += cycles(warm)
+    lines += blocks(warm)
     last = rows[-1]
     lines.append("side traffic: " + ", ".join(
         f"{k} {last[k]}" for k in ("disconnects", "quota_refusals", "quota_answered", "worker_kills", "side_errors")))
     return "\n".join(lines)
+
+
+def cycles(rows):
+    """The workers' peak resident memory in each cycle between two worker kills: a kill restarts a worker with a
+    fresh (smaller) resident set, so growth shows as peaks rising from cycle to cycle, not as the spread."""
+    peaks = {}
+    for r in rows:
+        cycle = int(r["worker_kills"])
+        peaks[cycle] = max(peaks.get(cycle, 0), float(r["workers_rss_kib"]))
+    if len(peaks) < 2:
+        return []
+    values = [peaks[c] for c in sorted(peaks)]
+    spread = (max(values) - min(values)) / min(values) * 100
+    return [f"workers_rss_kib peak per kill cycle: {' '.join(f'{v / 1024:.0f}' for v in values)} MiB, "
+            f"spread {spread:.1f}% ({'flat within 5%' if spread <= 5 else 'NOT flat within 5%'})"]
+
+
+def blocks(rows, seconds=600):
+    """The median of the window p99s and the gateway's resident memory per block of `seconds`: whether latency and
+    memory drift over the run (single 10 s windows hold a dozen requests, so their p99 is nearly their maximum)."""
+    groups = {}
+    for r in rows:
+        groups.setdefault(int(float(r["t_s"]) // seconds), []).append(r)
+    out = []
+    for block in sorted(groups):
+        group = groups[block]
+        p99 = sorted(v for v in (number(r["p99_s"]) for r in group) if v is not None)
+        requests = sum(int(r["window_requests"]) for r in group)
+        rss = max(float(r["gateway_rss_kib"]) for r in group) / 1024
+        median = f"{p99[len(p99) // 2]:.2f} s" if p99 else "-"
+        out.append(f"  minutes {block * seconds // 60}-{(block + 1) * seconds // 60}: median window p99 {median}, "
+                   f"{requests} requests, gateway peak {rss:.1f} MiB")
+    return [f"per {seconds // 60} minutes:"] + out
 
 
 def polyline(points, width, height, x_max, y_max, color):
