@@ -4,10 +4,10 @@ While the process --until-pid lives (the bench), it
 - leaves a streamed request after its first bytes every 2 s (a client disconnect),
 - sends a request with the quota-limited key every second (refused with 429 once its quota is spent),
 - SIGKILLs one worker of the gateway every --kill-every seconds,
-- and every 10 s writes one CSV row: the resident memory of the gateway and of its workers (KiB), the gateway's
-  open descriptors and shared-memory segments (memfd descriptors, and entries of /dev/shm), the requests that
-  ended in the window and their p50/p99 end-to-end latency (seconds, from the gateway's histogram), and the side
-  traffic's counts so far.
+- and every 10 s writes one CSV row: the resident memory of the gateway (all, and its anonymous part) and of its
+  workers (KiB), the gateway's open descriptors and shared-memory segments (memfd descriptors, and entries of
+  /dev/shm), the requests that ended in the window and their p50/p99 end-to-end latency (seconds, from the
+  gateway's histogram), and the side traffic's counts so far.
 
 Standard library only.
 """
@@ -132,11 +132,13 @@ def kill_worker():
         count("worker_kills")
 
 
-def rss_kib(pid):
+def rss_kib(pid, field="VmRSS:"):
+    """A resident-memory line of /proc/PID/status in KiB: VmRSS (all), RssAnon (heap and stacks, where a leak
+    shows) or RssFile (pages of the binary and mapped files, which grow as more code runs)."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field):
                     return int(line.split()[1])
     except OSError:
         pass
@@ -200,7 +202,7 @@ for thread in threads:
 
 started = time.monotonic()
 previous = buckets()
-fields = ["t_s", "gateway_rss_kib", "workers_rss_kib", "workers", "gateway_fds", "memfd_segments", "dev_shm_entries",
+fields = ["t_s", "gateway_rss_kib", "gateway_anon_kib", "workers_rss_kib", "workers", "gateway_fds", "memfd_segments", "dev_shm_entries",
           "window_requests", "p50_s", "p99_s"] + list(counts)
 with open(options.csv, "w", newline="") as out:
     writer = csv.DictWriter(out, fieldnames=fields)
@@ -219,6 +221,7 @@ with open(options.csv, "w", newline="") as out:
             row = dict(counts)
         row.update(
             t_s=round(time.monotonic() - started, 1), gateway_rss_kib=rss_kib(options.gateway_pid),
+            gateway_anon_kib=rss_kib(options.gateway_pid, "RssAnon:"),
             workers_rss_kib=sum(rss_kib(pid) for pid in workers), workers=len(workers), gateway_fds=fds,
             memfd_segments=memfds, dev_shm_entries=len(os.listdir("/dev/shm")),
             window_requests=int(delta.get(float("inf"), 0)), p50_s=quantile(delta, 0.5), p99_s=quantile(delta, 0.99))

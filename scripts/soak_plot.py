@@ -26,7 +26,9 @@ def number(value):
 def summary(rows):
     warm = [r for r in rows if float(r["t_s"]) >= WARM_UP_S] or rows
     lines = [f"samples: {len(rows)} over {rows[-1]['t_s']} s (warm-up: the first {WARM_UP_S} s left out)"]
-    for name in ("gateway_rss_kib", "workers_rss_kib"):
+    for name in ("gateway_rss_kib", "gateway_anon_kib", "workers_rss_kib"):
+        if name not in warm[0]:
+            continue
         values = [float(r[name]) for r in warm]
         low, high = min(values), max(values)
         spread = (high - low) / low * 100 if low else 0
@@ -48,12 +50,14 @@ def summary(rows):
 
 
 def cycles(rows):
-    """The workers' peak resident memory in each cycle between two worker kills: a kill restarts a worker with a
-    fresh (smaller) resident set, so growth shows as peaks rising from cycle to cycle, not as the spread."""
+    """The workers' peak resident memory in each whole cycle between two worker kills (the last, cut short by the
+    end of the run, left out): a kill restarts a worker with a fresh, smaller resident set, so growth shows as
+    peaks rising from cycle to cycle, not as the spread."""
     peaks = {}
     for r in rows:
         cycle = int(r["worker_kills"])
         peaks[cycle] = max(peaks.get(cycle, 0), float(r["workers_rss_kib"]))
+    peaks.pop(max(peaks, default=0), None)
     if len(peaks) < 2:
         return []
     values = [peaks[c] for c in sorted(peaks)]
@@ -72,11 +76,15 @@ def blocks(rows, seconds=600):
     for block in sorted(groups):
         group = groups[block]
         p99 = sorted(v for v in (number(r["p99_s"]) for r in group) if v is not None)
+        p50 = sorted(v for v in (number(r["p50_s"]) for r in group) if v is not None)
         requests = sum(int(r["window_requests"]) for r in group)
         rss = max(float(r["gateway_rss_kib"]) for r in group) / 1024
         median = f"{p99[len(p99) // 2]:.2f} s" if p99 else "-"
-        out.append(f"  minutes {block * seconds // 60}-{(block + 1) * seconds // 60}: median window p99 {median}, "
-                   f"{requests} requests, gateway peak {rss:.1f} MiB")
+        median50 = f"{p50[len(p50) // 2]:.2f} s" if p50 else "-"
+        over = sum(1 for v in p99 if v > 10)
+        out.append(f"  minutes {block * seconds // 60}-{(block + 1) * seconds // 60}: median window p50 {median50}, "
+                   f"p99 {median}, windows with p99 over 10 s {over} of {len(p99)}, {requests} requests, "
+                   f"gateway peak {rss:.1f} MiB")
     return [f"per {seconds // 60} minutes:"] + out
 
 

@@ -129,30 +129,18 @@ final class LiveGateway {
     /// Runs curl against the gateway (trusting its certificate); returns stdout and the exit status.
     @discardableResult
     func curl(_ arguments: [String]) throws -> (output: String, status: Int32) {
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-s", "--cacert", certificate, "--max-time", "60"] + curlArguments + arguments
-        let pipe = Pipe()
-        curl.standardOutput = pipe
-        curl.standardError = FileHandle.nullDevice
-        try curl.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        curl.waitUntilExit()
-        return (String(decoding: data, as: UTF8.self), curl.terminationStatus)
+        try Curl.run(["--cacert", certificate, "--max-time", "60"] + curlArguments + arguments)
     }
 
     /// Starts a streaming chat completion with curl in the background, writing the SSE body to `output`.
     func startStream(maxTokens: Int, output: URL) throws -> Process {
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = [
-            "-s", "-N", "--cacert", certificate, "--max-time", "120", "-o", output.path, url("/v1/chat/completions"),
-            "-H", "Authorization: Bearer \(Self.key)", "-H", "Content-Type: application/json", "-d",
-            #"{"model":"tiny","messages":[{"role":"user","content":"go"}],"stream":true,"ignore_eos":true,"max_tokens":"#
-                + "\(maxTokens)}",
-        ]
-        try curl.run()
-        return curl
+        try Curl.start(
+            [
+                "--cacert", certificate, "--max-time", "120", url("/v1/chat/completions"),
+                "-H", "Authorization: Bearer \(Self.key)", "-H", "Content-Type: application/json", "-d",
+                #"{"model":"tiny","messages":[{"role":"user","content":"go"}],"stream":true,"ignore_eos":true,"#
+                    + #""max_tokens":\#(maxTokens)}"#,
+            ], output: output)
     }
 
     /// The value of the metric line starting with `prefix` in `/metrics`.

@@ -162,16 +162,7 @@ public final class ClusterNode: @unchecked Sendable {
     /// Runs curl against the node (trusting the cluster's certificate); returns stdout and the exit status.
     @discardableResult
     public func curl(_ arguments: [String]) throws -> (output: String, status: Int32) {
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-s", "--cacert", certificate, "--max-time", "60"] + arguments
-        let pipe = Pipe()
-        curl.standardOutput = pipe
-        curl.standardError = FileHandle.nullDevice
-        try curl.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        curl.waitUntilExit()
-        return (String(decoding: data, as: UTF8.self), curl.terminationStatus)
+        try Curl.run(["--cacert", certificate, "--max-time", "60"] + arguments)
     }
 
     /// A chat completion of `model` with `key` (`max_tokens`, `stream`, `ignore_eos`, greedy), as curl arguments: the
@@ -191,11 +182,7 @@ public final class ClusterNode: @unchecked Sendable {
 
     /// Starts a curl of `arguments` in the background, writing the body to `output` as it comes (`-N`).
     public func startCurl(_ arguments: [String], output: URL) throws -> Process {
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-s", "-N", "--cacert", certificate, "--max-time", "120", "-o", output.path] + arguments
-        try curl.run()
-        return curl
+        try Curl.start(["--cacert", certificate, "--max-time", "120"] + arguments, output: output)
     }
 
     /// The sum of the values of the `/metrics` lines that start with `prefix` (0 when there are none).
