@@ -219,15 +219,7 @@ final class TLSStageInbox: ChannelInboundHandler, @unchecked Sendable {
         defer { condition.unlock() }
         while !handshaken {
             if let failure { throw StageLinkError(failure) }
-            if ended {
-                guard role == .server else {
-                    throw StageLinkError("\(peer) closed the connection during the TLS handshake")
-                }
-                throw StageLinkError(
-                    "\(peer) closed the connection before completing a TLS handshake (a first stage without TLS "
-                        + "waits for a plain hello and gives up: set models[].pipeline_tls on the gateway, or start "
-                        + "this stage with --trusted-network)")
-            }
+            if ended { throw StageLinkError(closedDuringHandshake) }
             guard wait(until: deadline) else {
                 throw StageLinkError("\(peer): no TLS handshake within \(timeout)")
             }
@@ -289,10 +281,20 @@ final class TLSStageInbox: ChannelInboundHandler, @unchecked Sendable {
         condition.unlock()
     }
 
+    /// The peer hung up before the handshake completed: on a stage, most likely a first stage without TLS (which
+    /// sends nothing until it has the stage's hello, and gives up after its link timeout).
+    private var closedDuringHandshake: String {
+        guard role == .server else { return "\(peer) closed the connection during the TLS handshake" }
+        return "\(peer) closed the connection before completing a TLS handshake (a first stage without TLS waits "
+            + "for a plain hello and gives up: set models[].pipeline_tls on the gateway, or start this stage with "
+            + "--trusted-network)"
+    }
+
     /// `error` in words, with what it most likely means for this end of a pipeline link.
     private func describe(_ error: any Error) -> String {
         let text = "\(error)"
         func has(_ words: String...) -> Bool { words.contains { text.contains($0) } }
+        if has("EOF during handshake") { return closedDuringHandshake }
         let meaning: String
         switch role {
         case .client:
