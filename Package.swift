@@ -234,7 +234,9 @@ let package = Package(
             name: "BatchgateTestSupport", dependencies: ["InferenceCore"], path: "Tests/Support", swiftSettings: strict),
         .testTarget(
             name: "WorkerTests",
-            dependencies: ["Worker", "WorkerProtocol", "SharedMemory", "InferenceCore", "BatchgateTestSupport"],
+            dependencies: [
+                "Worker", "WorkerProtocol", "WorkerTransport", "SharedMemory", "InferenceCore", "BatchgateTestSupport",
+            ],
             swiftSettings: strict
         ),
         .testTarget(
