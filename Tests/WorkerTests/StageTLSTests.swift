@@ -39,6 +39,7 @@ struct StageTLSTests {
         }
 
         deinit {
+            guard process.processIdentifier != 0 else { return }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
