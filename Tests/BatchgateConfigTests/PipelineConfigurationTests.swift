@@ -19,13 +19,8 @@ struct PipelineConfigurationTests {
             """
 
     /// The first stage's TLS files: the fixture's certificate and key, the certificate again as the CA bundle.
-    static let pipelineTLSYAML = """
-                pipeline_tls:
-                  certificate: cert.pem
-                  key: key.pem
-                  ca: cert.pem
-
-        """
+    static let pipelineTLSYAML =
+        "    pipeline_tls:\n      certificate: cert.pem\n      key: key.pem\n      ca: cert.pem\n"
 
     @Test("A valid pipeline reads as stages with half-open layer ranges, TLS files and trusted-network marks")
     func valid() throws {
@@ -60,7 +55,7 @@ struct PipelineConfigurationTests {
         #expect(issue.message.contains("trusted_network: true on this stage"))
         // Every stage trusted: no TLS needed.
         let allTrusted = Self.pipelineYAML.replacingOccurrences(
-            of: "layers: \"21-29\"\n", with: "layers: \"21-29\"\n                trusted_network: true\n")
+            of: "layers: \"21-29\"\n", with: "layers: \"21-29\"\n        trusted_network: true\n")
         #expect(try fixture.parse(allTrusted).models[0].pipelineTLS == nil)
     }
 
