@@ -78,9 +78,16 @@ let package = Package(
         // Hello, Step, StepResult and their versioned little-endian binary codec.
         .target(name: "WorkerProtocol", swiftSettings: strict),
         // The worker process: attaches to its segment, loads the model, sends Hello, runs each Step as one Engine.step.
+        // NIO and NIOSSL for the pipeline's mutual-TLS links between stages (the gateway's TLS stack, not a second one).
         .target(
             name: "Worker",
-            dependencies: ["Basics", "WorkerTransport", "WorkerProtocol", "SharedMemory", "InferenceCore", "GGUF"],
+            dependencies: [
+                "Basics", "WorkerTransport", "WorkerProtocol", "SharedMemory", "InferenceCore", "GGUF",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: strict),
 
         // Per-model continuous batching, fairness, preemption, and supervision of the worker processes.
@@ -227,7 +234,9 @@ let package = Package(
             name: "BatchgateTestSupport", dependencies: ["InferenceCore"], path: "Tests/Support", swiftSettings: strict),
         .testTarget(
             name: "WorkerTests",
-            dependencies: ["Worker", "WorkerProtocol", "SharedMemory", "InferenceCore", "BatchgateTestSupport"],
+            dependencies: [
+                "Worker", "WorkerProtocol", "WorkerTransport", "SharedMemory", "InferenceCore", "BatchgateTestSupport",
+            ],
             swiftSettings: strict
         ),
         .testTarget(

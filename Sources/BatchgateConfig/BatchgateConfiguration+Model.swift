@@ -61,6 +61,9 @@ extension BatchgateConfiguration {
         public var pipeline: [PipelineStage] = []
         /// With a pipeline: micro-batches each forward pass is cut into, so that stages compute at once; default 1.
         public var pipelineMicroBatches = 1
+        /// With a pipeline: the first stage's certificate, key and CA for mutual TLS to the later stages; nil when
+        /// every later stage is marked `trusted_network` (plain TCP).
+        public var pipelineTLS: PipelineTLS?
         /// How long a worker's heartbeat may stand still before the worker counts as hung and is killed and
         /// replaced (a stopped or wedged process; the worker beats from a thread of its own); default 5 s.
         public var workerHeartbeatTimeout: Duration

@@ -5,14 +5,37 @@ extension BatchgateConfiguration {
         public var host: String
         /// The layers, as a half-open range (written `FIRST-LAST` in the file).
         public var layers: Range<Int>
+        /// Whether the link to this stage is plain TCP on a network the operator trusts (`trusted_network: true`);
+        /// otherwise it is mutual TLS with the model's `pipeline_tls`.
+        public var trustedNetwork: Bool
 
         /// Creates a stage.
-        public init(host: String, layers: Range<Int>) {
+        public init(host: String, layers: Range<Int>, trustedNetwork: Bool = false) {
             self.host = host
             self.layers = layers
+            self.trustedNetwork = trustedNetwork
         }
 
         /// The host of the first stage.
         public static let localHost = "local"
+    }
+}
+
+extension BatchgateConfiguration {
+    /// `models[].pipeline_tls`: the files of the first stage's end of its mutual-TLS links to the later stages.
+    public struct PipelineTLS: Sendable, Equatable {
+        /// The first stage's client certificate (PEM, leaf first), which the stages check against their `--tls-ca`.
+        public var certificate: String
+        /// The key of that certificate (PEM).
+        public var key: String
+        /// The CA bundle (PEM) a stage's certificate must chain to; the stage's host is checked against it too.
+        public var ca: String
+
+        /// The three files.
+        public init(certificate: String, key: String, ca: String) {
+            self.certificate = certificate
+            self.key = key
+            self.ca = ca
+        }
     }
 }

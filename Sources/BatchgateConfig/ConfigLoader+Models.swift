@@ -12,7 +12,8 @@ extension NodeReader {
         "name", "path", "workers", "threads", "max_batch_tokens", "max_running", "max_queue", "queue_timeout",
         "target_itl",
         "kv_cache_mib", "context_length", "chat_template", "unavailable_grace", "prefix_cache",
-        "prefix_cache_max_share", "pipeline", "pipeline_micro_batches", "worker_heartbeat_timeout", "step_timeout",
+        "prefix_cache_max_share", "pipeline", "pipeline_micro_batches", "pipeline_tls", "worker_heartbeat_timeout",
+        "step_timeout",
     ]
 
     /// Whether `name` is a valid model name: one or more of `A-Z a-z 0-9 . _ : -`.
@@ -57,7 +58,8 @@ extension NodeReader {
                 }
             }
             let modelPath = readModelFile(fields, baseDirectory: baseDirectory)
-            let model = readModelLimits(fields, name: name ?? "", path: modelPath ?? "")
+            var model = readModelLimits(fields, name: name ?? "", path: modelPath ?? "")
+            model.pipelineTLS = readPipelineTLS(fields, pipeline: model.pipeline, baseDirectory: baseDirectory)
             if name != nil, modelPath != nil {
                 parsed.models.append(model)
             }

@@ -2,7 +2,7 @@ import Basics
 import Yams
 
 extension NodeReader {
-    static let pipelineKeys = ["host", "layers"]
+    static let pipelineKeys = ["host", "layers", "trusted_network"]
 
     /// `models[].pipeline`: a list of `{host, layers}`, the first `host: local` from layer 0, each next one starting
     /// where the one before ends, the others at `HOST:PORT`; only with one worker (each stage serves one first
@@ -61,7 +61,13 @@ extension NodeReader {
                     at: hostEntry.value, path: hostEntry.path)
                 valid = false
             }
-            stages.append(.init(host: host, layers: layers))
+            let trusted = bool(stage, "trusted_network", default: false)
+            if index == 0, let trustedEntry = stage["trusted_network"] {
+                report(
+                    .invalidValue, "the local stage has no network link; trusted_network belongs on a later stage",
+                    at: trustedEntry.keyNode, path: trustedEntry.path)
+            }
+            stages.append(.init(host: host, layers: layers, trustedNetwork: trusted))
         }
         return valid ? stages : []
     }

@@ -26,6 +26,14 @@ public struct WorkerArguments: Sendable, Equatable {
         public static let stage = "stage"
         /// Micro-batches per pass of a pipeline's first stage.
         public static let microBatches = "micro-batches"
+        /// A later stage's `HOST:PORT` (also given with `stage`) whose link is plain TCP on a trusted network.
+        public static let plainStage = "plain-stage"
+        /// The first stage's client certificate for its TLS links.
+        public static let stageTLSCertificate = "stage-tls-certificate"
+        /// The key of that certificate.
+        public static let stageTLSKey = "stage-tls-key"
+        /// The CA bundle a later stage's certificate must chain to.
+        public static let stageTLSCA = "stage-tls-ca"
     }
 
     /// The model file (`.gguf`).
@@ -48,6 +56,11 @@ public struct WorkerArguments: Sendable, Equatable {
     public var stages: [String] = []
     /// As a pipeline's first stage: micro-batches per forward pass (1: whole passes).
     public var microBatches = 1
+    /// The later stages (of `stages`) whose link is plain TCP (`models[].pipeline[].trusted_network`); every other
+    /// stage's link is mutual TLS with `stageTLS`.
+    public var plainStages: [String] = []
+    /// The first stage's certificate, key and CA bundle for its TLS links (`models[].pipeline_tls`).
+    public var stageTLS: StageTLSFiles?
 
     /// Arguments for a worker of the model at `modelPath`.
     public init(
@@ -71,7 +84,20 @@ public struct WorkerArguments: Sendable, Equatable {
             "--\(Flag.threads)", "\(threads)", "--\(Flag.kvCacheMiB)", "\(kvCacheMiB)", "--\(Flag.maxBatchTokens)",
             "\(maxBatchTokens)", "--\(Flag.prefixCacheMaxShare)", "\(prefixCacheMaxShare)",
         ] + (fakeEngine ? ["--\(Flag.fakeEngine)"] : []) + (prefixCache ? [] : ["--\(Flag.noPrefixCache)"])
-            + stages.flatMap { ["--\(Flag.stage)", $0] }
-            + (microBatches > 1 ? ["--\(Flag.microBatches)", "\(microBatches)"] : [])
+            + pipelineCommandLine
+    }
+
+    /// The flags of a pipeline's first stage: its stages, micro-batches, plain links and TLS files; none without.
+    private var pipelineCommandLine: [String] {
+        var line: [String] = stages.flatMap { ["--\(Flag.stage)", $0] }
+        if microBatches > 1 { line += ["--\(Flag.microBatches)", "\(microBatches)"] }
+        line += plainStages.flatMap { ["--\(Flag.plainStage)", $0] }
+        if let stageTLS {
+            line += [
+                "--\(Flag.stageTLSCertificate)", stageTLS.certificate, "--\(Flag.stageTLSKey)", stageTLS.key,
+                "--\(Flag.stageTLSCA)", stageTLS.ca,
+            ]
+        }
+        return line
     }
 }

@@ -13,6 +13,11 @@ extension ServeCommand {
             // A pipeline's first stage connects to the others (models[].pipeline, Docs/pipeline.md).
             arguments.stages = plan.model.pipeline.dropFirst().map(\.host)
             arguments.microBatches = plan.model.pipelineMicroBatches
+            // Mutual TLS to each stage, plain TCP only to those marked trusted_network.
+            arguments.plainStages = plan.model.pipeline.dropFirst().filter(\.trustedNetwork).map(\.host)
+            arguments.stageTLS = plan.model.pipelineTLS.map {
+                StageTLSFiles(certificate: $0.certificate, key: $0.key, ca: $0.ca)
+            }
             return WorkerProcessLauncher(
                 executable: executable,
                 arguments: arguments,

@@ -65,7 +65,31 @@ struct WorkerCommand: ParsableCommand {
         help: "As a pipeline's first stage: cut each forward pass into this many micro-batches.")
     var microBatches: Int = 1
 
+    @Option(
+        name: .customLong(WorkerArguments.Flag.plainStage),
+        help: "A --stage whose link is plain TCP on a trusted network (the others are mutual TLS).")
+    var plainStage: [String] = []
+
+    @Option(
+        name: .customLong(WorkerArguments.Flag.stageTLSCertificate),
+        help: "As a pipeline's first stage: the client certificate (PEM) for the TLS links to the stages.")
+    var stageTLSCertificate: String?
+
+    @Option(name: .customLong(WorkerArguments.Flag.stageTLSKey), help: "The key (PEM) of that certificate.")
+    var stageTLSKey: String?
+
+    @Option(
+        name: .customLong(WorkerArguments.Flag.stageTLSCA),
+        help: "The CA bundle (PEM) a stage's certificate must chain to.")
+    var stageTLSCA: String?
+
     func validate() throws {
+        let tlsFlags = [stageTLSCertificate, stageTLSKey, stageTLSCA].compactMap { $0 }.count
+        guard tlsFlags == 0 || tlsFlags == 3 else {
+            throw ValidationError(
+                "give all of --\(WorkerArguments.Flag.stageTLSCertificate), --\(WorkerArguments.Flag.stageTLSKey) "
+                    + "and --\(WorkerArguments.Flag.stageTLSCA), or none")
+        }
         guard prefixCacheMaxShare.isFinite, (0...1).contains(prefixCacheMaxShare) else {
             throw ValidationError("--\(WorkerArguments.Flag.prefixCacheMaxShare) must be between 0 and 1")
         }
@@ -78,6 +102,10 @@ struct WorkerCommand: ParsableCommand {
             prefixCacheMaxShare: prefixCacheMaxShare)
         arguments.stages = stage
         arguments.microBatches = max(1, microBatches)
+        arguments.plainStages = plainStage
+        if let stageTLSCertificate, let stageTLSKey, let stageTLSCA {
+            arguments.stageTLS = StageTLSFiles(certificate: stageTLSCertificate, key: stageTLSKey, ca: stageTLSCA)
+        }
         do {
             try WorkerProcess.run(
                 .init(

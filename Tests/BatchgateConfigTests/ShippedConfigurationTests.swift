@@ -64,6 +64,7 @@ struct ShippedConfigurationTests {
         + NodeReader.loggingKeys.map { "logging.\($0)" } + NodeReader.tracingKeys.map { "tracing.\($0)" }
         + NodeReader.clusterKeys.map { "cluster.\($0)" }
         + NodeReader.pipelineKeys.map { "models[].pipeline[].\($0)" }
+        + NodeReader.pipelineTLSKeys.map { "models[].pipeline_tls.\($0)" }
 
     @Test("Config/batchgate.yaml shows every key, at least in a comment", arguments: allKeys)
     func exampleShowsKey(_ key: String) throws {

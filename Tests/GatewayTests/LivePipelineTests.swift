@@ -7,14 +7,17 @@ import Testing
 /// `batchgate stage` process layer 1, on loopback.
 @Suite("Live pipeline", .serialized)
 struct LivePipelineTests {
-    /// A `batchgate stage` process serving layer 1 of `model` on `port`.
-    static func startStage(model: String, port: Int, log: URL) throws -> Process {
+    /// A `batchgate stage` process serving layer 1 of `model` on `port`, plain TCP unless `flags` say otherwise.
+    static func startStage(
+        model: String, port: Int, log: URL, flags: [String] = ["--trusted-network"]
+    ) throws -> Process {
         let stage = Process()
         stage.executableURL = URL(fileURLWithPath: try WorkerSupport.executable())
-        stage.arguments = [
-            "stage", "--model", model, "--layers", "1-1", "--listen", "127.0.0.1:\(port)", "--threads", "1",
-            "--kv-cache-mib", "16", "--trusted-network",
-        ]
+        stage.arguments =
+            [
+                "stage", "--model", model, "--layers", "1-1", "--listen", "127.0.0.1:\(port)", "--threads", "1",
+                "--kv-cache-mib", "16",
+            ] + flags
         if !FileManager.default.fileExists(atPath: log.path) {
             FileManager.default.createFile(atPath: log.path, contents: nil)
         }
@@ -70,7 +73,7 @@ struct LivePipelineTests {
             kvCacheMiB: 16,
             // `pipeline:` and its items, each line indented in full.
             modelLines: "    pipeline:\n      - host: local\n        layers: \"0-0\"\n"
-                + "      - host: 127.0.0.1:\(port)\n        layers: \"1-1\"\n"
+                + "      - host: 127.0.0.1:\(port)\n        layers: \"1-1\"\n        trusted_network: true\n"
         ) { folder in
             stageLog = folder.appendingPathComponent("stage.log")
             stage = try Self.startStage(

@@ -21,6 +21,16 @@ struct WorkerTransportTests {
         uncached.prefixCacheMaxShare = 0.5
         #expect(
             uncached.commandLine(segmentFD: 3).suffix(3) == ["--prefix-cache-max-share", "0.5", "--no-prefix-cache"])
+        var first = arguments
+        first.stages = ["10.0.0.2:7070", "10.0.0.3:7070"]
+        first.plainStages = ["10.0.0.3:7070"]
+        first.stageTLS = StageTLSFiles(certificate: "/tls/node.pem", key: "/tls/node.key", ca: "/tls/ca.pem")
+        #expect(
+            first.commandLine(segmentFD: 3).suffix(12) == [
+                "--stage", "10.0.0.2:7070", "--stage", "10.0.0.3:7070", "--plain-stage", "10.0.0.3:7070",
+                "--stage-tls-certificate", "/tls/node.pem", "--stage-tls-key", "/tls/node.key", "--stage-tls-ca",
+                "/tls/ca.pem",
+            ])
     }
 
     @Test("Rings are sized for the largest step, never below 1 MiB, and grow with it")

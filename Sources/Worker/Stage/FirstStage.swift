@@ -7,17 +7,21 @@ public enum FirstStage {
     /// Connects to the later stages at `addresses` (in layer order) and returns the first stage's engine: blocks
     /// `0..<k`, where `k` is the first later stage's first block, with the chain of stages attached. Each stage's
     /// hello must name a model of the same shape, and the stages must hold consecutive blocks up to the last.
-    /// Prefix caching is turned off (`Engine.attach(laterStages:)`).
+    /// Prefix caching is turned off (`Engine.attach(laterStages:)`). Each link is plain TCP or mutual TLS as
+    /// `security` says for its address.
     public static func engine(
         modelPath: String, addresses: [StageAddress], options: EngineOptions, encoding: HiddenEncoding = .f32,
-        timing: RemoteStage.Timing = RemoteStage.Timing(), onFailure: @escaping @Sendable (String) -> Void
+        timing: RemoteStage.Timing = RemoteStage.Timing(),
+        security: (StageAddress) -> StageLinkSecurity = { _ in .plain },
+        onFailure: @escaping @Sendable (String) -> Void
     ) throws(StageLinkError) -> Engine {
         guard !addresses.isEmpty else { throw StageLinkError("a pipeline needs at least one later stage") }
         var stages: [RemoteStage] = []
         for address in addresses {
             stages.append(
                 try RemoteStage(
-                    host: address.host, port: address.port, encoding: encoding, timing: timing, onFailure: onFailure))
+                    host: address.host, port: address.port, encoding: encoding, timing: timing,
+                    security: security(address), onFailure: onFailure))
         }
         let engine: Engine
         do {

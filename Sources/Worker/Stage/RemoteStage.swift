@@ -30,7 +30,7 @@ public final class RemoteStage: OverlappingStage, @unchecked Sendable {
     /// How the residual stream travels (F32 keeps the unsplit model's bits).
     public let encoding: HiddenEncoding
     private let timing: Timing
-    private let socket: StageSocket
+    private let socket: any StageConnection
     private let lock = NSLock()
     private var nextPass: UInt64 = 1
     private var lastExchange = ContinuousClock.now
@@ -68,13 +68,28 @@ public final class RemoteStage: OverlappingStage, @unchecked Sendable {
     /// The link's totals so far.
     public var linkTotals: LinkTotals { lock.withLock { totals } }
 
-    /// Connects to the stage at `host:port` and reads its hello.
+    /// Connects to the stage at `host:port` over plain TCP or mutual TLS (`security`; the handshake within the
+    /// link timeout) and reads its hello.
     public init(
         host: String, port: Int, encoding: HiddenEncoding = .f32, timing: Timing = Timing(),
-        onFailure: @escaping @Sendable (String) -> Void = { _ in }
+        security: StageLinkSecurity = .plain, onFailure: @escaping @Sendable (String) -> Void = { _ in }
     ) throws(StageLinkError) {
-        socket = try StageSocket.connect(host: host, port: port, timeout: timing.linkTimeout)
-        guard let frame = try socket.receive(timeout: timing.linkTimeout) else {
+        let tcp = try StageSocket.connect(host: host, port: port, timeout: timing.linkTimeout)
+        switch security {
+        case .plain: socket = tcp
+        case .tls(let tls): socket = try TLSStageSocket(over: tcp, host: host, tls: tls, timeout: timing.linkTimeout)
+        }
+        let received: [UInt8]?
+        do throws(StageLinkError) {
+            received = try socket.receive(timeout: timing.linkTimeout)
+        } catch {
+            guard case .plain = security else { throw error }
+            // A stage that serves TLS waits for a ClientHello and sends nothing: say so.
+            throw StageLinkError(
+                "\(error) (this link is plain TCP; a stage started with --tls-certificate waits for a TLS "
+                    + "handshake: set models[].pipeline_tls and drop trusted_network from the stage)")
+        }
+        guard let frame = received else {
             throw StageLinkError("\(host):\(port) closed the link before its hello")
         }
         do {

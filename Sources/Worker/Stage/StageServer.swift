@@ -26,11 +26,14 @@ public final class StageServer: Sendable {
         public var contextLength: Int?
         /// A link silent this long is dropped.
         public var idleTimeout: Duration
+        /// Mutual TLS (a server context): every link must complete a handshake with a client certificate that
+        /// chains to its CA within the idle timeout; nil: plain TCP, on a trusted network only.
+        public var tls: StageTLS?
 
         /// Options from their parts.
         public init(
             modelPath: String, layers: Range<Int>, threads: Int = 2, kvCacheMiB: Int = 256, contextLength: Int? = nil,
-            idleTimeout: Duration = .seconds(15)
+            idleTimeout: Duration = .seconds(15), tls: StageTLS? = nil
         ) {
             self.modelPath = modelPath
             self.layers = layers
@@ -38,6 +41,7 @@ public final class StageServer: Sendable {
             self.kvCacheMiB = kvCacheMiB
             self.contextLength = contextLength
             self.idleTimeout = idleTimeout
+            self.tls = tls
         }
     }
 
@@ -72,11 +76,25 @@ public final class StageServer: Sendable {
         return engine
     }
 
-    /// Accepts links on `listener` one after the other until `stop()`; `say` writes a log line.
+    /// Accepts links on `listener` one after the other until `stop()`; `say` writes a log line. With TLS, a
+    /// client that fails the handshake (no certificate, another CA, no TLS) is refused with a line saying why, and
+    /// the next one is served.
     public func serve(_ listener: StageListener, say: @escaping @Sendable (String) -> Void) throws(StageLinkError) {
         while !stopped.isSet {
-            guard let link = try listener.accept(timeout: .seconds(1)) else { continue }
-            say("link from \(link.peer) open")
+            guard let socket = try listener.accept(timeout: .seconds(1)) else { continue }
+            let link: any StageConnection
+            if let tls = options.tls {
+                do {
+                    link = try TLSStageSocket(over: socket, tls: tls, timeout: options.idleTimeout)
+                } catch {
+                    say("link from \(socket.peer) refused: \(error)")
+                    continue
+                }
+                say("link from \(link.peer) open (mutual TLS)")
+            } else {
+                link = socket
+                say("link from \(link.peer) open")
+            }
             do {
                 try serve(link)
                 say("link from \(link.peer) closed")
@@ -88,7 +106,7 @@ public final class StageServer: Sendable {
     }
 
     /// Answers one link until it closes; every sequence of the link is forgotten afterwards.
-    func serve(_ link: StageSocket) throws(StageLinkError) {
+    func serve(_ link: any StageConnection) throws(StageLinkError) {
         let engine = Engine(weights: weights, options: engineOptions)
         let h = weights.hyperparameters
         let hello = StageHello(

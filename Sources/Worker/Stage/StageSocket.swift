@@ -4,15 +4,16 @@ import WorkerProtocol
 /// A TCP connection of a pipeline link, carrying whole stage messages: each frame is one message, its 16-byte
 /// header (which holds the body's length) then its body. Blocking, with a deadline on every read and write.
 ///
-/// Plain TCP: run it on a trusted network only (Docs/pipeline.md). Not `Sendable`; one owner at a time.
-public final class StageSocket {
+/// Plain TCP: run it on a trusted network only (Docs/pipeline.md); `TLSStageSocket` takes its descriptor over for
+/// a mutual-TLS link. Not `Sendable`; one owner at a time.
+public final class StageSocket: StageConnection {
     /// The descriptor (-1 once closed).
     private(set) var fd: Int32
     /// The peer, for messages.
     public let peer: String
     /// The largest frame either end sends or accepts: 256 MiB, far above any pass (16 384 rows of 8192 F32 values
     /// is 512 MiB only for a prompt batch no step carries).
-    public static let maxFrameBytes = 256 << 20
+    public static let maxFrameBytes = StageFrame.maxBytes
 
     /// Wraps a connected descriptor.
     init(fd: Int32, peer: String) {
@@ -31,6 +32,13 @@ public final class StageSocket {
             _ = Glibc.close(fd)
             fd = -1
         }
+    }
+
+    /// Hands the descriptor over (to a TLS channel, which closes it): this socket no longer owns it.
+    func detach() -> Int32 {
+        let descriptor = fd
+        fd = -1
+        return descriptor
     }
 
     /// Connects to `host:port` within `timeout`, trying each address the name resolves to.
@@ -101,10 +109,7 @@ public final class StageSocket {
     public func receive(timeout: Duration) throws(StageLinkError) -> [UInt8]? {
         var header = [UInt8](repeating: 0, count: MessageHeader.size)
         guard try read(into: &header, from: 0, timeout: timeout, allowingClose: true) else { return nil }
-        let length = header[8..<12].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        guard length <= Self.maxFrameBytes - MessageHeader.size else {
-            throw StageLinkError("\(peer): a frame of \(length) body bytes is larger than \(Self.maxFrameBytes)")
-        }
+        let length = try StageFrame.bodyLength(header: header, peer: peer)
         var frame = header + [UInt8](repeating: 0, count: length)
         _ = try read(into: &frame, from: MessageHeader.size, timeout: timeout, allowingClose: false)
         return frame

@@ -17,16 +17,46 @@ extension WorkerProcess {
             }
             addresses.append(address)
         }
+        let security = try linkSecurity(arguments, addresses: addresses)
         var options = options
         options.pipelineMicroBatches = arguments.microBatches
         let engine = try FirstStage.engine(
             modelPath: arguments.modelPath, addresses: addresses, options: options,
+            security: { security[$0] ?? .plain },
             onFailure: { reason in
                 FileHandle.standardError.write(Data("batchgate worker: pipeline link failed: \(reason)\n".utf8))
                 exit(3)
             })
-        let stages = addresses.map(\.description).joined(separator: ", ")
+        let stages = addresses.map { address in
+            switch security[address] {
+            case .tls?: "\(address) (mutual TLS)"
+            default: "\(address) (plain TCP)"
+            }
+        }.joined(separator: ", ")
         say("first pipeline stage: layers 0-\(engine.layerRange.upperBound - 1) here, the rest at \(stages)")
         return engine
+    }
+
+    /// How each stage is reached: plain TCP where the gateway marked it trusted (`--plain-stage`), mutual TLS with
+    /// the first stage's files everywhere else; an error for a stage that has neither.
+    static func linkSecurity(
+        _ arguments: WorkerArguments, addresses: [StageAddress]
+    ) throws(StageLinkError) -> [StageAddress: StageLinkSecurity] {
+        var tls: StageTLS?
+        if let files = arguments.stageTLS { tls = try StageTLS(.client, files: files) }
+        var security: [StageAddress: StageLinkSecurity] = [:]
+        for (text, address) in zip(arguments.stages, addresses) {
+            if arguments.plainStages.contains(text) {
+                security[address] = .plain
+            } else if let tls {
+                security[address] = .tls(tls)
+            } else {
+                throw StageLinkError(
+                    "the link to the stage at \(text) has no TLS (--\(WorkerArguments.Flag.stageTLSCertificate), "
+                        + "--\(WorkerArguments.Flag.stageTLSKey), --\(WorkerArguments.Flag.stageTLSCA)) and is not "
+                        + "marked plain (--\(WorkerArguments.Flag.plainStage))")
+            }
+        }
+        return security
     }
 }
