@@ -1,3 +1,5 @@
+import Basics
+
 extension BatchgateConfiguration {
     /// One entry of `models[].pipeline`: where a contiguous range of the model's layers runs.
     public struct PipelineStage: Sendable, Equatable {
@@ -22,20 +24,8 @@ extension BatchgateConfiguration {
 }
 
 extension BatchgateConfiguration {
-    /// `models[].pipeline_tls`: the files of the first stage's end of its mutual-TLS links to the later stages.
-    public struct PipelineTLS: Sendable, Equatable {
-        /// The first stage's client certificate (PEM, leaf first), which the stages check against their `--tls-ca`.
-        public var certificate: String
-        /// The key of that certificate (PEM).
-        public var key: String
-        /// The CA bundle (PEM) a stage's certificate must chain to; the stage's host is checked against it too.
-        public var ca: String
-
-        /// The three files.
-        public init(certificate: String, key: String, ca: String) {
-            self.certificate = certificate
-            self.key = key
-            self.ca = ca
-        }
-    }
+    /// `models[].pipeline_tls`: the files of the first stage's end of its mutual-TLS links to the later stages (its
+    /// client certificate and key, which the stages check against their `--tls-ca`, and the CA bundle a stage's
+    /// certificate and host are checked against).
+    public typealias PipelineTLS = StageTLSFiles
 }

@@ -1,3 +1,5 @@
+import Basics
+
 /// What a `batchgate worker` process is started with, as one typed value: the launcher turns it into the command
 /// line (`commandLine(segmentFD:)`), and `batchgate worker` declares its flags with the same names (`Flag`), so
 /// the two ends cannot drift apart.

@@ -15,9 +15,7 @@ extension ServeCommand {
             arguments.microBatches = plan.model.pipelineMicroBatches
             // Mutual TLS to each stage, plain TCP only to those marked trusted_network.
             arguments.plainStages = plan.model.pipeline.dropFirst().filter(\.trustedNetwork).map(\.host)
-            arguments.stageTLS = plan.model.pipelineTLS.map {
-                StageTLSFiles(certificate: $0.certificate, key: $0.key, ca: $0.ca)
-            }
+            arguments.stageTLS = plan.model.pipelineTLS
             return WorkerProcessLauncher(
                 executable: executable,
                 arguments: arguments,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import BatchgateConfig
 import Foundation
 import Worker

@@ -1,3 +1,4 @@
+import Basics
 import BatchgateTestSupport
 import Foundation
 import Glibc

@@ -1,3 +1,4 @@
+import Basics
 import SharedMemory
 import Testing
 import WorkerTransport
