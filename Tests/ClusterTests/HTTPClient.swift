@@ -57,11 +57,9 @@ final class HTTPClient: Sendable {
     }
 
     /// Starts a streamed chat completion of `maxTokens` with curl in the background, the SSE body going to
-    /// `output`; the process ends when the stream does (its status says how). With `bytesPerSecond` curl reads no
-    /// faster than that.
+    /// `output`; the process ends when the stream does (its status says how).
     static func startStream(
-        _ node: ClusterNode, key: String, model: String = "tiny", maxTokens: Int, output: URL,
-        bytesPerSecond: Int? = nil
+        _ node: ClusterNode, key: String, model: String = "tiny", maxTokens: Int, output: URL
     ) throws -> Process {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
@@ -71,7 +69,6 @@ final class HTTPClient: Sendable {
             #"{"model":"\#(model)","messages":[{"role":"user","content":"go"}],"stream":true,"ignore_eos":true,"#
                 + #""max_tokens":\#(maxTokens)}"#,
         ]
-        if let bytesPerSecond { curl.arguments! += ["--limit-rate", String(bytesPerSecond)] }
         curl.standardOutput = FileHandle.nullDevice
         curl.standardError = FileHandle.nullDevice
         try curl.run()
