@@ -45,17 +45,8 @@ public struct TestCertificates {
 
     /// Runs the openssl command line in `folder`; throws with its output when it fails.
     static func openssl(_ arguments: [String], in folder: URL) throws {
-        let tool = Process()
-        tool.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        tool.arguments = arguments
-        tool.currentDirectoryURL = folder
-        let output = Pipe()
-        tool.standardOutput = output
-        tool.standardError = output
-        try tool.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        tool.waitUntilExit()
-        guard tool.terminationStatus == 0 else {
+        let (text, status) = try ProcessOutput.run("/usr/bin/openssl", arguments, in: folder)
+        guard status == 0 else {
             throw CertificateError("openssl \(arguments.joined(separator: " ")) failed: \(text)")
         }
     }
